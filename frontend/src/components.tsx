@@ -1,0 +1,166 @@
+// Small shared presentational pieces.
+
+import { createContext, useContext, useEffect, useRef, useState, type MouseEvent, type ReactNode } from 'react'
+import { ApiError } from './api.ts'
+import { formatDateTime, formatRelative, httpStatusTone, prettyJson, stateTone } from './format.ts'
+import { isPlainClick, routePath, type Route } from './route.ts'
+
+// ---- navigation -------------------------------------------------------------
+
+/** Provided by App; the default does a full page load (good enough outside the app). */
+export const NavigateContext = createContext<(route: Route) => void>((route) => {
+  window.location.assign(routePath(route))
+})
+
+interface LinkProps {
+  to: Route
+  children: ReactNode
+  className?: string
+  current?: boolean
+  'aria-label'?: string
+}
+
+/** A real link (works with middle-click / new tab) that navigates in-page on a plain click. */
+export function Link({ to, children, className, current, ...rest }: LinkProps) {
+  const navigate = useContext(NavigateContext)
+  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+    if (!isPlainClick(e)) return
+    e.preventDefault()
+    navigate(to)
+  }
+  return (
+    <a href={routePath(to)} className={className} aria-current={current ? 'true' : undefined} onClick={onClick} {...rest}>
+      {children}
+    </a>
+  )
+}
+
+// ---- badges -----------------------------------------------------------------
+
+export function StateBadge({ state }: { state: string }) {
+  return (
+    <span className={`badge badge--${stateTone(state)}`} data-state={state}>
+      {state}
+    </span>
+  )
+}
+
+export function YesNoBadge({ value, yes = 'yes', no = 'no' }: { value: boolean; yes?: string; no?: string }) {
+  return <span className={`badge badge--${value ? 'success' : 'muted'}`}>{value ? yes : no}</span>
+}
+
+export function HttpStatusBadge({ status }: { status: number }) {
+  return (
+    <span className={`badge badge--${httpStatusTone(status)}`} title={status ? undefined : 'no response'}>
+      {status || '—'}
+    </span>
+  )
+}
+
+// ---- time -------------------------------------------------------------------
+
+/** Current time, refreshed every `intervalMs`, so relative times and running durations move. */
+export function useNow(intervalMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const id = window.setInterval(() => setNow(Date.now()), intervalMs)
+    return () => window.clearInterval(id)
+  }, [intervalMs])
+  return now
+}
+
+export function RelativeTime({ value, now }: { value: string | null | undefined; now: number }) {
+  if (!value || formatDateTime(value) === '—') return <span className="muted">—</span>
+  return (
+    <time dateTime={value} title={formatDateTime(value)}>
+      {formatRelative(value, now)}
+    </time>
+  )
+}
+
+// ---- JSON -------------------------------------------------------------------
+
+export function JsonBlock({ value, label }: { value: unknown; label: string }) {
+  return (
+    <pre className="json" tabIndex={0} aria-label={label}>
+      {prettyJson(value)}
+    </pre>
+  )
+}
+
+// ---- copy -------------------------------------------------------------------
+
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text)
+    return
+  }
+  // Fallback for plain-http origins other than localhost.
+  const ta = document.createElement('textarea')
+  ta.value = text
+  ta.setAttribute('readonly', '')
+  ta.style.position = 'fixed'
+  ta.style.opacity = '0'
+  document.body.appendChild(ta)
+  ta.select()
+  const ok = document.execCommand('copy')
+  document.body.removeChild(ta)
+  if (!ok) throw new Error('copy failed')
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle')
+  const timer = useRef<number | undefined>(undefined)
+  useEffect(() => () => window.clearTimeout(timer.current), [])
+
+  const onClick = async () => {
+    try {
+      await copyText(text)
+      setStatus('copied')
+    } catch {
+      setStatus('failed')
+    }
+    window.clearTimeout(timer.current)
+    timer.current = window.setTimeout(() => setStatus('idle'), 2000)
+  }
+
+  return (
+    <button type="button" className="btn btn--small" onClick={onClick} aria-label={label} title={label}>
+      <span aria-live="polite">{status === 'copied' ? 'Copied' : status === 'failed' ? 'Copy failed' : 'Copy'}</span>
+    </button>
+  )
+}
+
+// ---- states -----------------------------------------------------------------
+
+export function ErrorNotice({ error, onRetry, what }: { error: unknown; onRetry?: () => void; what: string }) {
+  let message = 'Something went wrong.'
+  let status: number | null = null
+  if (error instanceof ApiError) {
+    message = error.message
+    status = error.status
+  } else if (error instanceof Error) {
+    message = error.message
+  }
+  return (
+    <div className="notice notice--error" role="alert">
+      <p>
+        <strong>Could not load {what}.</strong> {message}
+        {status ? <span className="muted"> (HTTP {status})</span> : null}
+      </p>
+      {onRetry ? (
+        <button type="button" className="btn" onClick={onRetry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  )
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  )
+}

@@ -1,0 +1,62 @@
+// React Query hooks over the API client. Lists refresh on their own, faster while
+// something is still in flight.
+
+import { QueryClient, useInfiniteQuery, useQuery } from '@tanstack/react-query'
+import { api, ApiError, type Page, type Run } from './api.ts'
+import { isFinalRunState } from './format.ts'
+
+export const WORKFLOW_PAGE_SIZE = 50
+export const RUNS_LIMIT = 20
+
+const ACTIVE_POLL_MS = 1500
+const IDLE_POLL_MS = 10_000
+
+export const queryKeys = {
+  workflows: ['workflows'] as const,
+  runs: (workflowId: string) => ['runs', workflowId] as const,
+  run: (runId: string) => ['run', runId] as const,
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 2_000,
+        // A 4xx will not get better by asking again.
+        retry: (failures, error) =>
+          !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
+      },
+    },
+  })
+}
+
+export function useWorkflows() {
+  return useInfiniteQuery({
+    queryKey: queryKeys.workflows,
+    queryFn: ({ pageParam, signal }) => api.listWorkflows({ cursor: pageParam, limit: WORKFLOW_PAGE_SIZE }, signal),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.next_cursor || undefined,
+    refetchInterval: IDLE_POLL_MS,
+  })
+}
+
+/** Poll interval for a list of runs: fast while any run is not final. */
+export function runsPollInterval(page: Page<Run> | undefined): number {
+  return page?.items.some((r) => !isFinalRunState(r.state)) ? ACTIVE_POLL_MS : IDLE_POLL_MS / 2
+}
+
+export function useRuns(workflowId: string) {
+  return useQuery({
+    queryKey: queryKeys.runs(workflowId),
+    queryFn: ({ signal }) => api.listRuns({ workflow: workflowId, limit: RUNS_LIMIT }, signal),
+    refetchInterval: (q) => runsPollInterval(q.state.data),
+  })
+}
+
+export function useRun(runId: string) {
+  return useQuery({
+    queryKey: queryKeys.run(runId),
+    queryFn: ({ signal }) => api.getRun(runId, signal),
+    refetchInterval: (q) => (q.state.data && isFinalRunState(q.state.data.state) ? false : ACTIVE_POLL_MS),
+  })
+}

@@ -1,0 +1,133 @@
+import { renderToStaticMarkup } from 'react-dom/server'
+import { describe, expect, it } from 'vitest'
+import type { Run, RunDetail, Workflow } from './api.ts'
+import { EmptyWorkflows, IMPORT_HINT, RunDetailView, RunTable, WorkflowTable } from './views.tsx'
+
+const now = Date.parse('2026-11-26T12:00:00Z')
+
+const workflow: Workflow = {
+  id: 'wf1',
+  name: 'Order alert',
+  active: true,
+  version: 3,
+  trigger_type: 'webhook',
+  webhook_url: 'http://127.0.0.1:8080/hooks/tok',
+  created_at: '2026-11-26T10:00:00Z',
+  updated_at: '2026-11-26T11:55:00Z',
+}
+
+const run: Run = {
+  id: '0193a7c2-aaaa-bbbb',
+  workflow_id: 'wf1',
+  version: 3,
+  state: 'failed',
+  error: 'step post: HTTP 500',
+  created_at: '2026-11-26T11:59:00Z',
+  started_at: '2026-11-26T11:59:00Z',
+  finished_at: '2026-11-26T11:59:01.25Z',
+}
+
+describe('views', () => {
+  it('shows the empty state with the import hint', () => {
+    const html = renderToStaticMarkup(<EmptyWorkflows />)
+    expect(html).toContain('No workflows yet')
+    expect(html).toContain(IMPORT_HINT)
+  })
+
+  it('renders a workflow row', () => {
+    const html = renderToStaticMarkup(<WorkflowTable workflows={[workflow]} selectedId="wf1" now={now} />)
+    expect(html).toContain('href="/workflows/wf1"')
+    expect(html).toContain('aria-current="true"')
+    expect(html).toContain('>Order alert<')
+    expect(html).toContain('>yes<')
+    expect(html).toContain('>webhook<')
+    expect(html).toContain('http://127.0.0.1:8080/hooks/tok')
+    expect(html).toContain('aria-label="Copy webhook URL of Order alert"')
+    expect(html).toContain('>v3<')
+    expect(html).toContain('5 min ago')
+  })
+
+  it('renders an inactive workflow without webhook', () => {
+    const html = renderToStaticMarkup(
+      <WorkflowTable workflows={[{ ...workflow, active: false, trigger_type: 'schedule', webhook_url: '' }]} selectedId={null} now={now} />,
+    )
+    expect(html).toContain('>no<')
+    expect(html).not.toContain('Copy webhook URL')
+    expect(html).not.toContain('aria-current')
+  })
+
+  it('renders runs with state badge, duration and error', () => {
+    const queued: Run = { ...run, id: 'q1', state: 'queued', error: '', started_at: null, finished_at: null }
+    const html = renderToStaticMarkup(<RunTable runs={[run, queued]} workflowId="wf1" selectedRunId={null} now={now} />)
+    expect(html).toContain('href="/workflows/wf1/runs/0193a7c2-aaaa-bbbb"')
+    expect(html).toContain('>0193a7c2<')
+    expect(html).toContain('data-state="failed"')
+    expect(html).toContain('badge--danger')
+    expect(html).toContain('1.25 s')
+    expect(html).toContain('step post: HTTP 500')
+    expect(html).toContain('data-state="queued"')
+    expect(html).toContain('not started')
+  })
+
+  it('renders run detail with steps and deliveries', () => {
+    const detail: RunDetail = {
+      ...run,
+      state: 'succeeded',
+      error: '',
+      trigger: { body: { id: 1, total: 250 }, headers: {}, query: {}, method: 'POST', received_at: run.created_at },
+      steps: [
+        {
+          step_id: 'msg',
+          state: 'succeeded',
+          input: { trigger: { body: { id: 1 } } },
+          output: { text: 'Order #1 from Ada' },
+          error: '',
+          attempts: 1,
+          started_at: run.started_at,
+          finished_at: run.finished_at,
+        },
+        {
+          step_id: 'post',
+          state: 'failed',
+          input: {},
+          output: null,
+          error: 'HTTP 500',
+          attempts: 3,
+          started_at: null,
+          finished_at: null,
+        },
+      ],
+      deliveries: [
+        {
+          step_id: 'post',
+          attempt: 1,
+          method: 'POST',
+          url: 'https://example.test/hook',
+          status: 500,
+          latency_ms: 42,
+          response_body: '{"error":"boom"}',
+          error: '',
+          created_at: run.created_at,
+        },
+      ],
+    }
+    const html = renderToStaticMarkup(<RunDetailView run={detail} now={now} />)
+    expect(html).toContain('data-step-id="msg"')
+    expect(html).toContain('&quot;text&quot;: &quot;Order #1 from Ada&quot;')
+    expect(html).toContain('3 attempts')
+    expect(html).toContain('HTTP 500')
+    expect(html).toContain('https://example.test/hook')
+    expect(html).toContain('>500<')
+    expect(html).toContain('42 ms')
+    expect(html).toContain('&quot;error&quot;: &quot;boom&quot;')
+    expect(html).toContain('Trigger input')
+  })
+
+  it('renders a run without steps yet', () => {
+    const html = renderToStaticMarkup(
+      <RunDetailView run={{ ...run, state: 'queued', error: '', trigger: null, steps: [], deliveries: [] }} now={now} />,
+    )
+    expect(html).toContain('No steps recorded yet.')
+    expect(html).toContain('No outbound HTTP calls.')
+  })
+})

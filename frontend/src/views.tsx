@@ -1,0 +1,372 @@
+// Presentational views: data in, markup out (no fetching), so they render in unit tests.
+
+import { useContext, type MouseEvent } from 'react'
+import type { Delivery, Run, RunDetail, StepRun, Workflow } from './api.ts'
+import {
+  CopyButton,
+  HttpStatusBadge,
+  JsonBlock,
+  Link,
+  NavigateContext,
+  RelativeTime,
+  StateBadge,
+  YesNoBadge,
+} from './components.tsx'
+import { elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
+import type { Route } from './route.ts'
+
+export const IMPORT_HINT = 'switchboard workflow import examples/order-alert.json'
+
+/** Whole-row click for mouse users; the link in the first cell stays the accessible target. */
+function useRowClick(to: Route) {
+  const navigate = useContext(NavigateContext)
+  return (e: MouseEvent<HTMLTableRowElement>) => {
+    const target = e.target as HTMLElement
+    if (target.closest('a, button, input, select, textarea, summary, pre')) return
+    if (window.getSelection()?.toString()) return // let people select text
+    navigate(to)
+  }
+}
+
+// ---- workflows --------------------------------------------------------------
+
+export function EmptyWorkflows() {
+  return (
+    <div className="empty">
+      <p className="empty__title">No workflows yet</p>
+      <p>Import the example workflow to get started:</p>
+      <pre className="command">
+        <code>{IMPORT_HINT}</code>
+      </pre>
+    </div>
+  )
+}
+
+export function WorkflowTable({
+  workflows,
+  selectedId,
+  now,
+}: {
+  workflows: Workflow[]
+  selectedId: string | null
+  now: number
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label="Workflows">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Active</th>
+            <th scope="col">Trigger</th>
+            <th scope="col">Webhook URL</th>
+            <th scope="col" className="num">
+              Version
+            </th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {workflows.map((wf) => (
+            <WorkflowRow key={wf.id} wf={wf} selected={wf.id === selectedId} now={now} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+function WorkflowRow({ wf, selected, now }: { wf: Workflow; selected: boolean; now: number }) {
+  const to: Route = { workflowId: wf.id, runId: null }
+  const onClick = useRowClick(to)
+  return (
+    <tr className={selected ? 'is-selected clickable' : 'clickable'} data-workflow-id={wf.id} onClick={onClick}>
+      <th scope="row">
+        <Link to={to} current={selected} className="row-link">
+          {wf.name || <span className="muted">(unnamed)</span>}
+        </Link>
+      </th>
+      <td>
+        <YesNoBadge value={wf.active} />
+      </td>
+      <td>{wf.trigger_type || <span className="muted">—</span>}</td>
+      <td>
+        {wf.webhook_url ? (
+          <span className="url-cell">
+            <code className="url" title={wf.webhook_url}>
+              {wf.webhook_url}
+            </code>
+            <CopyButton text={wf.webhook_url} label={`Copy webhook URL of ${wf.name}`} />
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className="num">v{wf.version}</td>
+      <td>
+        <RelativeTime value={wf.updated_at} now={now} />
+      </td>
+    </tr>
+  )
+}
+
+// ---- runs -------------------------------------------------------------------
+
+export function EmptyRuns({ workflow }: { workflow?: Workflow }) {
+  return (
+    <div className="empty empty--small">
+      <p className="empty__title">No runs yet</p>
+      {workflow?.webhook_url ? (
+        <>
+          <p>Send an event to the webhook to start one:</p>
+          <pre className="command">
+            <code>{`curl -X POST -H 'Content-Type: application/json' -d '{}' ${workflow.webhook_url}`}</code>
+          </pre>
+        </>
+      ) : (
+        <p>Runs appear here when the trigger fires.</p>
+      )}
+    </div>
+  )
+}
+
+export function RunTable({
+  runs,
+  workflowId,
+  selectedRunId,
+  now,
+}: {
+  runs: Run[]
+  workflowId: string
+  selectedRunId: string | null
+  now: number
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="table table--compact" aria-label="Recent runs">
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">State</th>
+            <th scope="col">Started</th>
+            <th scope="col" className="num">
+              Duration
+            </th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <RunRow key={run.id} run={run} workflowId={workflowId} selected={run.id === selectedRunId} now={now} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+function RunRow({ run, workflowId, selected, now }: { run: Run; workflowId: string; selected: boolean; now: number }) {
+  const to: Route = { workflowId, runId: run.id }
+  const onClick = useRowClick(to)
+  const ms = elapsedMs(run.started_at, run.finished_at, now)
+  return (
+    <tr className={selected ? 'is-selected clickable' : 'clickable'} data-run-id={run.id} onClick={onClick}>
+      <th scope="row">
+        <Link to={to} current={selected} className="row-link mono" aria-label={`Run ${run.id}, ${run.state}`}>
+          {shortId(run.id)}
+        </Link>
+      </th>
+      <td>
+        <StateBadge state={run.state} />
+      </td>
+      <td>
+        {run.started_at ? <RelativeTime value={run.started_at} now={now} /> : <span className="muted">not started</span>}
+      </td>
+      <td className="num">{ms === null ? <span className="muted">—</span> : formatDuration(ms)}</td>
+      <td className="error-cell" title={run.error || undefined}>
+        {run.error || <span className="muted">—</span>}
+      </td>
+    </tr>
+  )
+}
+
+// ---- run detail -------------------------------------------------------------
+
+export function RunDetailView({ run, now }: { run: RunDetail; now: number }) {
+  const ms = elapsedMs(run.started_at, run.finished_at, now)
+  return (
+    <article className="run-detail" aria-labelledby="run-title" data-run-id={run.id}>
+      <header className="run-detail__head">
+        <h3 id="run-title">
+          Run <code className="mono">{run.id}</code>
+        </h3>
+        <StateBadge state={run.state} />
+      </header>
+
+      <dl className="meta">
+        <div>
+          <dt>Version</dt>
+          <dd>v{run.version}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatDateTime(run.created_at)}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatDateTime(run.started_at)}</dd>
+        </div>
+        <div>
+          <dt>Finished</dt>
+          <dd>{formatDateTime(run.finished_at)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(ms)}</dd>
+        </div>
+      </dl>
+
+      {run.error ? (
+        <div className="notice notice--error">
+          <strong>Error:</strong> <span className="pre-wrap">{run.error}</span>
+        </div>
+      ) : null}
+
+      {run.trigger ? (
+        <details className="trigger">
+          <summary>
+            Trigger input
+            {run.trigger.method ? <span className="muted"> · {run.trigger.method}</span> : null}
+            {run.trigger.received_at ? (
+              <span className="muted"> · received {formatDateTime(run.trigger.received_at)}</span>
+            ) : null}
+          </summary>
+          <div className="io-grid">
+            <div>
+              <h5>Body</h5>
+              <JsonBlock value={run.trigger.body} label="Trigger body" />
+            </div>
+            <div>
+              <h5>Headers</h5>
+              <JsonBlock value={run.trigger.headers ?? {}} label="Trigger headers" />
+              {run.trigger.query && Object.keys(run.trigger.query).length ? (
+                <>
+                  <h5>Query</h5>
+                  <JsonBlock value={run.trigger.query} label="Trigger query" />
+                </>
+              ) : null}
+            </div>
+          </div>
+        </details>
+      ) : null}
+
+      <section aria-labelledby="steps-title">
+        <h4 id="steps-title">
+          Steps <span className="count">{run.steps.length}</span>
+        </h4>
+        {run.steps.length === 0 ? (
+          <p className="muted">No steps recorded yet.</p>
+        ) : (
+          <ol className="steps">
+            {run.steps.map((step, i) => (
+              <StepItem key={`${step.step_id}-${i}`} step={step} />
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section aria-labelledby="deliveries-title">
+        <h4 id="deliveries-title">
+          Deliveries <span className="count">{run.deliveries.length}</span>
+        </h4>
+        {run.deliveries.length === 0 ? (
+          <p className="muted">No outbound HTTP calls.</p>
+        ) : (
+          <DeliveryTable deliveries={run.deliveries} />
+        )}
+      </section>
+    </article>
+  )
+}
+
+function StepItem({ step }: { step: StepRun }) {
+  const ms = elapsedMs(step.started_at, step.finished_at)
+  return (
+    <li className="step" data-step-id={step.step_id} data-state={step.state}>
+      <div className="step__head">
+        <code className="step__id">{step.step_id}</code>
+        <StateBadge state={step.state} />
+        <span className="muted small">
+          {step.attempts > 1 ? `${step.attempts} attempts · ` : ''}
+          {ms === null ? '' : formatDuration(ms)}
+        </span>
+      </div>
+      {step.error ? (
+        <div className="notice notice--error">
+          <span className="pre-wrap">{step.error}</span>
+        </div>
+      ) : null}
+      <div className="io-grid">
+        <div>
+          <h5>Input</h5>
+          <JsonBlock value={step.input} label={`Input of step ${step.step_id}`} />
+        </div>
+        <div>
+          <h5>Output</h5>
+          <JsonBlock value={step.output} label={`Output of step ${step.step_id}`} />
+        </div>
+      </div>
+    </li>
+  )
+}
+
+export function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="table table--compact" aria-label="Deliveries">
+        <thead>
+          <tr>
+            <th scope="col">Step</th>
+            <th scope="col" className="num">
+              Attempt
+            </th>
+            <th scope="col">Request</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">
+              Latency
+            </th>
+            <th scope="col">Response</th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.map((d, i) => (
+            <tr key={`${d.step_id}-${d.attempt}-${i}`} data-step-id={d.step_id}>
+              <td>
+                <code>{d.step_id}</code>
+              </td>
+              <td className="num">{d.attempt}</td>
+              <td className="request-cell">
+                <span className="method">{d.method}</span> <code className="url" title={d.url}>{d.url}</code>
+              </td>
+              <td>
+                <HttpStatusBadge status={d.status} />
+              </td>
+              <td className="num">{d.latency_ms} ms</td>
+              <td>
+                {d.error ? <div className="text-danger pre-wrap">{d.error}</div> : null}
+                {d.response_body ? (
+                  <details>
+                    <summary>{d.response_body.length} bytes</summary>
+                    <pre className="json">{prettyBody(d.response_body)}</pre>
+                  </details>
+                ) : !d.error ? (
+                  <span className="muted">empty</span>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}

@@ -1,0 +1,43 @@
+/// <reference types="vitest/config" />
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import react from '@vitejs/plugin-react'
+import { defineConfig, type Plugin } from 'vite'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+// The Go package internal/webui embeds this folder with //go:embed all:dist.
+const outDir = path.resolve(here, '../internal/webui/dist')
+
+// emptyOutDir deletes the committed dist/.gitkeep on every build; without it a clean
+// checkout has an empty dist and //go:embed fails. Write it back after each build.
+function keepGitkeep(): Plugin {
+  return {
+    name: 'switchboard-keep-gitkeep',
+    apply: 'build',
+    closeBundle() {
+      mkdirSync(outDir, { recursive: true })
+      writeFileSync(path.join(outDir, '.gitkeep'), '')
+    },
+  }
+}
+
+export default defineConfig({
+  plugins: [react(), keepGitkeep()],
+  build: {
+    outDir,
+    emptyOutDir: true,
+  },
+  server: {
+    // `npm run dev` talks to a locally running `switchboard serve`.
+    proxy: {
+      '/api': 'http://127.0.0.1:8080',
+      '/hooks': 'http://127.0.0.1:8080',
+      '/healthz': 'http://127.0.0.1:8080',
+    },
+  },
+  test: {
+    include: ['src/**/*.test.{ts,tsx}'],
+    environment: 'node',
+  },
+})
