@@ -1,0 +1,48 @@
+# Switchboard: `make run` serves UI + API on 127.0.0.1:8080 (SQLite in ./data); `make test` runs everything.
+SHELL := /bin/bash
+BIN := bin/switchboard
+GO_SOURCES := $(shell find cmd internal connectors migrations -type f \( -name '*.go' -o -name '*.sql' \) 2>/dev/null) go.mod go.sum
+UI_SOURCES := $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
+UI_STAMP := internal/webui/dist/index.html
+
+.PHONY: run build ui test test-go test-ui test-e2e-ui pg bench clean
+
+run: build
+	./$(BIN) serve
+
+build: $(BIN)
+
+$(BIN): $(GO_SOURCES) $(UI_STAMP)
+	go build -o $(BIN) ./cmd/switchboard
+
+# --- frontend (owned by the UI work; keep targets names stable) ---
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(UI_STAMP): frontend/node_modules/.package-lock.json $(UI_SOURCES)
+	cd frontend && npm run build
+
+ui: $(UI_STAMP)
+
+test-ui: frontend/node_modules/.package-lock.json
+	cd frontend && npm test
+
+test-e2e-ui: $(BIN)
+	bash scripts/ensure-chromium.sh
+	cd frontend && SWITCHBOARD_BIN=$(abspath $(BIN)) npm run e2e
+# --- end frontend ---
+
+pg:
+	bash scripts/ensure-postgres.sh
+
+test-go: pg $(BIN)
+	SWITCHBOARD_BIN=$(abspath $(BIN)) go test -count=1 -timeout 12m ./...
+
+test: test-go test-ui test-e2e-ui
+
+bench: pg
+	go test -run '^$$' -bench . -benchtime 2s ./internal/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,48 @@
+// Package connectors is the connector SDK: the contract between Switchboard and
+// every connector, built-in or third party. It depends on the standard library
+// only, so other Go modules can implement connectors without pulling in the
+// engine.
+package connectors
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+)
+
+// Connector is a named integration (Slack, HubSpot, HTTP…) that describes
+// itself with a Spec and executes the actions the spec lists.
+type Connector interface {
+	// Spec describes the connector. It must be static: no I/O, same value on
+	// every call.
+	Spec() Spec
+	// Execute runs one action. The returned error should be built with
+	// Retryable, Permanent, RateLimited or BadInput so the engine knows whether
+	// a retry can help; any other error counts as retryable.
+	Execute(ctx context.Context, req Request) (Result, error)
+}
+
+// Request is one action invocation.
+type Request struct {
+	// Action is the action id within the connector (e.g. "request" for
+	// "http.request").
+	Action string
+	// Input is the step's rendered input: templates already evaluated.
+	Input map[string]any
+	// Credentials are the decrypted fields of the step's connection, if any.
+	Credentials map[string]string
+	// HTTP is the client every outbound call must use: it enforces the
+	// instance's network policy and records each attempt.
+	HTTP *http.Client
+	// IdempotencyKey is stable across retries of the same run, step and item;
+	// send it to receivers that dedupe (Idempotency-Key, webhook-id).
+	IdempotencyKey string
+	// Logger is scoped to the run and step. Never log credentials or payloads.
+	Logger *slog.Logger
+}
+
+// Result is what an action produced; Output becomes steps.<id> in later
+// expressions.
+type Result struct {
+	Output any
+}

@@ -1,0 +1,70 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrorKind tells the engine whether retrying an action can help.
+type ErrorKind string
+
+const (
+	// KindRetryable: a transient failure (5xx, timeout, connection reset).
+	KindRetryable ErrorKind = "retryable"
+	// KindPermanent: retrying will fail the same way (4xx, rejected request).
+	KindPermanent ErrorKind = "permanent"
+	// KindRateLimited: retry after RetryAfter.
+	KindRateLimited ErrorKind = "rate_limited"
+	// KindBadInput: the step's input is wrong; fix the workflow.
+	KindBadInput ErrorKind = "bad_input"
+)
+
+// Error is an action failure with its kind.
+type Error struct {
+	Kind       ErrorKind
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	if e.Kind == KindRateLimited && e.RetryAfter > 0 {
+		return fmt.Sprintf("%s (retry after %s): %v", e.Kind, e.RetryAfter, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Kind, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable marks err as transient.
+func Retryable(err error) error { return &Error{Kind: KindRetryable, Err: err} }
+
+// Permanent marks err as one a retry cannot fix.
+func Permanent(err error) error { return &Error{Kind: KindPermanent, Err: err} }
+
+// RateLimited marks err as a rate limit, to retry after d (0 if unknown).
+func RateLimited(d time.Duration, err error) error {
+	return &Error{Kind: KindRateLimited, RetryAfter: d, Err: err}
+}
+
+// BadInput marks err as a problem with the step's input.
+func BadInput(err error) error { return &Error{Kind: KindBadInput, Err: err} }
+
+// KindOf reports the kind of err; unclassified errors are retryable, since a
+// failure we do not understand is more often transient than not.
+func KindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindRetryable
+}
+
+// RetryAfterOf reports the retry delay a rate-limited error carries.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}

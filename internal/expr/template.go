@@ -1,0 +1,252 @@
+package expr
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Template is a string with {{ expr }} parts. A template that is exactly one
+// {{ expr }} (surrounding white space aside) yields the value with its type.
+type Template struct {
+	parts []part
+	whole bool // exactly one expression: keep its type
+}
+
+type part struct {
+	text string
+	prog *Program
+	line int // line of the part's start, for errors
+	col  int
+}
+
+// HasTemplate reports whether s contains a {{ }} part.
+func HasTemplate(s string) bool { return strings.Contains(s, "{{") }
+
+// ParseTemplate compiles every {{ }} part of s. Positions in errors are
+// relative to s.
+func ParseTemplate(s string) (*Template, error) {
+	t := &Template{}
+	rest := s
+	offset := 0
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, part{text: rest})
+			}
+			break
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{text: rest[:i]})
+		}
+		j := strings.Index(rest[i+2:], "}}")
+		if j < 0 {
+			line, col := position(s, offset+i)
+			return nil, &Error{Line: line, Column: col, Message: "unclosed {{: add }}"}
+		}
+		src := rest[i+2 : i+2+j]
+		startOff := offset + i + 2
+		prog, err := Compile(src)
+		if err != nil {
+			return nil, shift(err, s, startOff)
+		}
+		line, col := position(s, startOff)
+		t.parts = append(t.parts, part{prog: prog, line: line, col: col})
+		consumed := i + 2 + j + 2
+		rest = rest[consumed:]
+		offset += consumed
+	}
+	exprs, texts := 0, 0
+	for _, p := range t.parts {
+		if p.prog != nil {
+			exprs++
+		} else if strings.TrimSpace(p.text) != "" {
+			texts++
+		}
+	}
+	t.whole = exprs == 1 && texts == 0
+	return t, nil
+}
+
+// shift moves a positioned error from expression coordinates to template ones.
+func shift(err error, s string, startOff int) error {
+	e, ok := err.(*Error)
+	if !ok || e.Line == 0 {
+		return err
+	}
+	// Walk the expression text to the error's line and column.
+	off := startOff
+	line, col := 1, 1
+	for off < len(s) && (line < e.Line || (line == e.Line && col < e.Column)) {
+		if s[off] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+		off++
+	}
+	l, c := position(s, off)
+	return &Error{Line: l, Column: c, Message: e.Message}
+}
+
+func position(s string, off int) (line, col int) {
+	line, col = 1, 1
+	for i := 0; i < off && i < len(s); i++ {
+		if s[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// Render evaluates the template.
+func (t *Template) Render(env map[string]any) (any, error) {
+	if t.whole {
+		for _, p := range t.parts {
+			if p.prog != nil {
+				return p.prog.Run(env)
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.prog.Run(env)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(Stringify(v))
+	}
+	return b.String(), nil
+}
+
+// Stringify formats a value for a text template: strings as they are, whole
+// numbers without a decimal point, nil as empty, objects and lists as JSON.
+func Stringify(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
+	case int, int64, int32, uint, uint64, bool:
+		return fmt.Sprint(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}
+
+// Value is a JSON-like value whose strings may be templates, compiled once.
+type Value struct {
+	tmpl   *Template
+	object map[string]*Value
+	list   []*Value
+	lit    any
+	kind   byte // 't' template, 'o' object, 'l' list, 'v' literal
+}
+
+// CompileValue compiles every template inside v (strings, nested objects and
+// lists). The error names the path inside v where it failed.
+func CompileValue(v any) (*Value, error) {
+	switch x := v.(type) {
+	case string:
+		if !HasTemplate(x) {
+			return &Value{lit: x, kind: 'v'}, nil
+		}
+		t, err := ParseTemplate(x)
+		if err != nil {
+			return nil, err
+		}
+		return &Value{tmpl: t, kind: 't'}, nil
+	case map[string]any:
+		out := &Value{object: make(map[string]*Value, len(x)), kind: 'o'}
+		for k, sub := range x {
+			c, err := CompileValue(sub)
+			if err != nil {
+				return nil, &PathError{Path: "." + k, Err: err}
+			}
+			out.object[k] = c
+		}
+		return out, nil
+	case []any:
+		out := &Value{list: make([]*Value, len(x)), kind: 'l'}
+		for i, sub := range x {
+			c, err := CompileValue(sub)
+			if err != nil {
+				return nil, &PathError{Path: fmt.Sprintf("[%d]", i), Err: err}
+			}
+			out.list[i] = c
+		}
+		return out, nil
+	default:
+		return &Value{lit: v, kind: 'v'}, nil
+	}
+}
+
+// PathError says where inside a value a template failed.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *PathError) Unwrap() error { return e.Err }
+
+// SplitPath unwraps nested PathErrors into the full path and the inner error.
+func SplitPath(err error) (string, error) {
+	path := ""
+	for {
+		pe, ok := err.(*PathError)
+		if !ok {
+			return path, err
+		}
+		path += pe.Path
+		err = pe.Err
+	}
+}
+
+// Render evaluates every template in the value.
+func (v *Value) Render(env map[string]any) (any, error) {
+	switch v.kind {
+	case 't':
+		return v.tmpl.Render(env)
+	case 'o':
+		out := make(map[string]any, len(v.object))
+		for k, sub := range v.object {
+			r, err := sub.Render(env)
+			if err != nil {
+				return nil, &PathError{Path: "." + k, Err: err}
+			}
+			out[k] = r
+		}
+		return out, nil
+	case 'l':
+		out := make([]any, len(v.list))
+		for i, sub := range v.list {
+			r, err := sub.Render(env)
+			if err != nil {
+				return nil, &PathError{Path: fmt.Sprintf("[%d]", i), Err: err}
+			}
+			out[i] = r
+		}
+		return out, nil
+	default:
+		return v.lit, nil
+	}
+}

@@ -1,0 +1,207 @@
+// Package store is the only package that touches GORM: models, queries,
+// transactions, opening SQLite or PostgreSQL, and applying migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/libtnb/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+)
+
+// ErrNotFound is returned (wrapped) when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a write collides with existing data.
+var ErrConflict = errors.New("conflict")
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options says which database to open.
+type Options struct {
+	// DatabaseURL selects PostgreSQL (postgres://…); empty means SQLite.
+	DatabaseURL string
+	// SQLitePath is the database file when DatabaseURL is empty.
+	SQLitePath string
+	// MaxConns sizes the PostgreSQL pool (default 20).
+	MaxConns int32
+	Logger   *slog.Logger
+}
+
+// Store is a handle on the database. A Store made by InTx is bound to that
+// transaction.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	pool    *pgxpool.Pool
+	dialect string
+}
+
+// Open connects, checks the connection and returns the store. It does not
+// migrate.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.DatabaseURL != "" {
+		return openPostgres(ctx, o)
+	}
+	return openSQLite(ctx, o)
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	}
+}
+
+func openSQLite(ctx context.Context, o Options) (*Store, error) {
+	if o.SQLitePath == "" {
+		return nil, errors.New("opening SQLite: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(o.SQLitePath), 0o700); err != nil {
+		return nil, fmt.Errorf("creating database folder: %w", err)
+	}
+	// One connection and BEGIN IMMEDIATE: the only settings without "database
+	// is locked" under concurrent writers (see TOOLCHAIN.md). auto_vacuum must
+	// be set before the first table exists; it lets retention give disk back.
+	dsn := "file:" + o.SQLitePath + "?_pragma=auto_vacuum(incremental)&_pragma=journal_mode(WAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqlDB, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite %s: %w", o.SQLitePath, err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetConnMaxLifetime(0)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("opening SQLite %s: %w", o.SQLitePath, err)
+	}
+	var version string
+	if err := sqlDB.QueryRowContext(ctx, "select sqlite_version()").Scan(&version); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("reading SQLite version: %w", err)
+	}
+	if !versionAtLeast(version, 3, 45) {
+		sqlDB.Close()
+		return nil, fmt.Errorf("SQLite %s is too old: the queue needs 3.45 or newer", version)
+	}
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), gormConfig())
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("opening GORM on SQLite: %w", err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+}
+
+func versionAtLeast(v string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(v, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
+
+func openPostgres(ctx context.Context, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(o.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
+	}
+	cfg.MaxConns = o.MaxConns
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 20
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redactURL(o.DatabaseURL), err)
+	}
+	// GORM and River share one *sql.DB over the pgx pool, so an app row and a
+	// queue job can commit in one transaction.
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening GORM on PostgreSQL: %w", err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres}, nil
+}
+
+// redactURL hides the password of a database URL for messages.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}
+
+// Dialect is SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// SQLDB is the shared database/sql handle (for the queue).
+func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
+
+// PgxPool is the PostgreSQL pool (for the queue's LISTEN); nil on SQLite.
+func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.sqlDB.PingContext(ctx)
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	err := s.sqlDB.Close()
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
+}
+
+// InTx runs fn in one transaction. fn gets a Store bound to the transaction
+// and the *sql.Tx under it, for inserting queue jobs in the same commit.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store, sqlTx *sql.Tx) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		sqlTx, ok := gtx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return fmt.Errorf("transaction is %T, not *sql.Tx", gtx.Statement.ConnPool)
+		}
+		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect}, sqlTx)
+	})
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return fmt.Errorf("%s: %w", what, ErrConflict)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

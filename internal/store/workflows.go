@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// NewID returns a time-ordered id (UUIDv7), so ids sort by creation.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// CreateWorkflow stores a workflow and its first version. w.ID, timestamps
+// and CurrentVersion are filled in.
+func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*WorkflowVersion, error) {
+	now := time.Now().UTC()
+	if w.ID == "" {
+		w.ID = NewID()
+	}
+	w.CreatedAt, w.UpdatedAt, w.CurrentVersion = now, now, 1
+	v := &WorkflowVersion{ID: NewID(), WorkflowID: w.ID, Version: 1, Document: doc, CreatedAt: now}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(w).Error; err != nil {
+			return notFound(err, "creating workflow")
+		}
+		if err := tx.Create(v).Error; err != nil {
+			return notFound(err, "creating workflow version")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// AddWorkflowVersion stores doc as the next version of workflow id and makes
+// it current.
+func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType string, doc JSON) (*WorkflowVersion, error) {
+	var v *WorkflowVersion
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var w Workflow
+		if err := tx.First(&w, "id = ?", id).Error; err != nil {
+			return notFound(err, "workflow "+id)
+		}
+		now := time.Now().UTC()
+		v = &WorkflowVersion{ID: NewID(), WorkflowID: id, Version: w.CurrentVersion + 1, Document: doc, CreatedAt: now}
+		if err := tx.Create(v).Error; err != nil {
+			return notFound(err, "creating workflow version")
+		}
+		res := tx.Model(&Workflow{}).Where("id = ? AND current_version = ?", id, w.CurrentVersion).
+			Updates(map[string]any{"current_version": v.Version, "name": name, "trigger_type": triggerType, "updated_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("updating workflow %s: %w", id, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("workflow %s changed meanwhile: %w", id, ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// SetWorkflowActive switches a workflow on or off.
+func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) error {
+	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
+		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("updating workflow %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// GetWorkflow returns a workflow by id.
+func (s *Store) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
+	var w Workflow
+	if err := s.db.WithContext(ctx).First(&w, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "workflow "+id)
+	}
+	return &w, nil
+}
+
+// GetWorkflowByToken returns the workflow whose webhook token is token.
+func (s *Store) GetWorkflowByToken(ctx context.Context, token string) (*Workflow, error) {
+	var w Workflow
+	if err := s.db.WithContext(ctx).First(&w, "webhook_token = ?", token).Error; err != nil {
+		return nil, notFound(err, "webhook endpoint")
+	}
+	return &w, nil
+}
+
+// GetVersion returns one version by its id.
+func (s *Store) GetVersion(ctx context.Context, versionID string) (*WorkflowVersion, error) {
+	var v WorkflowVersion
+	if err := s.db.WithContext(ctx).First(&v, "id = ?", versionID).Error; err != nil {
+		return nil, notFound(err, "workflow version "+versionID)
+	}
+	return &v, nil
+}
+
+// GetCurrentVersion returns the workflow's current version.
+func (s *Store) GetCurrentVersion(ctx context.Context, w *Workflow) (*WorkflowVersion, error) {
+	var v WorkflowVersion
+	err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", w.ID, w.CurrentVersion).Error
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion))
+	}
+	return &v, nil
+}
+
+// Page is a cursor page request: items after Cursor (ids sort by time, and
+// lists run newest first, so "after" means older).
+type Page struct {
+	Cursor string
+	Limit  int
+}
+
+func (p Page) limit() int {
+	if p.Limit <= 0 || p.Limit > 200 {
+		return 50
+	}
+	return p.Limit
+}
+
+// ListWorkflows lists workflows, newest first.
+func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, error) {
+	q := s.db.WithContext(ctx).Order("id DESC").Limit(p.limit() + 1)
+	if p.Cursor != "" {
+		q = q.Where("id < ?", p.Cursor)
+	}
+	var ws []Workflow
+	if err := q.Find(&ws).Error; err != nil {
+		return nil, "", fmt.Errorf("listing workflows: %w", err)
+	}
+	return pageOf(ws, p.limit(), func(w Workflow) string { return w.ID })
+}
+
+func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string, error) {
+	if len(items) > limit {
+		return items[:limit], id(items[limit-1]), nil
+	}
+	return items, "", nil
+}

@@ -1,0 +1,290 @@
+// Package workflow is the workflow document (switchboard/v1): its types,
+// validation with exact field paths, and compilation of its expressions.
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Schema is the document schema this package reads and writes.
+const Schema = "switchboard/v1"
+
+// Document is one version of a workflow.
+type Document struct {
+	Schema  string         `json:"schema"`
+	Name    string         `json:"name"`
+	Vars    map[string]any `json:"vars,omitempty"`
+	Trigger Trigger        `json:"trigger"`
+	Steps   []Step         `json:"steps"`
+}
+
+// Trigger starts runs.
+type Trigger struct {
+	Type     string           `json:"type"`
+	Webhook  *WebhookTrigger  `json:"webhook,omitempty"`
+	Schedule *ScheduleTrigger `json:"schedule,omitempty"`
+	Form     json.RawMessage  `json:"form,omitempty"`
+}
+
+// WebhookTrigger configures /hooks/{token}.
+type WebhookTrigger struct {
+	Methods []string        `json:"methods,omitempty"`
+	Verify  json.RawMessage `json:"verify,omitempty"`
+	Respond string          `json:"respond,omitempty"`
+}
+
+// ScheduleTrigger fires on a cron schedule.
+type ScheduleTrigger struct {
+	Cron     string `json:"cron"`
+	Timezone string `json:"timezone,omitempty"`
+	Misfire  string `json:"misfire,omitempty"`
+}
+
+// Step is one node of the step tree. Which fields apply depends on Type.
+type Step struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+
+	If     string         `json:"if,omitempty"`     // filter
+	Fields map[string]any `json:"fields,omitempty"` // map
+
+	Mode  string `json:"mode,omitempty"`  // paths
+	Paths []Path `json:"paths,omitempty"` // paths
+
+	Items       string `json:"items,omitempty"`       // for_each
+	Concurrency int    `json:"concurrency,omitempty"` // for_each
+	Steps       []Step `json:"steps,omitempty"`       // for_each
+
+	For   string `json:"for,omitempty"`   // delay
+	Until string `json:"until,omitempty"` // delay
+
+	Action     string         `json:"action,omitempty"`     // action
+	Connection string         `json:"connection,omitempty"` // action
+	Input      map[string]any `json:"input,omitempty"`      // action
+
+	Retry   *Retry `json:"retry,omitempty"`
+	Timeout string `json:"timeout,omitempty"`
+	OnError string `json:"on_error,omitempty"`
+}
+
+// Path is one branch of a paths step.
+type Path struct {
+	Name  string `json:"name"`
+	If    string `json:"if,omitempty"`
+	Steps []Step `json:"steps"`
+}
+
+// Retry is a step's retry policy.
+type Retry struct {
+	MaxAttempts int    `json:"max_attempts"`
+	Backoff     string `json:"backoff,omitempty"`
+	Initial     string `json:"initial,omitempty"`
+	Max         string `json:"max,omitempty"`
+}
+
+// Step types.
+const (
+	StepFilter  = "filter"
+	StepMap     = "map"
+	StepPaths   = "paths"
+	StepForEach = "for_each"
+	StepDelay   = "delay"
+	StepAction  = "action"
+)
+
+// Parse decodes a document strictly: unknown fields are errors, so a typo in
+// a key does not silently do nothing.
+func Parse(data []byte) (*Document, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var d Document
+	if err := dec.Decode(&d); err != nil {
+		return nil, describeDecodeError(data, err)
+	}
+	if dec.More() {
+		return nil, &FieldError{Path: "", Message: "trailing data after the document"}
+	}
+	normalizeNumbers(&d)
+	return &d, nil
+}
+
+func describeDecodeError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case asErr(err, &syn):
+		line, col := lineCol(data, int(syn.Offset))
+		return &FieldError{Path: "", Message: fmt.Sprintf("invalid JSON at line %d, column %d: %s", line, col, syn.Error())}
+	case asErr(err, &typ):
+		path := pathAtOffset(data, typ.Offset)
+		if path == "" {
+			path = typ.Field
+		}
+		return &FieldError{Path: path, Message: fmt.Sprintf("must be %s, not %s", typ.Type.String(), typ.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &FieldError{Path: "", Message: strings.TrimPrefix(err.Error(), "json: ") + " (not part of " + Schema + ")"}
+	default:
+		return &FieldError{Path: "", Message: "invalid document: " + err.Error()}
+	}
+}
+
+// pathAtOffset finds the path ("steps[0].concurrency") of the value that
+// ends at byte offset off, by replaying the tokens up to there.
+func pathAtOffset(data []byte, off int64) string {
+	type frame struct {
+		array bool
+		index int
+		key   string
+		isKey bool // in an object, the next string token is a key
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []*frame
+	render := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.array {
+				fmt.Fprintf(&b, "[%d]", f.index)
+			} else {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && !top.array && top.isKey {
+			if k, ok := tok.(string); ok {
+				top.key, top.isKey = k, false
+				continue
+			}
+		}
+		valueDone := func() {
+			if top == nil {
+				return
+			}
+			if top.array {
+				top.index++
+			} else {
+				top.isKey = true
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			if dec.InputOffset() >= off {
+				return render()
+			}
+			stack = append(stack, &frame{isKey: true})
+			continue
+		case json.Delim('['):
+			if dec.InputOffset() >= off {
+				return render()
+			}
+			stack = append(stack, &frame{array: true})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				top = stack[len(stack)-1]
+				valueDone()
+			}
+			continue
+		}
+		if dec.InputOffset() >= off {
+			return render()
+		}
+		valueDone()
+	}
+}
+
+func lineCol(data []byte, off int) (int, int) {
+	line, col := 1, 1
+	for i := 0; i < off && i < len(data); i++ {
+		if data[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// normalizeNumbers turns json.Number in free-form values into float64 (as
+// plain decoding would) so templates and connectors see ordinary numbers.
+func normalizeNumbers(d *Document) {
+	d.Vars = normMap(d.Vars)
+	var walk func([]Step)
+	walk = func(steps []Step) {
+		for i := range steps {
+			steps[i].Fields = normMap(steps[i].Fields)
+			steps[i].Input = normMap(steps[i].Input)
+			walk(steps[i].Steps)
+			for j := range steps[i].Paths {
+				walk(steps[i].Paths[j].Steps)
+			}
+		}
+	}
+	walk(d.Steps)
+}
+
+func normMap(m map[string]any) map[string]any {
+	for k, v := range m {
+		m[k] = NormalizeJSON(v)
+	}
+	return m
+}
+
+// NormalizeJSON converts json.Number values to float64, recursively.
+func NormalizeJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		return f
+	case map[string]any:
+		for k, sub := range x {
+			x[k] = NormalizeJSON(sub)
+		}
+		return x
+	case []any:
+		for i, sub := range x {
+			x[i] = NormalizeJSON(sub)
+		}
+		return x
+	default:
+		return v
+	}
+}
+
+// Walk calls fn for every step in the tree, depth first, with its path.
+func (d *Document) Walk(fn func(path string, s *Step)) {
+	var walk func(prefix string, steps []Step)
+	walk = func(prefix string, steps []Step) {
+		for i := range steps {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			fn(p, &steps[i])
+			walk(p+".steps", steps[i].Steps)
+			for j := range steps[i].Paths {
+				walk(fmt.Sprintf("%s.paths[%d].steps", p, j), steps[i].Paths[j].Steps)
+			}
+		}
+	}
+	walk("steps", d.Steps)
+}

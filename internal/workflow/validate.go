@@ -1,0 +1,290 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/expr"
+)
+
+// FieldError is one problem, at a path such as "steps[1].fields.text".
+type FieldError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+	Step    string `json:"step,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+}
+
+func (e *FieldError) Error() string {
+	if e.Path == "" {
+		return e.Message
+	}
+	return e.Path + ": " + e.Message
+}
+
+// ValidationError lists every problem found in a document.
+type ValidationError struct {
+	Errors []*FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		msgs[i] = fe.Error()
+	}
+	return "invalid workflow: " + strings.Join(msgs, "; ")
+}
+
+func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
+
+// AsValidation turns a Parse or Validate error into a ValidationError.
+func AsValidation(err error) (*ValidationError, bool) {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve, true
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &ValidationError{Errors: []*FieldError{fe}}, true
+	}
+	return nil, false
+}
+
+var stepIDPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,63}$`)
+
+// Validate checks the whole document and compiles every expression and
+// template, returning all problems at once. The registry checks actions and
+// their inputs; nil skips that check.
+func Validate(d *Document, reg *connectors.Registry) error {
+	v := &validator{reg: reg, ids: map[string]string{}}
+	v.document(d)
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Errors: v.errs}
+}
+
+type validator struct {
+	reg  *connectors.Registry
+	ids  map[string]string
+	errs []*FieldError
+}
+
+func (v *validator) add(path, step, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Step: step, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) document(d *Document) {
+	if d.Schema != Schema {
+		v.add("schema", "", "must be %q", Schema)
+	}
+	if strings.TrimSpace(d.Name) == "" {
+		v.add("name", "", "is required")
+	} else if len(d.Name) > 200 {
+		v.add("name", "", "is longer than 200 characters")
+	}
+	v.trigger(d.Trigger)
+	if len(d.Steps) == 0 {
+		v.add("steps", "", "needs at least one step")
+	}
+	v.steps("steps", d.Steps)
+}
+
+func (v *validator) trigger(t Trigger) {
+	switch t.Type {
+	case "webhook":
+		if t.Webhook != nil {
+			for i, m := range t.Webhook.Methods {
+				switch strings.ToUpper(m) {
+				case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD":
+				default:
+					v.add(fmt.Sprintf("trigger.webhook.methods[%d]", i), "", "unsupported method %q", m)
+				}
+			}
+			switch t.Webhook.Respond {
+			case "", "accepted":
+			default:
+				v.add("trigger.webhook.respond", "", "must be \"accepted\"")
+			}
+		}
+	case "schedule":
+		if t.Schedule == nil || t.Schedule.Cron == "" {
+			v.add("trigger.schedule.cron", "", "is required")
+		}
+	case "form":
+	case "":
+		v.add("trigger.type", "", "is required (webhook, schedule or form)")
+	default:
+		v.add("trigger.type", "", "unknown trigger %q (webhook, schedule or form)", t.Type)
+	}
+}
+
+func (v *validator) steps(prefix string, steps []Step) {
+	for i := range steps {
+		v.step(fmt.Sprintf("%s[%d]", prefix, i), &steps[i])
+	}
+}
+
+func (v *validator) step(path string, s *Step) {
+	switch {
+	case s.ID == "":
+		v.add(path+".id", "", "is required")
+	case !stepIDPattern.MatchString(s.ID):
+		v.add(path+".id", s.ID, "must start with a letter and hold only letters, digits and _ (at most 64)")
+	case v.ids[s.ID] != "":
+		v.add(path+".id", s.ID, "duplicates the id of %s", v.ids[s.ID])
+	default:
+		v.ids[s.ID] = path
+	}
+	if s.Timeout != "" {
+		if d, err := time.ParseDuration(s.Timeout); err != nil || d <= 0 {
+			v.add(path+".timeout", s.ID, "must be a positive duration such as 30s")
+		}
+	}
+	switch s.OnError {
+	case "", "fail", "continue":
+	default:
+		v.add(path+".on_error", s.ID, "must be fail or continue")
+	}
+	if s.Retry != nil {
+		v.retry(path+".retry", s)
+	}
+	switch s.Type {
+	case StepFilter:
+		v.expression(path+".if", s.ID, s.If, true)
+	case StepMap:
+		if len(s.Fields) == 0 {
+			v.add(path+".fields", s.ID, "needs at least one field")
+		}
+		v.value(path+".fields", s.ID, s.Fields)
+	case StepPaths:
+		switch s.Mode {
+		case "", "all", "first":
+		default:
+			v.add(path+".mode", s.ID, "must be all or first")
+		}
+		if len(s.Paths) == 0 {
+			v.add(path+".paths", s.ID, "needs at least one path")
+		}
+		for j, p := range s.Paths {
+			pp := fmt.Sprintf("%s.paths[%d]", path, j)
+			if p.If != "" {
+				v.expression(pp+".if", s.ID, p.If, true)
+			}
+			v.steps(pp+".steps", p.Steps)
+		}
+	case StepForEach:
+		v.expression(path+".items", s.ID, s.Items, true)
+		if s.Concurrency < 0 || s.Concurrency > 64 {
+			v.add(path+".concurrency", s.ID, "must be between 1 and 64")
+		}
+		if len(s.Steps) == 0 {
+			v.add(path+".steps", s.ID, "needs at least one step")
+		}
+		v.steps(path+".steps", s.Steps)
+	case StepDelay:
+		switch {
+		case s.For != "" && s.Until != "":
+			v.add(path, s.ID, "set either for or until, not both")
+		case s.For != "":
+			if d, err := time.ParseDuration(s.For); err != nil || d <= 0 {
+				v.add(path+".for", s.ID, "must be a positive duration such as 90s or 1h")
+			}
+		case s.Until != "":
+			v.expression(path+".until", s.ID, s.Until, true)
+		default:
+			v.add(path, s.ID, "needs for or until")
+		}
+	case StepAction:
+		v.action(path, s)
+	case "":
+		v.add(path+".type", s.ID, "is required")
+	default:
+		v.add(path+".type", s.ID, "unknown step type %q (filter, map, paths, for_each, delay, action)", s.Type)
+	}
+}
+
+func (v *validator) retry(path string, s *Step) {
+	r := s.Retry
+	if r.MaxAttempts < 1 || r.MaxAttempts > 50 {
+		v.add(path+".max_attempts", s.ID, "must be between 1 and 50")
+	}
+	switch r.Backoff {
+	case "", "exponential", "fixed":
+	default:
+		v.add(path+".backoff", s.ID, "must be exponential or fixed")
+	}
+	for name, val := range map[string]string{"initial": r.Initial, "max": r.Max} {
+		if val == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(val); err != nil || d <= 0 {
+			v.add(path+"."+name, s.ID, "must be a positive duration such as 2s")
+		}
+	}
+}
+
+func (v *validator) action(path string, s *Step) {
+	if s.Action == "" {
+		v.add(path+".action", s.ID, "is required")
+		return
+	}
+	v.value(path+".input", s.ID, s.Input)
+	if v.reg == nil {
+		return
+	}
+	_, spec, err := v.reg.Resolve(s.Action)
+	if err != nil {
+		v.add(path+".action", s.ID, "%v", err)
+		return
+	}
+	problems := connectors.CheckInputStatic(spec, s.Input)
+	keys := make([]string, 0, len(problems))
+	for k := range problems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v.add(path+".input."+k, s.ID, "%s", problems[k])
+	}
+}
+
+func (v *validator) expression(path, step, src string, required bool) {
+	if strings.TrimSpace(src) == "" {
+		if required {
+			v.add(path, step, "is required")
+		}
+		return
+	}
+	if _, err := expr.Compile(src); err != nil {
+		v.exprError(path, step, err)
+	}
+}
+
+func (v *validator) value(path, step string, val map[string]any) {
+	if val == nil {
+		return
+	}
+	if _, err := expr.CompileValue(val); err != nil {
+		sub, inner := expr.SplitPath(err)
+		v.exprError(path+sub, step, inner)
+	}
+}
+
+func (v *validator) exprError(path, step string, err error) {
+	fe := &FieldError{Path: path, Step: step, Message: err.Error()}
+	var ee *expr.Error
+	if errors.As(err, &ee) {
+		fe.Line, fe.Column, fe.Message = ee.Line, ee.Column, ee.Message
+		if ee.Line > 0 {
+			fe.Message = fmt.Sprintf("line %d, column %d: %s", ee.Line, ee.Column, ee.Message)
+		}
+	}
+	v.errs = append(v.errs, fe)
+}
