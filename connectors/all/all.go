@@ -1,0 +1,7 @@
+// Package all imports every built-in connector; cmd/switchboard blank-imports
+// it, as Caddy's standard modules do.
+package all
+
+import (
+	_ "github.com/switchboard-dev/switchboard/connectors/http" // http.request
+)

@@ -1,0 +1,212 @@
+// Package http is the http.request connector: any HTTP call to a user-given
+// URL, through the instance's guarded client.
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+)
+
+func init() { connectors.Register(Connector{}) }
+
+// Connector implements http.request.
+type Connector struct{}
+
+var methods = []connectors.Option{
+	{Value: "GET", Label: "GET"}, {Value: "POST", Label: "POST"}, {Value: "PUT", Label: "PUT"},
+	{Value: "PATCH", Label: "PATCH"}, {Value: "DELETE", Label: "DELETE"}, {Value: "HEAD", Label: "HEAD"},
+}
+
+// Spec describes the connector.
+func (Connector) Spec() connectors.Spec {
+	return connectors.Spec{
+		ID: "http", Name: "HTTP", Icon: "globe", Version: "1.0.0",
+		Description: "Call any HTTP API.",
+		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Optional: true, Fields: []connectors.Field{
+			{Key: "bearer_token", Label: "Bearer token", Type: connectors.TypeString, Secret: true},
+			{Key: "username", Label: "Basic auth user", Type: connectors.TypeString},
+			{Key: "password", Label: "Basic auth password", Type: connectors.TypeString, Secret: true},
+		}},
+		Actions: []connectors.ActionSpec{{
+			ID: "request", Name: "Make an HTTP request",
+			Input: []connectors.Field{
+				{Key: "method", Label: "Method", Type: connectors.TypeSelect, Options: methods, Default: "GET"},
+				{Key: "url", Label: "URL", Type: connectors.TypeString, Required: true, Help: "http:// or https:// address"},
+				{Key: "query", Label: "Query parameters", Type: connectors.TypeObject},
+				{Key: "headers", Label: "Headers", Type: connectors.TypeObject},
+				{Key: "json", Label: "JSON body", Type: connectors.TypeAny, Help: "Sent as application/json"},
+				{Key: "form", Label: "Form body", Type: connectors.TypeObject, Help: "Sent as application/x-www-form-urlencoded"},
+				{Key: "body", Label: "Raw body", Type: connectors.TypeText},
+				{Key: "fail_on_status", Label: "Fail on 4xx/5xx", Type: connectors.TypeBoolean, Default: true},
+			},
+			SampleOutput: map[string]any{"status": 200, "headers": map[string]any{"Content-Type": "application/json"}, "body": map[string]any{"ok": true}},
+		}},
+	}
+}
+
+// Execute performs the request.
+func (Connector) Execute(ctx context.Context, req connectors.Request) (connectors.Result, error) {
+	in := req.Input
+	method, _ := in["method"].(string)
+	if method == "" {
+		method = http.MethodGet
+	}
+	raw, _ := in["url"].(string)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return connectors.Result{}, connectors.BadInput(fmt.Errorf("url %q: want an http:// or https:// address", raw))
+	}
+	if q, ok := in["query"].(map[string]any); ok {
+		vals := u.Query()
+		for k, v := range q {
+			vals.Set(k, scalar(v))
+		}
+		u.RawQuery = vals.Encode()
+	}
+	var body []byte
+	contentType := ""
+	switch {
+	case in["json"] != nil:
+		if body, err = json.Marshal(in["json"]); err != nil {
+			return connectors.Result{}, connectors.BadInput(fmt.Errorf("json: %w", err))
+		}
+		contentType = "application/json"
+	case in["form"] != nil:
+		form := url.Values{}
+		for k, v := range in["form"].(map[string]any) {
+			form.Set(k, scalar(v))
+		}
+		body = []byte(form.Encode())
+		contentType = "application/x-www-form-urlencoded"
+	case in["body"] != nil && in["body"] != "":
+		body = []byte(in["body"].(string))
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return connectors.Result{}, connectors.BadInput(err)
+	}
+	if body == nil {
+		hreq.Body, hreq.GetBody, hreq.ContentLength = nil, nil, 0
+	}
+	if contentType != "" {
+		hreq.Header.Set("Content-Type", contentType)
+	}
+	hreq.Header.Set("User-Agent", "Switchboard/1")
+	if req.IdempotencyKey != "" && method != http.MethodGet && method != http.MethodHead {
+		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
+	}
+	if h, ok := in["headers"].(map[string]any); ok {
+		for k, v := range h {
+			hreq.Header.Set(k, scalar(v))
+		}
+	}
+	if tok := req.Credentials["bearer_token"]; tok != "" {
+		hreq.Header.Set("Authorization", "Bearer "+tok)
+	} else if user := req.Credentials["username"]; user != "" {
+		hreq.SetBasicAuth(user, req.Credentials["password"])
+	}
+	resp, err := req.HTTP.Do(hreq)
+	if err != nil {
+		return connectors.Result{}, connectors.Retryable(fmt.Errorf("%s %s: %w", method, u.Redacted(), err))
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return connectors.Result{}, connectors.Retryable(fmt.Errorf("reading response: %w", err))
+	}
+	out := map[string]any{
+		"status":  resp.StatusCode,
+		"headers": flatten(resp.Header),
+		"body":    parseBody(resp.Header.Get("Content-Type"), respBody),
+	}
+	if fail, ok := in["fail_on_status"].(bool); ok && !fail {
+		return connectors.Result{Output: out}, nil
+	}
+	if err := statusError(resp); err != nil {
+		return connectors.Result{Output: out}, err
+	}
+	return connectors.Result{Output: out}, nil
+}
+
+// statusError classifies a non-2xx answer: 408, 425, 429 and 5xx can pass on
+// a retry; other 4xx cannot.
+func statusError(resp *http.Response) error {
+	code := resp.StatusCode
+	if code < 400 {
+		return nil
+	}
+	err := fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
+	switch {
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return connectors.RateLimited(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
+	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
+		return connectors.Retryable(err)
+	default:
+		return connectors.Permanent(err)
+	}
+}
+
+// ParseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func parseBody(contentType string, b []byte) any {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		var v any
+		if err := json.Unmarshal(b, &v); err == nil {
+			return v
+		}
+	}
+	return string(b)
+}
+
+func flatten(h http.Header) map[string]any {
+	out := make(map[string]any, len(h))
+	for k, v := range h {
+		out[k] = strings.Join(v, ", ")
+	}
+	return out
+}
+
+func scalar(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case nil:
+		return ""
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}
+
+var _ connectors.Connector = Connector{}

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string        `json:"type"`
+	Title     string        `json:"title"`
+	Status    int           `json:"status"`
+	Detail    string        `json:"detail,omitempty"`
+	Instance  string        `json:"instance,omitempty"`
+	RequestID string        `json:"request_id,omitempty"`
+	Errors    []*FieldError `json:"errors,omitempty"`
+}
+
+// FieldError is one invalid field.
+type FieldError = workflow.FieldError
+
+func problem(c *gin.Context, status int, detail string, fields ...*FieldError) {
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Instance: c.Request.URL.Path, RequestID: c.GetString(requestIDKey), Errors: fields}
+	if len(fields) > 0 {
+		p.Type = "https://switchboard.dev/problems/validation"
+	}
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(status, p)
+}
+
+// fail maps an error to a safe response: known kinds to their status, the
+// rest to 500 without internal text (it is logged with the request id).
+func fail(c *gin.Context, err error) {
+	if ve, ok := workflow.AsValidation(err); ok {
+		problem(c, http.StatusUnprocessableEntity, "the workflow document is invalid", ve.Errors...)
+		return
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		problem(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrConflict):
+		problem(c, http.StatusConflict, err.Error())
+	default:
+		_ = c.Error(err)
+		problem(c, http.StatusInternalServerError, "internal error; see the server log for request "+c.GetString(requestIDKey))
+	}
+}

@@ -1,0 +1,121 @@
+// Package api is the HTTP surface: one route table, handlers per resource,
+// problem+json errors. Every /api route passes one middleware chain, where
+// authentication slots in.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
+)
+
+// Deps are what the handlers use.
+type Deps struct {
+	Store    *store.Store
+	Flows    *flows.Service
+	Webhooks *webhook.Receiver
+	Registry *connectors.Registry
+	UI       http.Handler // the embedded app; nil serves nothing at /
+	Logger   *slog.Logger
+}
+
+type server struct{ Deps }
+
+const requestIDKey = "request_id"
+
+// New returns the router.
+func New(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{d}
+	r := gin.New()
+	r.HandleMethodNotAllowed = false
+	r.Use(s.requestID, s.accessLog, s.recover)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.Any("/hooks/:token", s.hook)
+
+	v1 := r.Group("/api/v1", s.authenticate)
+	v1.GET("/workflows", s.listWorkflows)
+	v1.POST("/workflows", s.createWorkflow)
+	v1.POST("/workflows/validate", s.validateWorkflow)
+	v1.GET("/workflows/:id", s.getWorkflow)
+	v1.PUT("/workflows/:id", s.updateWorkflow)
+	v1.POST("/workflows/:id/activate", s.activateWorkflow)
+	v1.POST("/workflows/:id/deactivate", s.deactivateWorkflow)
+	v1.GET("/workflows/:id/export", s.exportWorkflow)
+	v1.GET("/runs", s.listRuns)
+	v1.GET("/runs/:id", s.getRun)
+	v1.GET("/connectors", s.listConnectors)
+
+	r.NoRoute(func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/hooks/") || s.UI == nil ||
+			(c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
+			problem(c, http.StatusNotFound, "no such endpoint: "+c.Request.Method+" "+p)
+			return
+		}
+		s.UI.ServeHTTP(c.Writer, c.Request)
+	})
+	return r
+}
+
+func (s *server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+func (s *server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	attrs := []any{"method", c.Request.Method, "route", c.FullPath(), "status", c.Writer.Status(),
+		"duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(requestIDKey)}
+	if len(c.Errors) > 0 {
+		s.Logger.Error("request failed", append(attrs, "error", c.Errors.String())...)
+		return
+	}
+	s.Logger.Debug("request", attrs...)
+}
+
+func (s *server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Logger.Error("handler panicked", "panic", r, "request_id", c.GetString(requestIDKey))
+			problem(c, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	c.Next()
+}
+
+// authenticate is where API authentication goes (a later issue); until then
+// the server listens on loopback by default.
+func (s *server) authenticate(c *gin.Context) { c.Next() }
+
+func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (s *server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// maxDocumentBytes bounds a workflow document.
+const maxDocumentBytes = 2 << 20
+
+func readDocument(c *gin.Context) ([]byte, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxDocumentBytes))
+	if err != nil {
+		problem(c, http.StatusRequestEntityTooLarge, "the workflow document is larger than 2 MiB")
+		return nil, false
+	}
+	if len(raw) == 0 {
+		problem(c, http.StatusBadRequest, "the request body must be a workflow document (JSON)")
+		return nil, false
+	}
+	return raw, true
+}
+
+func page(c *gin.Context) (store.Page, bool) {
+	p := store.Page{Cursor: c.Query("cursor")}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			problem(c, http.StatusBadRequest, "limit must be a number from 1 to 200")
+			return p, false
+		}
+		p.Limit = n
+	}
+	return p, true
+}
+
+func (s *server) listWorkflows(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	items, next, err := s.Flows.List(c.Request.Context(), p)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+func (s *server) createWorkflow(c *gin.Context) {
+	raw, ok := readDocument(c)
+	if !ok {
+		return
+	}
+	active := c.DefaultQuery("active", "true") != "false"
+	v, err := s.Flows.Create(c.Request.Context(), raw, active)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/workflows/"+v.ID)
+	c.JSON(http.StatusCreated, v)
+}
+
+func (s *server) validateWorkflow(c *gin.Context) {
+	raw, ok := readDocument(c)
+	if !ok {
+		return
+	}
+	if _, err := s.Flows.Check(raw); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"valid": true})
+}
+
+func (s *server) getWorkflow(c *gin.Context) {
+	v, err := s.Flows.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) updateWorkflow(c *gin.Context) {
+	raw, ok := readDocument(c)
+	if !ok {
+		return
+	}
+	v, err := s.Flows.Update(c.Request.Context(), c.Param("id"), raw)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) activateWorkflow(c *gin.Context)   { s.setActive(c, true) }
+func (s *server) deactivateWorkflow(c *gin.Context) { s.setActive(c, false) }
+
+func (s *server) setActive(c *gin.Context, active bool) {
+	v, err := s.Flows.SetActive(c.Request.Context(), c.Param("id"), active)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) exportWorkflow(c *gin.Context) {
+	v, err := s.Flows.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="workflow-`+v.ID+`.json"`)
+	c.Data(http.StatusOK, "application/json", v.Document)
+}
+
+func (s *server) listConnectors(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"items": s.Registry.Specs()})
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
+	"github.com/switchboard-dev/switchboard/internal/webui"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, _, err := loadConfig("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
+	workers := 0
+	if cfg.Role != "api" {
+		workers = cfg.Workers
+	}
+	eng, err := engine.New(st, engine.Options{
+		Queue:    engine.QueueOptions{Workers: workers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter},
+		Registry: registry(),
+		Outbound: netguard.Options{Policy: policy},
+		Logger:   log,
+	})
+	if err != nil {
+		return err
+	}
+	if workers > 0 {
+		if err := eng.Start(ctx); err != nil {
+			return err
+		}
+	}
+
+	var srv *http.Server
+	serveErr := make(chan error, 1)
+	if cfg.Role != "worker" {
+		handler := api.New(api.Deps{
+			Store:    st,
+			Flows:    flows.New(st, registry(), cfg.PublicURL),
+			Webhooks: webhook.New(st, eng, eng, cfg.MaxBodyBytes, log),
+			Registry: registry(),
+			UI:       webui.Handler(),
+			Logger:   log,
+		})
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		}
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		go func() { serveErr <- srv.Serve(ln) }()
+		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
+			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
+	} else {
+		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving: %w", err)
+		}
+	}
+	// Stop in reverse: first no new requests, then finish or hand back runs.
+	deadline, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if srv != nil {
+		if err := srv.Shutdown(deadline); err != nil {
+			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
+		}
+	}
+	if err := eng.Stop(deadline); err != nil {
+		errs = append(errs, err)
+	}
+	log.Info("stopped")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,208 @@
+// Package config loads Switchboard's settings: defaults, then SWITCHBOARD_*
+// environment variables, then flags; Validate explains what is wrong.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+)
+
+// Config is every setting of a process.
+type Config struct {
+	Addr            string        // listen address
+	PublicURL       string        // base of webhook and form URLs
+	DataDir         string        // SQLite file and keys
+	DatabaseURL     string        // postgres://… selects PostgreSQL
+	Role            string        // all, api or worker
+	Workers         int           // concurrent runs per process
+	MaxBodyBytes    int64         // webhook body limit
+	OutboundAllow   string        // CIDRs/hosts user URLs may reach despite the SSRF guard
+	ShutdownTimeout time.Duration // drain deadline on SIGTERM
+	JobTimeout      time.Duration // longest execution slice of a run
+	RescueAfter     time.Duration // when a dead worker's run is picked up again
+	LogLevel        string
+	LogFormat       string
+}
+
+// Defaults returns the zero-setup configuration.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./data",
+		Role:            "all",
+		Workers:         16,
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: 25 * time.Second,
+		JobTimeout:      5 * time.Minute,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+// setting binds one field to a flag and an environment variable.
+type setting struct {
+	name, env, usage string
+	get              func(*Config) string
+	set              func(*Config, string) error
+	secret           bool
+}
+
+func str(f func(*Config) *string) (func(*Config) string, func(*Config, string) error) {
+	return func(c *Config) string { return *f(c) }, func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func settings() []setting {
+	s := func(name, env, usage string, f func(*Config) *string) setting {
+		g, st := str(f)
+		return setting{name: name, env: env, usage: usage, get: g, set: st}
+	}
+	dur := func(name, env, usage string, f func(*Config) *time.Duration) setting {
+		return setting{name: name, env: env, usage: usage,
+			get: func(c *Config) string { return f(c).String() },
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return fmt.Errorf("want a duration such as 30s: %w", err)
+				}
+				*f(c) = d
+				return nil
+			}}
+	}
+	return []setting{
+		s("addr", "SWITCHBOARD_ADDR", "listen address (host:port)", func(c *Config) *string { return &c.Addr }),
+		s("public-url", "SWITCHBOARD_PUBLIC_URL", "external base URL for webhook links (default http://<addr>)", func(c *Config) *string { return &c.PublicURL }),
+		s("data-dir", "SWITCHBOARD_DATA_DIR", "folder for the SQLite database and keys", func(c *Config) *string { return &c.DataDir }),
+		{name: "database-url", env: "SWITCHBOARD_DATABASE_URL", usage: "postgres://… to use PostgreSQL (also read from DATABASE_URL)", secret: true,
+			get: func(c *Config) string { return c.DatabaseURL }, set: func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+		s("role", "SWITCHBOARD_ROLE", "all, api or worker", func(c *Config) *string { return &c.Role }),
+		{name: "workers", env: "SWITCHBOARD_WORKERS", usage: "runs executed at once by this process",
+			get: func(c *Config) string { return strconv.Itoa(c.Workers) },
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return errors.New("want a whole number")
+				}
+				c.Workers = n
+				return nil
+			}},
+		{name: "max-body", env: "SWITCHBOARD_MAX_BODY", usage: "largest webhook body in bytes (up to 25 MiB)",
+			get: func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return errors.New("want a number of bytes")
+				}
+				c.MaxBodyBytes = n
+				return nil
+			}},
+		s("outbound-allow", "SWITCHBOARD_OUTBOUND_ALLOW", "CIDRs or host names that actions may reach although private (comma-separated)", func(c *Config) *string { return &c.OutboundAllow }),
+		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		dur("job-timeout", "SWITCHBOARD_JOB_TIMEOUT", "longest uninterrupted execution of one run", func(c *Config) *time.Duration { return &c.JobTimeout }),
+		dur("rescue-after", "SWITCHBOARD_RESCUE_AFTER", "when a run whose worker died is resumed (default job-timeout + 1m)", func(c *Config) *time.Duration { return &c.RescueAfter }),
+		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
+	}
+}
+
+// Load builds a Config from defaults, the environment (getenv) and args,
+// registering flags on fs. It returns the remaining arguments.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, []string, error) {
+	c := Defaults()
+	if v := getenv("DATABASE_URL"); v != "" {
+		c.DatabaseURL = v
+	}
+	for _, s := range settings() {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(&c, v); err != nil {
+				return c, nil, fmt.Errorf("%s=%q: %w", s.env, mask(s, v), err)
+			}
+		}
+	}
+	for _, s := range settings() {
+		fs.Func(s.name, fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, mask(s, s.get(&c))), func(v string) error {
+			return s.set(&c, v)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.RescueAfter == 0 {
+		c.RescueAfter = c.JobTimeout + time.Minute
+	}
+	return c, fs.Args(), nil
+}
+
+func mask(s setting, v string) string {
+	if s.secret && v != "" {
+		if u, err := url.Parse(v); err == nil {
+			return u.Redacted()
+		}
+		return "***"
+	}
+	return v
+}
+
+// Validate checks every setting and reports all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("public-url %q: want http(s)://host[:port]", c.PublicURL))
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("database-url: want postgres://user@host:port/db"))
+		}
+	} else if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir: is empty"))
+	}
+	switch c.Role {
+	case "all", "api", "worker":
+	default:
+		errs = append(errs, fmt.Errorf("role %q: want all, api or worker", c.Role))
+	}
+	if c.Role == "worker" && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("role worker: separate worker processes need PostgreSQL (set DATABASE_URL)"))
+	}
+	if c.Workers < 1 || c.Workers > 1000 {
+		errs = append(errs, fmt.Errorf("workers %d: want 1 to 1000", c.Workers))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 25<<20 {
+		errs = append(errs, fmt.Errorf("max-body %d: want 1024 to %d bytes", c.MaxBodyBytes, 25<<20))
+	}
+	if _, err := netguard.ParseAllowList(c.OutboundAllow); err != nil {
+		errs = append(errs, fmt.Errorf("outbound-allow: %w", err))
+	}
+	if c.ShutdownTimeout <= 0 || c.JobTimeout <= 0 || c.RescueAfter < c.JobTimeout {
+		errs = append(errs, errors.New("shutdown-timeout and job-timeout must be positive, rescue-after at least job-timeout"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath is the database file under DataDir.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "switchboard.db") }

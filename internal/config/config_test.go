@@ -1,0 +1,49 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, _, err := Load(fs, args, func(k string) string { return env[k] })
+	if err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func TestFlagsOverrideEnvironmentOverrideDefaults(t *testing.T) {
+	c, err := load(t, map[string]string{"SWITCHBOARD_ADDR": "127.0.0.1:9000", "SWITCHBOARD_WORKERS": "4",
+		"DATABASE_URL": "postgres://u:pw@h/db"}, "--workers", "8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" || c.Workers != 8 || c.DatabaseURL != "postgres://u:pw@h/db" {
+		t.Fatalf("config = %+v", c)
+	}
+	if c.PublicURL != "http://127.0.0.1:9000" || c.RescueAfter != c.JobTimeout+time.Minute {
+		t.Fatalf("derived settings = %q, %s", c.PublicURL, c.RescueAfter)
+	}
+}
+
+func TestValidateNamesEveryBadSetting(t *testing.T) {
+	_, err := load(t, map[string]string{"SWITCHBOARD_ROLE": "boss"}, "--addr", "nope", "--max-body", "99999999999", "--outbound-allow", "10.0.0.0/99")
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{"addr \"nope\"", "role \"boss\"", "max-body", "outbound-allow"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	if _, err := load(t, map[string]string{"SWITCHBOARD_WORKERS": "many"}); err == nil || !strings.Contains(err.Error(), "SWITCHBOARD_WORKERS") {
+		t.Fatalf("bad env: err = %v", err)
+	}
+}

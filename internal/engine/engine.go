@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+// Options configures an Engine.
+type Options struct {
+	Queue    QueueOptions
+	Registry *connectors.Registry
+	// Outbound configures the guarded client every connector call uses.
+	Outbound netguard.Options
+	// MaxPayloadBytes caps each recorded input and output (default 256 KiB).
+	MaxPayloadBytes int
+	Logger          *slog.Logger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Engine executes runs and owns the queue client.
+type Engine struct {
+	st        *store.Store
+	reg       *connectors.Registry
+	outbound  netguard.Options
+	transport http.RoundTripper
+	log       *slog.Logger
+	now       func() time.Time
+	maxRecord int
+	river     *river.Client[*sql.Tx]
+
+	mu       sync.Mutex
+	compiled map[string]*workflow.Compiled // by version id; versions are immutable
+}
+
+// New builds an engine. With Queue.Workers > 0 it works runs once started;
+// otherwise it only enqueues them.
+func New(st *store.Store, o Options) (*Engine, error) {
+	if o.Registry == nil {
+		o.Registry = connectors.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxPayloadBytes <= 0 {
+		o.MaxPayloadBytes = 256 << 10
+	}
+	if o.Queue.JobTimeout <= 0 {
+		o.Queue.JobTimeout = 5 * time.Minute
+	}
+	if o.Queue.RescueAfter <= 0 {
+		o.Queue.RescueAfter = o.Queue.JobTimeout + time.Minute
+	}
+	o.Queue.Logger = o.Logger
+	e := &Engine{
+		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
+		maxRecord: o.MaxPayloadBytes, compiled: map[string]*workflow.Compiled{},
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker{e: e})
+	c, err := newRiverClient(st, o.Queue, workers)
+	if err != nil {
+		return nil, err
+	}
+	e.river = c
+	return e, nil
+}
+
+// Start starts working jobs (no-op for an insert-only engine).
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.river.Start(ctx); err != nil {
+		return fmt.Errorf("starting queue: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for in-flight runs until ctx ends; then
+// it cancels them, and their jobs are retried (by this or another process).
+func (e *Engine) Stop(ctx context.Context) error {
+	err := e.river.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	hard, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err2 := e.river.StopAndCancel(hard); err2 != nil {
+		return fmt.Errorf("stopping queue: %w", errors.Join(err, err2))
+	}
+	return nil
+}
+
+// Enqueue inserts the job for a run inside the caller's transaction, so the
+// run and its job commit together.
+func (e *Engine) Enqueue(ctx context.Context, tx *sql.Tx, runID string) error {
+	if _, err := e.river.InsertTx(ctx, tx, RunArgs{RunID: runID}, nil); err != nil {
+		return fmt.Errorf("enqueuing run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Compiled returns the compiled document of a version, compiling it once.
+func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error) {
+	e.mu.Lock()
+	c, ok := e.compiled[versionID]
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	v, err := e.st.GetVersion(ctx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := workflow.Parse(v.Document)
+	if err != nil {
+		return nil, fmt.Errorf("parsing version %s: %w", versionID, err)
+	}
+	c, err = workflow.Compile(doc)
+	if err != nil {
+		return nil, fmt.Errorf("compiling version %s: %w", versionID, err)
+	}
+	e.mu.Lock()
+	if len(e.compiled) >= 1000 { // a crude bound; versions are cheap to recompile
+		clear(e.compiled)
+	}
+	e.compiled[versionID] = c
+	e.mu.Unlock()
+	return c, nil
+}
+
+type runWorker struct {
+	river.WorkerDefaults[RunArgs]
+	e *Engine
+}
+
+func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	return w.e.Execute(ctx, job.Args.RunID)
+}
+
+// Execute runs (or resumes) a run until it ends or must wait. A wait returns
+// river.JobSnooze so no worker is held; an infrastructure error is returned
+// for River to retry, and the run resumes from its last recorded step.
+func (e *Engine) Execute(ctx context.Context, runID string) error {
+	run, err := e.st.StartRun(ctx, runID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted (retention, workflow removed) before it ran: nothing to do.
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if store.RunFinal(run.State) {
+		return nil
+	}
+	log := e.log.With("run_id", run.ID, "workflow_id", run.WorkflowID, "attempt", run.Attempt)
+	c, err := e.Compiled(ctx, run.VersionID)
+	if err != nil {
+		return e.fail(ctx, log, run.ID, fmt.Sprintf("loading workflow version: %v", err))
+	}
+	x, err := e.newExecution(ctx, run, c, log)
+	if err != nil {
+		return e.fail(ctx, log, run.ID, err.Error())
+	}
+	out := x.runSteps(ctx, c.Steps, x.root)
+	switch out.kind {
+	case outDone:
+		_, err = e.st.FinishRun(ctx, run.ID, store.RunSucceeded, "")
+		log.Info("run succeeded")
+	case outFiltered:
+		_, err = e.st.FinishRun(ctx, run.ID, store.RunFiltered, "")
+		log.Info("run filtered")
+	case outFailed:
+		_, err = e.st.FinishRun(ctx, run.ID, store.RunFailed, out.err)
+		log.Info("run failed", "error", out.err)
+	case outCanceled:
+		log.Info("run canceled")
+		return nil
+	case outWait:
+		if err := e.st.SetRunState(ctx, run.ID, store.RunWaiting); err != nil {
+			return err
+		}
+		d := out.until.Sub(e.now())
+		if d < time.Millisecond {
+			d = time.Millisecond
+		}
+		log.Info("run waiting", "until", out.until)
+		return river.JobSnooze(d)
+	case outInfra:
+		// Leave the run as it is; River retries the job and the run resumes.
+		return out.cause
+	}
+	return err
+}
+
+func (e *Engine) fail(ctx context.Context, log *slog.Logger, runID, msg string) error {
+	log.Warn("run failed", "error", msg)
+	_, err := e.st.FinishRun(ctx, runID, store.RunFailed, msg)
+	return err
+}
+
+// idempotencyKey is stable for a run, step and item, across retries and
+// resumes, so receivers can drop duplicates.
+func idempotencyKey(runID, stepID, itemKey string) string {
+	sum := sha256.Sum256([]byte(runID + "\x00" + stepID + "\x00" + itemKey))
+	return "sb_" + hex.EncodeToString(sum[:16])
+}
+
+func decodeJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,542 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+type outKind int
+
+const (
+	outDone     outKind = iota // continue with the next step
+	outFiltered                // a filter stopped this branch
+	outFailed                  // the run fails
+	outWait                    // snooze until `until`
+	outCanceled                // the run was canceled
+	outInfra                   // the database failed: let River retry
+)
+
+type outcome struct {
+	kind  outKind
+	err   string
+	until time.Time
+	cause error
+}
+
+// execution is one slice of a run's execution (one job attempt).
+type execution struct {
+	e        *Engine
+	run      *store.Run
+	c        *workflow.Compiled
+	log      *slog.Logger
+	trigger  any
+	records  map[string]*store.StepRun // by step id + "\x00" + item key
+	recMu    sync.Mutex
+	seq      int
+	root     *scope
+	canceled bool
+}
+
+// scope is what expressions see at one point of the tree.
+type scope struct {
+	itemKey string
+	steps   map[string]any
+	item    any
+	index   any
+	mu      *sync.Mutex // guards steps
+}
+
+func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.Compiled, log *slog.Logger) (*execution, error) {
+	recs, err := e.st.ListStepRuns(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}}
+	for i := range recs {
+		r := &recs[i]
+		x.records[r.StepID+"\x00"+r.ItemKey] = r
+		if r.Seq > x.seq {
+			x.seq = r.Seq
+		}
+	}
+	x.root = &scope{steps: map[string]any{}, mu: &sync.Mutex{}}
+	return x, nil
+}
+
+func (x *execution) env(sc *scope) map[string]any {
+	sc.mu.Lock()
+	steps := maps.Clone(sc.steps)
+	sc.mu.Unlock()
+	vars := x.c.Doc.Vars
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	return map[string]any{
+		"trigger": x.trigger,
+		"steps":   steps,
+		"vars":    vars,
+		"run":     map[string]any{"id": x.run.ID, "attempt": x.run.Attempt, "workflow_id": x.run.WorkflowID},
+		"item":    sc.item,
+		"index":   sc.index,
+	}
+}
+
+func (x *execution) record(key string) *store.StepRun {
+	x.recMu.Lock()
+	defer x.recMu.Unlock()
+	return x.records[key]
+}
+
+// save writes a step record, capping payloads.
+func (x *execution) save(ctx context.Context, sr *store.StepRun) error {
+	x.recMu.Lock()
+	if sr.Seq == 0 {
+		x.seq++
+		sr.Seq = x.seq
+	}
+	x.records[sr.StepID+"\x00"+sr.ItemKey] = sr
+	x.recMu.Unlock()
+	sr.RunID = x.run.ID
+	sr.Input = capJSON(sr.Input, x.e.maxRecord)
+	sr.Output = capJSON(sr.Output, x.e.maxRecord)
+	return x.e.st.SaveStepRun(ctx, sr)
+}
+
+// capJSON replaces an oversized payload with a marker holding its size and a
+// preview, so one huge response cannot bloat the database.
+func capJSON(b store.JSON, max int) store.JSON {
+	if len(b) <= max {
+		return b
+	}
+	preview := string(b[:min(len(b), 1024)])
+	return store.MustJSON(map[string]any{"_truncated": true, "original_size": len(b), "preview": preview})
+}
+
+func (x *execution) checkCanceled(ctx context.Context) (bool, error) {
+	if x.canceled {
+		return true, nil
+	}
+	r, err := x.e.st.GetRun(ctx, x.run.ID)
+	if err != nil {
+		return false, err
+	}
+	x.canceled = r.State == store.RunCanceled
+	return x.canceled, nil
+}
+
+// runSteps runs a list of steps in order within a scope.
+func (x *execution) runSteps(ctx context.Context, steps []*workflow.CompiledStep, sc *scope) outcome {
+	for _, s := range steps {
+		out := x.runStep(ctx, s, sc)
+		if out.kind != outDone {
+			return out
+		}
+	}
+	return outcome{kind: outDone}
+}
+
+func (x *execution) setOutput(sc *scope, id string, v any) {
+	sc.mu.Lock()
+	sc.steps[id] = v
+	sc.mu.Unlock()
+}
+
+func (x *execution) runStep(ctx context.Context, s *workflow.CompiledStep, sc *scope) outcome {
+	key := s.ID + "\x00" + sc.itemKey
+	prev := x.record(key)
+	if prev != nil {
+		switch prev.State {
+		case store.StepSucceeded:
+			x.setOutput(sc, s.ID, decodeJSON(prev.Output))
+			if s.Type != workflow.StepPaths {
+				return outcome{kind: outDone}
+			}
+			// A paths step re-enters its branches (which resume from their
+			// records) so their outputs are visible to later steps again.
+		case store.StepFiltered:
+			return outcome{kind: outFiltered}
+		case store.StepFailed:
+			if s.OnError == "continue" {
+				x.setOutput(sc, s.ID, nil)
+				return outcome{kind: outDone}
+			}
+			return outcome{kind: outFailed, err: fmt.Sprintf("step %s: %s", s.ID, prev.Error)}
+		}
+	}
+	if canceled, err := x.checkCanceled(ctx); err != nil {
+		return outcome{kind: outInfra, cause: err}
+	} else if canceled {
+		return outcome{kind: outCanceled}
+	}
+	started := x.e.now().UTC()
+	switch s.Type {
+	case workflow.StepFilter:
+		return x.filter(ctx, s, sc, started)
+	case workflow.StepMap:
+		return x.mapStep(ctx, s, sc, started)
+	case workflow.StepAction:
+		return x.action(ctx, s, sc, prev, started)
+	case workflow.StepDelay:
+		return x.delay(ctx, s, sc, prev, started)
+	case workflow.StepPaths:
+		return x.paths(ctx, s, sc, started)
+	case workflow.StepForEach:
+		return x.forEach(ctx, s, sc, started)
+	}
+	return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("unknown step type %q", s.Type))
+}
+
+func (x *execution) finish(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time, state string, input, output any, attempts int, errMsg string) error {
+	now := x.e.now().UTC()
+	sr := &store.StepRun{StepID: s.ID, ItemKey: sc.itemKey, State: state, Attempts: attempts, Error: errMsg,
+		StartedAt: started, FinishedAt: &now}
+	if input != nil {
+		sr.Input = store.MustJSON(input)
+	}
+	if output != nil {
+		sr.Output = store.MustJSON(output)
+	}
+	if state == store.StepWaiting {
+		sr.FinishedAt = nil
+	}
+	return x.save(ctx, sr)
+}
+
+// stepFailed records a failure and applies on_error.
+func (x *execution) stepFailed(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time, input any, attempts int, err error) outcome {
+	if rerr := x.finish(ctx, s, sc, started, store.StepFailed, input, nil, attempts, err.Error()); rerr != nil {
+		return outcome{kind: outInfra, cause: rerr}
+	}
+	if s.OnError == "continue" {
+		x.setOutput(sc, s.ID, nil)
+		return outcome{kind: outDone}
+	}
+	return outcome{kind: outFailed, err: fmt.Sprintf("step %s: %v", s.ID, err)}
+}
+
+func (x *execution) succeeded(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time, input, output any, attempts int) outcome {
+	if err := x.finish(ctx, s, sc, started, store.StepSucceeded, input, output, attempts, ""); err != nil {
+		return outcome{kind: outInfra, cause: err}
+	}
+	x.setOutput(sc, s.ID, output)
+	return outcome{kind: outDone}
+}
+
+func (x *execution) filter(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time) outcome {
+	v, err := s.If.Run(x.env(sc))
+	if err != nil {
+		return x.stepFailed(ctx, s, sc, started, map[string]any{"if": s.If.Source()}, 1, err)
+	}
+	passed := expr.Truthy(v)
+	in := map[string]any{"if": s.If.Source()}
+	out := map[string]any{"passed": passed}
+	if passed {
+		return x.succeeded(ctx, s, sc, started, in, out, 1)
+	}
+	if err := x.finish(ctx, s, sc, started, store.StepFiltered, in, out, 1, ""); err != nil {
+		return outcome{kind: outInfra, cause: err}
+	}
+	return outcome{kind: outFiltered}
+}
+
+func (x *execution) mapStep(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time) outcome {
+	v, err := s.Fields.Render(x.env(sc))
+	if err != nil {
+		path, inner := expr.SplitPath(err)
+		return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("fields%s: %w", path, inner))
+	}
+	return x.succeeded(ctx, s, sc, started, nil, v, 1)
+}
+
+func (x *execution) delay(ctx context.Context, s *workflow.CompiledStep, sc *scope, prev *store.StepRun, started time.Time) outcome {
+	now := x.e.now()
+	if prev != nil && prev.State == store.StepWaiting {
+		var o struct {
+			Until time.Time `json:"until"`
+		}
+		if err := json.Unmarshal(prev.Output, &o); err == nil {
+			if now.Before(o.Until) {
+				return outcome{kind: outWait, until: o.Until}
+			}
+			return x.succeeded(ctx, s, sc, prev.StartedAt, nil, map[string]any{"waited_until": o.Until}, 1)
+		}
+	}
+	var until time.Time
+	if s.Until != nil {
+		v, err := s.Until.Run(x.env(sc))
+		if err != nil {
+			return x.stepFailed(ctx, s, sc, started, nil, 1, err)
+		}
+		t, err := asTime(v)
+		if err != nil {
+			return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("until: %w", err))
+		}
+		until = t
+	} else {
+		until = now.Add(s.For)
+	}
+	if !now.Before(until) {
+		return x.succeeded(ctx, s, sc, started, nil, map[string]any{"waited_until": until.UTC()}, 1)
+	}
+	if err := x.finish(ctx, s, sc, started, store.StepWaiting, nil, map[string]any{"until": until.UTC()}, 1, ""); err != nil {
+		return outcome{kind: outInfra, cause: err}
+	}
+	return outcome{kind: outWait, until: until}
+}
+
+func asTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, nil
+	case string:
+		p, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", t)
+		}
+		return p, nil
+	case float64:
+		return time.Unix(int64(t), 0), nil
+	case int:
+		return time.Unix(int64(t), 0), nil
+	}
+	return time.Time{}, fmt.Errorf("want a time, got %T", v)
+}
+
+func (x *execution) paths(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time) outcome {
+	mode := s.Mode
+	if mode == "" {
+		mode = "all"
+	}
+	env := x.env(sc)
+	var taken []string
+	var chosen []workflow.CompiledPath
+	for _, p := range s.Paths {
+		ok := true
+		if p.If != nil {
+			v, err := p.If.Run(env)
+			if err != nil {
+				return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("path %s: %w", p.Name, err))
+			}
+			ok = expr.Truthy(v)
+		}
+		if ok {
+			taken = append(taken, p.Name)
+			chosen = append(chosen, p)
+			if mode == "first" {
+				break
+			}
+		}
+	}
+	if taken == nil {
+		taken = []string{}
+	}
+	for _, p := range chosen {
+		out := x.runSteps(ctx, p.Steps, sc)
+		switch out.kind {
+		case outDone, outFiltered:
+			// A filter inside a path ends that path only.
+		default:
+			return out
+		}
+	}
+	return x.succeeded(ctx, s, sc, started, nil, map[string]any{"paths": taken}, 1)
+}
+
+func (x *execution) forEach(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time) outcome {
+	v, err := s.Items.Run(x.env(sc))
+	if err != nil {
+		return x.stepFailed(ctx, s, sc, started, nil, 1, err)
+	}
+	items, ok := v.([]any)
+	if !ok {
+		if v == nil {
+			items = nil
+		} else {
+			return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("items: want a list, got %T", v))
+		}
+	}
+	conc := s.Concurrency
+	if conc <= 0 {
+		conc = 1
+	}
+	results := make([]any, len(items))
+	outs := make([]outcome, len(items))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		key := strconv.Itoa(i)
+		if sc.itemKey != "" {
+			key = sc.itemKey + "/" + key
+		}
+		child := &scope{itemKey: key, steps: maps.Clone(sc.steps), item: it, index: i, mu: &sync.Mutex{}}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			outs[i] = x.runSteps(ctx, s.Steps, child)
+			own := map[string]any{}
+			child.mu.Lock()
+			for _, b := range s.Steps {
+				own[b.ID] = child.steps[b.ID]
+			}
+			child.mu.Unlock()
+			results[i] = own
+		}()
+	}
+	wg.Wait()
+	var wait *outcome
+	failed := 0
+	firstErr := ""
+	for i, o := range outs {
+		switch o.kind {
+		case outInfra, outCanceled:
+			return o
+		case outWait:
+			if wait == nil || o.until.Before(wait.until) {
+				wait = &outs[i]
+			}
+		case outFailed:
+			failed++
+			if firstErr == "" {
+				firstErr = fmt.Sprintf("item %d: %s", i, o.err)
+			}
+			results[i] = nil
+		}
+	}
+	if wait != nil {
+		return *wait
+	}
+	in := map[string]any{"count": len(items)}
+	if failed > 0 && s.OnError != "continue" {
+		return x.stepFailed(ctx, s, sc, started, in, 1, fmt.Errorf("%d of %d items failed; first: %s", failed, len(items), firstErr))
+	}
+	return x.succeeded(ctx, s, sc, started, in, results, 1)
+}
+
+func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *scope, prev *store.StepRun, started time.Time) outcome {
+	attempt := 1
+	if prev != nil && prev.State == store.StepWaiting {
+		var o struct {
+			RetryAt time.Time `json:"retry_at"`
+		}
+		_ = json.Unmarshal(prev.Output, &o)
+		if x.e.now().Before(o.RetryAt) {
+			return outcome{kind: outWait, until: o.RetryAt}
+		}
+		attempt = prev.Attempts + 1
+		started = prev.StartedAt
+	}
+	rendered, err := s.Input.Render(x.env(sc))
+	if err != nil {
+		path, inner := expr.SplitPath(err)
+		return x.stepFailed(ctx, s, sc, started, nil, attempt, fmt.Errorf("input%s: %w", path, inner))
+	}
+	input, _ := rendered.(map[string]any)
+	conn, spec, err := x.e.reg.Resolve(s.Action)
+	if err != nil {
+		return x.stepFailed(ctx, s, sc, started, input, attempt, err)
+	}
+	if problems := connectors.CheckInput(spec, input); len(problems) > 0 {
+		return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("input: %s", formatProblems(problems)))
+	}
+	attemptsBefore, err := x.e.st.CountDeliveries(ctx, x.run.ID, s.ID, sc.itemKey)
+	if err != nil {
+		return outcome{kind: outInfra, cause: err}
+	}
+	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore,
+		onError: func(err error) { x.log.Error("recording delivery", "step", s.ID, "error", err) }}
+	client := netguard.NewClient(x.e.outbound, func(next http.RoundTripper) http.RoundTripper {
+		rec.next = next
+		return rec
+	})
+	actx := ctx
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, s.Timeout)
+		defer cancel()
+	}
+	_, actionID, _ := strings.Cut(s.Action, ".")
+	res, err := conn.Execute(actx, connectors.Request{
+		Action: actionID, Input: input, HTTP: client,
+		IdempotencyKey: idempotencyKey(x.run.ID, s.ID, sc.itemKey),
+		Logger:         x.log.With("step", s.ID),
+	})
+	if err == nil {
+		return x.succeeded(ctx, s, sc, started, input, res.Output, attempt)
+	}
+	if ctx.Err() != nil {
+		// Shutdown or job timeout, not the step's fault: hand the run back.
+		return outcome{kind: outInfra, cause: fmt.Errorf("step %s interrupted: %w", s.ID, ctx.Err())}
+	}
+	kind := connectors.KindOf(err)
+	if errors.Is(err, netguard.ErrBlocked) || errors.Is(err, netguard.ErrTooLarge) {
+		kind = connectors.KindPermanent
+	}
+	if (kind == connectors.KindRetryable || kind == connectors.KindRateLimited) && s.Retry != nil && attempt < s.Retry.MaxAttempts {
+		at := x.e.now().Add(backoff(s.Retry, attempt, connectors.RetryAfterOf(err)))
+		if rerr := x.finish(ctx, s, sc, started, store.StepWaiting, input,
+			map[string]any{"retry_at": at.UTC()}, attempt, err.Error()); rerr != nil {
+			return outcome{kind: outInfra, cause: rerr}
+		}
+		return outcome{kind: outWait, until: at}
+	}
+	return x.stepFailed(ctx, s, sc, started, input, attempt, err)
+}
+
+// backoff is the wait before attempt+1: exponential with full jitter between
+// half and all of the step, capped, and never shorter than Retry-After.
+func backoff(r *workflow.Retry, attempt int, retryAfter time.Duration) time.Duration {
+	initial := parseOr(r.Initial, 2*time.Second)
+	maxD := parseOr(r.Max, 10*time.Minute)
+	d := initial
+	if r.Backoff != "fixed" {
+		d = time.Duration(float64(initial) * math.Pow(2, float64(attempt-1)))
+	}
+	if d > maxD || d <= 0 {
+		d = maxD
+	}
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	if retryAfter > d {
+		d = retryAfter
+	}
+	return d
+}
+
+func parseOr(s string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+func formatProblems(p map[string]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + p[k]
+	}
+	return strings.Join(parts, "; ")
+}

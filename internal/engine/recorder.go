@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// recordCap bounds the request and response bodies kept in a delivery record.
+const recordCap = 64 << 10
+
+// recorder is a RoundTripper that writes a delivery row for every attempt.
+type recorder struct {
+	next    http.RoundTripper
+	st      *store.Store
+	runID   string
+	stepID  string
+	itemKey string
+	attempt int
+	onError func(error)
+}
+
+func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.Body != nil && req.GetBody != nil {
+		if b, err := req.GetBody(); err == nil {
+			reqBody, _ = io.ReadAll(io.LimitReader(b, recordCap+1))
+			b.Close()
+		}
+	}
+	rc.attempt++
+	d := &store.Delivery{
+		RunID: rc.runID, StepID: rc.stepID, ItemKey: rc.itemKey, Attempt: rc.attempt,
+		Method: req.Method, URL: redactURL(req.URL.String()),
+		RequestHeaders: store.MustJSON(redactHeaders(req.Header)),
+		RequestBody:    capText(reqBody),
+		CreatedAt:      time.Now().UTC(),
+	}
+	start := time.Now()
+	resp, err := rc.next.RoundTrip(req)
+	if err == nil {
+		// Read the (already size-capped) body here so the record has it and
+		// the connector still gets every byte.
+		var body []byte
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		d.Status = resp.StatusCode
+		d.ResponseHeaders = store.MustJSON(redactHeaders(resp.Header))
+		d.ResponseBody = capText(body)
+		if err != nil {
+			resp = nil
+		}
+	}
+	d.LatencyMS = time.Since(start).Milliseconds()
+	if err != nil {
+		d.Error = err.Error()
+	}
+	// Record even when the run's context is canceled: the attempt happened.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 10*time.Second)
+	defer cancel()
+	if rerr := rc.st.CreateDelivery(ctx, d); rerr != nil && rc.onError != nil {
+		rc.onError(rerr)
+	}
+	return resp, err
+}
+
+func capText(b []byte) string {
+	if len(b) <= recordCap {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	// A rune cut in half at the cap is dropped, not shown as garbage.
+	return strings.ToValidUTF8(string(b[:recordCap]), "") + "\n[truncated by Switchboard]"
+}
+
+// sensitive header names (lower case) or fragments whose values are hidden in
+// records.
+var sensitiveHeaderFragments = []string{"authorization", "cookie", "token", "secret", "signature", "api-key", "apikey", "password"}
+
+func redactHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
+		lk := strings.ToLower(k)
+		for _, frag := range sensitiveHeaderFragments {
+			if strings.Contains(lk, frag) {
+				v = "[redacted]"
+				break
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// redactURL hides userinfo passwords in URLs.
+func redactURL(u string) string {
+	scheme := strings.Index(u, "://")
+	if scheme < 0 {
+		return u
+	}
+	rest := u[scheme+3:]
+	slash := strings.IndexAny(rest, "/?#")
+	hostPart := rest
+	if slash >= 0 {
+		hostPart = rest[:slash]
+	}
+	at := strings.LastIndex(hostPart, "@")
+	if at < 0 {
+		return u
+	}
+	return u[:scheme+3] + "[redacted]@" + rest[at+1:]
+}

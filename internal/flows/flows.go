@@ -1,0 +1,153 @@
+// Package flows saves, versions and activates workflows: the one place that
+// turns a submitted document into stored, validated versions, shared by the
+// API and the command line.
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+// Service manages workflows.
+type Service struct {
+	st        *store.Store
+	reg       *connectors.Registry
+	publicURL string
+}
+
+// New returns a Service. publicURL is the base of webhook URLs.
+func New(st *store.Store, reg *connectors.Registry, publicURL string) *Service {
+	return &Service{st: st, reg: reg, publicURL: publicURL}
+}
+
+// View is a workflow as the API shows it.
+type View struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Active      bool            `json:"active"`
+	Version     int             `json:"version"`
+	TriggerType string          `json:"trigger_type"`
+	WebhookURL  string          `json:"webhook_url,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	Document    json.RawMessage `json:"document,omitempty"`
+}
+
+func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
+	v := &View{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	if w.WebhookToken != nil {
+		v.WebhookURL = s.publicURL + "/hooks/" + *w.WebhookToken
+	}
+	if doc != nil {
+		v.Document = json.RawMessage(doc)
+	}
+	return v
+}
+
+// Check parses and validates a document; the error is a
+// *workflow.ValidationError listing every problem.
+func (s *Service) Check(raw []byte) (*workflow.Document, error) {
+	doc, err := workflow.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := workflow.Validate(doc, s.reg); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// NewToken returns an unguessable webhook token (192 random bits).
+func NewToken() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// Create validates and stores a new workflow, active when activate is set.
+func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View, error) {
+	doc, err := s.Check(raw)
+	if err != nil {
+		return nil, err
+	}
+	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
+	if doc.Trigger.Type == "webhook" {
+		tok, err := NewToken()
+		if err != nil {
+			return nil, err
+		}
+		w.WebhookToken = &tok
+	}
+	canonical := store.MustJSON(doc)
+	if _, err := s.st.CreateWorkflow(ctx, w, canonical); err != nil {
+		return nil, err
+	}
+	return s.view(w, canonical), nil
+}
+
+// Update stores raw as the next version of workflow id.
+func (s *Service) Update(ctx context.Context, id string, raw []byte) (*View, error) {
+	doc, err := s.Check(raw)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.st.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Trigger.Type == "webhook" && w.WebhookToken == nil {
+		// Switching to a webhook trigger later still needs a token; the
+		// store keeps the one it has otherwise.
+		return nil, fmt.Errorf("changing the trigger type to webhook is not supported yet: %w", store.ErrConflict)
+	}
+	canonical := store.MustJSON(doc)
+	if _, err := s.st.AddWorkflowVersion(ctx, id, doc.Name, doc.Trigger.Type, canonical); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Get returns a workflow with its current document.
+func (s *Service) Get(ctx context.Context, id string) (*View, error) {
+	w, err := s.st.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.st.GetCurrentVersion(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(w, v.Document), nil
+}
+
+// List returns a page of workflows without documents.
+func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, error) {
+	ws, next, err := s.st.ListWorkflows(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*View, len(ws))
+	for i := range ws {
+		out[i] = s.view(&ws[i], nil)
+	}
+	return out, next, nil
+}
+
+// SetActive activates or deactivates a workflow.
+func (s *Service) SetActive(ctx context.Context, id string, active bool) (*View, error) {
+	if err := s.st.SetWorkflowActive(ctx, id, active); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
