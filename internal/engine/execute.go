@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,6 +303,25 @@ func (x *execution) delay(ctx context.Context, s *workflow.CompiledStep, sc *sco
 	return outcome{kind: outWait, until: until}
 }
 
+// asList accepts any slice or array (expr ranges yield []int) and nil.
+func asList(v any) ([]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if l, ok := v.([]any); ok {
+		return l, nil
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, fmt.Errorf("want a list, got %T", v)
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, nil
+}
+
 func asTime(v any) (time.Time, error) {
 	switch t := v.(type) {
 	case time.Time:
@@ -365,13 +385,9 @@ func (x *execution) forEach(ctx context.Context, s *workflow.CompiledStep, sc *s
 	if err != nil {
 		return x.stepFailed(ctx, s, sc, started, nil, 1, err)
 	}
-	items, ok := v.([]any)
-	if !ok {
-		if v == nil {
-			items = nil
-		} else {
-			return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("items: want a list, got %T", v))
-		}
+	items, err := asList(v)
+	if err != nil {
+		return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("items: %w", err))
 	}
 	conc := s.Concurrency
 	if conc <= 0 {

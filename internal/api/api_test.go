@@ -1,0 +1,210 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	_ "github.com/switchboard-dev/switchboard/connectors/all"
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
+)
+
+type bundle struct {
+	st  *store.Store
+	srv *httptest.Server
+}
+
+func setup(t *testing.T, dialect string) *bundle {
+	t.Helper()
+	st := storetest.Open(t, dialect)
+	_, err := engine.MigrateQueue(context.Background(), st)
+	storetest.Must(t, err, "queue migrations")
+	log := slog.New(slog.DiscardHandler)
+	// Insert-only engine: runs stay queued, so tests see exactly what the
+	// webhook committed.
+	eng, err := engine.New(st, engine.Options{Registry: connectors.Default, Logger: log})
+	storetest.Must(t, err, "engine")
+	srv := httptest.NewServer(api.New(api.Deps{
+		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
+		Webhooks: webhook.New(st, eng, eng, 1024, log), Registry: connectors.Default, Logger: log,
+	}))
+	t.Cleanup(srv.Close)
+	return &bundle{st: st, srv: srv}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (b *bundle) do(t *testing.T, method, path, contentType, body string) response {
+	t.Helper()
+	req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+const validDoc = `{"schema":"switchboard/v1","name":"orders","trigger":{"type":"webhook","webhook":{"methods":["POST"]}},"steps":[
+ {"id":"big","type":"filter","if":"trigger.body.total > 100"},
+ {"id":"msg","type":"map","fields":{"text":"Order {{ trigger.body.id }}"}}]}`
+
+func (b *bundle) createWorkflow(t *testing.T) (id, hookPath string) {
+	t.Helper()
+	r := b.do(t, "POST", "/api/v1/workflows", "application/json", validDoc)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	url, _ := r.body["webhook_url"].(string)
+	if !strings.HasPrefix(url, "http://sb.test/hooks/") || len(url) < len("http://sb.test/hooks/")+32 {
+		t.Fatalf("webhook_url = %q, want an unguessable /hooks/ URL", url)
+	}
+	return r.body["id"].(string), strings.TrimPrefix(url, "http://sb.test")
+}
+
+func (b *bundle) runCount(t *testing.T, workflowID string) int {
+	t.Helper()
+	runs, _, err := b.st.ListRuns(context.Background(), store.RunFilter{WorkflowID: workflowID})
+	storetest.Must(t, err, "list runs")
+	return len(runs)
+}
+
+func TestInvalidWorkflowGets422NamingTheFieldPath(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		doc := `{"schema":"switchboard/v1","name":"x","trigger":{"type":"webhook"},"steps":[
+		 {"id":"big","type":"filter","if":"trigger.body.totl >"},
+		 {"id":"msg","type":"map","fields":{"text":"{{ trigger.body. }}"}}]}`
+		r := b.do(t, "POST", "/api/v1/workflows", "application/json", doc)
+		if r.status != 422 || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("status %d, type %q: %s", r.status, r.header.Get("Content-Type"), r.raw)
+		}
+		paths := map[string]map[string]any{}
+		for _, e := range r.body["errors"].([]any) {
+			fe := e.(map[string]any)
+			paths[fe["path"].(string)] = fe
+		}
+		if fe := paths["steps[0].if"]; fe == nil || fe["step"] != "big" || fe["column"] == nil {
+			t.Fatalf("no positioned error for steps[0].if: %s", r.raw)
+		}
+		if paths["steps[1].fields.text"] == nil {
+			t.Fatalf("no error for steps[1].fields.text: %s", r.raw)
+		}
+		list := b.do(t, "GET", "/api/v1/workflows", "", "")
+		if n := len(list.body["items"].([]any)); n != 0 {
+			t.Fatalf("an invalid workflow was stored (%d listed)", n)
+		}
+	})
+}
+
+func TestWebhookAcceptsAndRejects(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		id, hook := b.createWorkflow(t)
+
+		cases := []struct {
+			name, method, path, ctype, body string
+			status                          int
+			detail                          string
+		}{
+			{"unknown token", "POST", "/hooks/not-a-token", "application/json", `{}`, 404, "no webhook endpoint"},
+			{"not JSON", "POST", hook, "application/json", `{"total": 25`, 400, "not valid JSON"},
+			{"wrong method", "PUT", hook, "application/json", `{}`, 405, "method PUT"},
+			{"too large", "POST", hook, "application/json", `{"pad":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger than"},
+		}
+		for _, c := range cases {
+			r := b.do(t, c.method, c.path, c.ctype, c.body)
+			if r.status != c.status || !strings.Contains(r.raw, c.detail) {
+				t.Errorf("%s: %d %s, want %d containing %q", c.name, r.status, r.raw, c.status, c.detail)
+			}
+		}
+		if n := b.runCount(t, id); n != 0 {
+			t.Fatalf("rejected requests started %d runs", n)
+		}
+		r := b.do(t, "POST", hook, "application/json", `{"id":1,"total":250}`)
+		if r.status != 202 || r.body["run_id"] == nil {
+			t.Fatalf("valid webhook: %d %s", r.status, r.raw)
+		}
+		run, err := b.st.GetRun(context.Background(), r.body["run_id"].(string))
+		storetest.Must(t, err, "the acknowledged run is not stored")
+		if run.State != store.RunQueued || !strings.Contains(string(run.Trigger), `"total"`) {
+			t.Fatalf("run = %+v", run)
+		}
+		var jobs int
+		storetest.Must(t, b.st.SQLDB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'run'`).Scan(&jobs), "count jobs")
+		if jobs != 1 {
+			t.Fatalf("%d queue jobs, want 1", jobs)
+		}
+		detail := b.do(t, "GET", "/api/v1/runs/"+run.ID, "", "")
+		if detail.status != 200 || detail.body["state"] != "queued" {
+			t.Fatalf("run detail: %d %s", detail.status, detail.raw)
+		}
+		list := b.do(t, "GET", "/api/v1/runs?workflow="+id, "", "")
+		if items := list.body["items"].([]any); len(items) != 1 {
+			t.Fatalf("runs list: %s", list.raw)
+		}
+	})
+}
+
+func TestWebhookAnswers503WhenDatabaseIsDown(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		_, hook := b.createWorkflow(t)
+		b.st.Close()
+		r := b.do(t, "POST", hook, "application/json", `{"total":1}`)
+		if r.status != 503 || r.header.Get("Retry-After") == "" {
+			t.Fatalf("webhook with the database down: %d %s, want 503 with Retry-After", r.status, r.raw)
+		}
+		if rz := b.do(t, "GET", "/readyz", "", ""); rz.status != 503 {
+			t.Fatalf("readyz with the database down: %d", rz.status)
+		}
+	})
+}
+
+func TestWorkflowUpdateMakesANewVersionAndExportRoundTrips(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		id, _ := b.createWorkflow(t)
+		upd := b.do(t, "PUT", "/api/v1/workflows/"+id, "application/json", strings.Replace(validDoc, `"orders"`, `"orders v2"`, 1))
+		if upd.status != 200 || upd.body["version"] != 2.0 || upd.body["name"] != "orders v2" {
+			t.Fatalf("update: %d %s", upd.status, upd.raw)
+		}
+		exp := b.do(t, "GET", "/api/v1/workflows/"+id+"/export", "", "")
+		imp := b.do(t, "POST", "/api/v1/workflows", "application/json", exp.raw)
+		if imp.status != 201 {
+			t.Fatalf("re-import of export: %d %s", imp.status, imp.raw)
+		}
+		again := b.do(t, "GET", "/api/v1/workflows/"+imp.body["id"].(string)+"/export", "", "")
+		if again.raw != exp.raw {
+			t.Fatalf("export → import → export changed the document:\n%s\n%s", exp.raw, again.raw)
+		}
+		if r := b.do(t, "GET", "/api/v1/workflows/nope", "", ""); r.status != 404 {
+			t.Fatalf("unknown workflow: %d", r.status)
+		}
+		if r := b.do(t, "GET", "/api/v1/nothing", "", ""); r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("unknown API route: %d %s", r.status, r.header.Get("Content-Type"))
+		}
+	})
+}
