@@ -51,9 +51,7 @@ export function YesNoBadge({ value, yes = 'yes', no = 'no' }: { value: boolean; 
 
 export function HttpStatusBadge({ status }: { status: number }) {
   return (
-    <span className={`badge badge--${httpStatusTone(status)}`} title={status ? undefined : 'no response'}>
-      {status || '—'}
-    </span>
+    <span className={`badge badge--${httpStatusTone(status)}`}>{status || 'no response'}</span>
   )
 }
 

@@ -146,7 +146,10 @@ export function prettyBody(body: string | null | undefined): string {
   return body
 }
 
-/** First characters of an id, for compact display. */
+/**
+ * The last characters of an id, for compact display. Ids are UUIDv7, whose leading
+ * characters are a timestamp shared by everything created in the same minute; the tail is random.
+ */
 export function shortId(id: string, length = 8): string {
-  return id.length > length ? id.slice(0, length) : id
+  return id.length > length ? id.slice(-length) : id
 }

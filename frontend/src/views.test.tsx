@@ -17,7 +17,7 @@ const workflow: Workflow = {
 }
 
 const run: Run = {
-  id: '0193a7c2-aaaa-bbbb',
+  id: '01a21a24-778d-758c-b3d6-e01a49159769',
   workflow_id: 'wf1',
   version: 3,
   state: 'failed',
@@ -59,8 +59,8 @@ describe('views', () => {
   it('renders runs with state badge, duration and error', () => {
     const queued: Run = { ...run, id: 'q1', state: 'queued', error: '', started_at: null, finished_at: null }
     const html = renderToStaticMarkup(<RunTable runs={[run, queued]} workflowId="wf1" selectedRunId={null} now={now} />)
-    expect(html).toContain('href="/workflows/wf1/runs/0193a7c2-aaaa-bbbb"')
-    expect(html).toContain('>0193a7c2<')
+    expect(html).toContain('href="/workflows/wf1/runs/01a21a24-778d-758c-b3d6-e01a49159769"')
+    expect(html).toContain('>49159769<')
     expect(html).toContain('data-state="failed"')
     expect(html).toContain('badge--danger')
     expect(html).toContain('1.25 s')
@@ -109,6 +109,17 @@ describe('views', () => {
           error: '',
           created_at: run.created_at,
         },
+        {
+          step_id: 'post',
+          attempt: 2,
+          method: 'POST',
+          url: 'https://example.test/hook',
+          status: 0,
+          latency_ms: 1,
+          response_body: '',
+          error: 'dial tcp: no such host',
+          created_at: run.created_at,
+        },
       ],
     }
     const html = renderToStaticMarkup(<RunDetailView run={detail} now={now} />)
@@ -120,6 +131,8 @@ describe('views', () => {
     expect(html).toContain('>500<')
     expect(html).toContain('42 ms')
     expect(html).toContain('&quot;error&quot;: &quot;boom&quot;')
+    expect(html).toContain('no response')
+    expect(html).toContain('dial tcp: no such host')
     expect(html).toContain('Trigger input')
   })
 

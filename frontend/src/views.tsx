@@ -183,8 +183,8 @@ function RunRow({ run, workflowId, selected, now }: { run: Run; workflowId: stri
         {run.started_at ? <RelativeTime value={run.started_at} now={now} /> : <span className="muted">not started</span>}
       </td>
       <td className="num">{ms === null ? <span className="muted">—</span> : formatDuration(ms)}</td>
-      <td className="error-cell" title={run.error || undefined}>
-        {run.error || <span className="muted">—</span>}
+      <td title={run.error || undefined}>
+        {run.error ? <span className="error-text">{run.error}</span> : <span className="muted">—</span>}
       </td>
     </tr>
   )
@@ -323,7 +323,7 @@ function StepItem({ step }: { step: StepRun }) {
 export function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
   return (
     <div className="table-wrap">
-      <table className="table table--compact" aria-label="Deliveries">
+      <table className="table table--compact deliveries" aria-label="Deliveries">
         <thead>
           <tr>
             <th scope="col">Step</th>
@@ -335,37 +335,41 @@ export function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
             <th scope="col" className="num">
               Latency
             </th>
-            <th scope="col">Response</th>
           </tr>
         </thead>
-        <tbody>
-          {deliveries.map((d, i) => (
-            <tr key={`${d.step_id}-${d.attempt}-${i}`} data-step-id={d.step_id}>
+        {deliveries.map((d, i) => (
+          <tbody key={`${d.step_id}-${d.attempt}-${i}`} data-step-id={d.step_id}>
+            <tr className={d.error || d.response_body ? 'has-sub' : undefined}>
               <td>
                 <code>{d.step_id}</code>
               </td>
               <td className="num">{d.attempt}</td>
               <td className="request-cell">
-                <span className="method">{d.method}</span> <code className="url" title={d.url}>{d.url}</code>
+                <span className="method">{d.method}</span>{' '}
+                <code className="url" title={d.url}>
+                  {d.url}
+                </code>
               </td>
               <td>
                 <HttpStatusBadge status={d.status} />
               </td>
               <td className="num">{d.latency_ms} ms</td>
-              <td>
-                {d.error ? <div className="text-danger pre-wrap">{d.error}</div> : null}
-                {d.response_body ? (
-                  <details>
-                    <summary>{d.response_body.length} bytes</summary>
-                    <pre className="json">{prettyBody(d.response_body)}</pre>
-                  </details>
-                ) : !d.error ? (
-                  <span className="muted">empty</span>
-                ) : null}
-              </td>
             </tr>
-          ))}
-        </tbody>
+            {d.error || d.response_body ? (
+              <tr className="sub-row">
+                <td colSpan={5}>
+                  {d.error ? <div className="text-danger pre-wrap">{d.error}</div> : null}
+                  {d.response_body ? (
+                    <details>
+                      <summary>Response body ({d.response_body.length} bytes)</summary>
+                      <pre className="json">{prettyBody(d.response_body)}</pre>
+                    </details>
+                  ) : null}
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        ))}
       </table>
     </div>
   )
