@@ -21,9 +21,14 @@ type runView struct {
 	StartedAt   *time.Time      `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at"`
 	DurationMS  *int64          `json:"duration_ms"`
-	Trigger     json.RawMessage `json:"trigger,omitempty"`
-	Steps       []stepView      `json:"steps,omitempty"`
-	Deliveries  []deliveryView  `json:"deliveries,omitempty"`
+}
+
+// runDetail is a run with its payloads and records.
+type runDetail struct {
+	runView
+	Trigger    json.RawMessage `json:"trigger"`
+	Steps      []stepView      `json:"steps"`
+	Deliveries []deliveryView  `json:"deliveries"`
 }
 
 type stepView struct {
@@ -114,8 +119,7 @@ func (s *server) getRun(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	v := viewRun(r)
-	v.Trigger = raw(r.Trigger)
+	v := runDetail{runView: viewRun(r), Trigger: raw(r.Trigger)}
 	v.Steps = make([]stepView, len(steps))
 	for i, sr := range steps {
 		v.Steps[i] = stepView{StepID: sr.StepID, ItemKey: sr.ItemKey, State: sr.State, Input: raw(sr.Input),

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -27,6 +28,12 @@ func readDocument(c *gin.Context) ([]byte, bool) {
 
 func page(c *gin.Context) (store.Page, bool) {
 	p := store.Page{Cursor: c.Query("cursor")}
+	if p.Cursor != "" {
+		if _, err := uuid.Parse(p.Cursor); err != nil {
+			problem(c, http.StatusBadRequest, "cursor is not one this API returned (use next_cursor from the previous page)")
+			return p, false
+		}
+	}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {

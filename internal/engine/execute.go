@@ -264,7 +264,7 @@ func (x *execution) mapStep(ctx context.Context, s *workflow.CompiledStep, sc *s
 		path, inner := expr.SplitPath(err)
 		return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("fields%s: %w", path, inner))
 	}
-	return x.succeeded(ctx, s, sc, started, nil, v, 1)
+	return x.succeeded(ctx, s, sc, started, s.Step.Fields, v, 1)
 }
 
 func (x *execution) delay(ctx context.Context, s *workflow.CompiledStep, sc *scope, prev *store.StepRun, started time.Time) outcome {
