@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 
 // instance is one switchboard process configuration (data dir or database).
 type instance struct {
-	t    *testing.T
+	t    testing.TB
 	env  []string
 	addr string
 	cmd  *exec.Cmd
@@ -58,7 +58,7 @@ type instance struct {
 	mu   *sync.Mutex
 }
 
-func newInstance(t *testing.T, dialect string, extraEnv ...string) *instance {
+func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -140,7 +140,7 @@ func (in *instance) kill() {
 	in.cmd.Wait()
 }
 
-func getJSON(t *testing.T, url string, into any) int {
+func getJSON(t testing.TB, url string, into any) int {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

@@ -504,7 +504,11 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		return outcome{kind: outInfra, cause: fmt.Errorf("step %s interrupted: %w", s.ID, ctx.Err())}
 	}
 	kind := connectors.KindOf(err)
-	if errors.Is(err, netguard.ErrBlocked) || errors.Is(err, netguard.ErrTooLarge) {
+	switch {
+	case errors.Is(err, netguard.ErrBlocked):
+		kind = connectors.KindPermanent
+		err = fmt.Errorf("refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): %w", err)
+	case errors.Is(err, netguard.ErrTooLarge):
 		kind = connectors.KindPermanent
 	}
 	if (kind == connectors.KindRetryable || kind == connectors.KindRateLimited) && s.Retry != nil && attempt < s.Retry.MaxAttempts {
