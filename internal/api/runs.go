@@ -10,17 +10,17 @@ import (
 )
 
 type runView struct {
-	ID          string          `json:"id"`
-	WorkflowID  string          `json:"workflow_id"`
-	Version     int             `json:"version"`
-	State       string          `json:"state"`
-	TriggerType string          `json:"trigger_type"`
-	Error       string          `json:"error"`
-	Attempt     int             `json:"attempt"`
-	CreatedAt   time.Time       `json:"created_at"`
-	StartedAt   *time.Time      `json:"started_at"`
-	FinishedAt  *time.Time      `json:"finished_at"`
-	DurationMS  *int64          `json:"duration_ms"`
+	ID          string     `json:"id"`
+	WorkflowID  string     `json:"workflow_id"`
+	Version     int        `json:"version"`
+	State       string     `json:"state"`
+	TriggerType string     `json:"trigger_type"`
+	Error       string     `json:"error"`
+	Attempt     int        `json:"attempt"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+	DurationMS  *int64     `json:"duration_ms"`
 }
 
 // runDetail is a run with its payloads and records.
