@@ -25,6 +25,7 @@ type Deps struct {
 	Flows    *flows.Service
 	Webhooks *webhook.Receiver
 	Registry *connectors.Registry
+	Runs     RunControl
 	UI       http.Handler // the embedded app; nil serves nothing at /
 	Logger   *slog.Logger
 }
@@ -56,6 +57,9 @@ func New(d Deps) http.Handler {
 	v1.GET("/workflows/:id/export", s.exportWorkflow)
 	v1.GET("/runs", s.listRuns)
 	v1.GET("/runs/:id", s.getRun)
+	v1.POST("/runs/:id/cancel", s.cancelRun)
+	v1.POST("/runs/:id/replay", s.replayRun)
+	v1.POST("/runs/replay", s.replayRuns)
 	v1.GET("/connectors", s.listConnectors)
 
 	r.NoRoute(func(c *gin.Context) {

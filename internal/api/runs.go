@@ -17,6 +17,7 @@ type runView struct {
 	TriggerType string     `json:"trigger_type"`
 	Error       string     `json:"error"`
 	Attempt     int        `json:"attempt"`
+	ReplayOf    *string    `json:"replay_of"`
 	CreatedAt   time.Time  `json:"created_at"`
 	StartedAt   *time.Time `json:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at"`
@@ -69,7 +70,7 @@ func raw(j store.JSON) json.RawMessage {
 
 func viewRun(r *store.Run) runView {
 	v := runView{ID: r.ID, WorkflowID: r.WorkflowID, Version: r.Version, State: r.State, TriggerType: r.TriggerType,
-		Error: r.Error, Attempt: r.Attempt, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
+		Error: r.Error, Attempt: r.Attempt, ReplayOf: r.ReplayOf, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
 	if r.StartedAt != nil && r.FinishedAt != nil {
 		d := r.FinishedAt.Sub(*r.StartedAt).Milliseconds()
 		v.DurationMS = &d

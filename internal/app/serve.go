@@ -35,10 +35,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		workers = cfg.Workers
 	}
 	eng, err := engine.New(st, engine.Options{
-		Queue:    engine.QueueOptions{Workers: workers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter},
-		Registry: registry(),
-		Outbound: netguard.Options{Policy: policy},
-		Logger:   log,
+		Queue:           engine.QueueOptions{Workers: workers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter},
+		Registry:        registry(),
+		Outbound:        netguard.Options{Policy: policy},
+		MaxPayloadBytes: cfg.MaxPayloadBytes,
+		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
+		Logger:          log,
 	})
 	if err != nil {
 		return err
@@ -57,6 +59,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows:    flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, cfg.MaxBodyBytes, log),
 			Registry: registry(),
+			Runs:     eng,
 			UI:       webui.Handler(),
 			Logger:   log,
 		})

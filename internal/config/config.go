@@ -29,6 +29,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
 	JobTimeout      time.Duration // longest execution slice of a run
 	RescueAfter     time.Duration // when a dead worker's run is picked up again
+	MaxPayloadBytes int           // recorded step input/output cap
+	RetentionAge    time.Duration // run history kept (0: forever)
+	RetentionRuns   int           // newest runs kept per workflow (0: no limit)
 	LogLevel        string
 	LogFormat       string
 }
@@ -43,6 +46,9 @@ func Defaults() Config {
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
+		MaxPayloadBytes: 256 << 10,
+		RetentionAge:    30 * 24 * time.Hour,
+		RetentionRuns:   10000,
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -58,6 +64,19 @@ type setting struct {
 
 func str(f func(*Config) *string) (func(*Config) string, func(*Config, string) error) {
 	return func(c *Config) string { return *f(c) }, func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func intSetting(name, env, usage string, f func(*Config) *int) setting {
+	return setting{name: name, env: env, usage: usage,
+		get: func(c *Config) string { return strconv.Itoa(*f(c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("want a whole number")
+			}
+			*f(c) = n
+			return nil
+		}}
 }
 
 func settings() []setting {
@@ -84,16 +103,7 @@ func settings() []setting {
 		{name: "database-url", env: "SWITCHBOARD_DATABASE_URL", usage: "postgres://… to use PostgreSQL (also read from DATABASE_URL)", secret: true,
 			get: func(c *Config) string { return c.DatabaseURL }, set: func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
 		s("role", "SWITCHBOARD_ROLE", "all, api or worker", func(c *Config) *string { return &c.Role }),
-		{name: "workers", env: "SWITCHBOARD_WORKERS", usage: "runs executed at once by this process",
-			get: func(c *Config) string { return strconv.Itoa(c.Workers) },
-			set: func(c *Config, v string) error {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					return errors.New("want a whole number")
-				}
-				c.Workers = n
-				return nil
-			}},
+		intSetting("workers", "SWITCHBOARD_WORKERS", "runs executed at once by this process", func(c *Config) *int { return &c.Workers }),
 		{name: "max-body", env: "SWITCHBOARD_MAX_BODY", usage: "largest webhook body in bytes (up to 25 MiB)",
 			get: func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
 			set: func(c *Config, v string) error {
@@ -108,6 +118,11 @@ func settings() []setting {
 		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("job-timeout", "SWITCHBOARD_JOB_TIMEOUT", "longest uninterrupted execution of one run", func(c *Config) *time.Duration { return &c.JobTimeout }),
 		dur("rescue-after", "SWITCHBOARD_RESCUE_AFTER", "when a run whose worker died is resumed (default job-timeout + 1m)", func(c *Config) *time.Duration { return &c.RescueAfter }),
+		intSetting("max-payload", "SWITCHBOARD_MAX_PAYLOAD", "largest recorded step input or output in bytes; larger ones are stored truncated with their size",
+			func(c *Config) *int { return &c.MaxPayloadBytes }),
+		dur("retention-age", "SWITCHBOARD_RETENTION_AGE", "how long run history is kept (0 keeps it forever)", func(c *Config) *time.Duration { return &c.RetentionAge }),
+		intSetting("retention-runs", "SWITCHBOARD_RETENTION_RUNS", "newest runs kept per workflow (0: no limit)",
+			func(c *Config) *int { return &c.RetentionRuns }),
 		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
 	}
@@ -190,6 +205,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 || c.JobTimeout <= 0 || c.RescueAfter < c.JobTimeout {
 		errs = append(errs, errors.New("shutdown-timeout and job-timeout must be positive, rescue-after at least job-timeout"))
+	}
+	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 64<<20 {
+		errs = append(errs, fmt.Errorf("max-payload %d: want 1024 to %d bytes", c.MaxPayloadBytes, 64<<20))
+	}
+	if c.RetentionAge < 0 || (c.RetentionAge > 0 && c.RetentionAge < time.Minute) || c.RetentionRuns < 0 {
+		errs = append(errs, errors.New("retention-age must be 0 or at least 1m, retention-runs 0 or more"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

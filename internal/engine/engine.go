@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -28,7 +29,9 @@ type Options struct {
 	Outbound netguard.Options
 	// MaxPayloadBytes caps each recorded input and output (default 256 KiB).
 	MaxPayloadBytes int
-	Logger          *slog.Logger
+	// Retention limits run history; pruning runs where workers run.
+	Retention Retention
+	Logger    *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -42,6 +45,7 @@ type Engine struct {
 	log       *slog.Logger
 	now       func() time.Time
 	maxRecord int
+	retention Retention
 	river     *river.Client[*sql.Tx]
 
 	mu       sync.Mutex
@@ -72,11 +76,18 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
-		maxRecord: o.MaxPayloadBytes, compiled: map[string]*workflow.Compiled{},
+		maxRecord: o.MaxPayloadBytes, retention: o.Retention, compiled: map[string]*workflow.Compiled{},
+	}
+	if e.retention.Interval <= 0 {
+		e.retention.Interval = time.Hour
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{e: e})
-	c, err := newRiverClient(st, o.Queue, workers)
+	river.AddWorker(workers, &retentionWorker{e: e})
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(e.retention.Interval),
+		func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true, ID: "retention"})}
+	c, err := newRiverClient(st, o.Queue, workers, periodic)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +161,23 @@ type runWorker struct {
 	e *Engine
 }
 
-func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("run %s panicked: %v", job.Args.RunID, r)
+		}
+		var snooze *river.JobSnoozeError
+		var cancel *river.JobCancelError
+		if err != nil && !errors.As(err, &snooze) && !errors.As(err, &cancel) && job.Attempt >= job.MaxAttempts {
+			// River gives up on the job now: the run must not stay running.
+			msg := fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)
+			fctx, cancelCtx := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancelCtx()
+			if _, ferr := w.e.st.FinishRun(fctx, job.Args.RunID, store.RunFailed, msg); ferr != nil {
+				w.e.log.Error("recording failed run", "run_id", job.Args.RunID, "error", ferr)
+			}
+		}
+	}()
 	return w.e.Execute(ctx, job.Args.RunID)
 }
 
@@ -158,7 +185,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // river.JobSnooze so no worker is held; an infrastructure error is returned
 // for River to retry, and the run resumes from its last recorded step.
 func (e *Engine) Execute(ctx context.Context, runID string) error {
-	run, err := e.st.StartRun(ctx, runID)
+	pending, err := e.st.GetRun(ctx, runID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Deleted (retention, workflow removed) before it ran: nothing to do.
 		return river.JobCancel(err)
@@ -166,17 +193,33 @@ func (e *Engine) Execute(ctx context.Context, runID string) error {
 	if err != nil {
 		return err
 	}
+	if store.RunFinal(pending.State) {
+		return nil
+	}
+	log := e.log.With("run_id", runID, "workflow_id", pending.WorkflowID)
+	c, err := e.Compiled(ctx, pending.VersionID)
+	if err != nil {
+		return e.fail(ctx, log, runID, fmt.Sprintf("loading workflow version: %v", err))
+	}
+	limit := 0
+	if c.Doc.Settings != nil {
+		limit = c.Doc.Settings.Concurrency
+	}
+	run, err := e.st.StartRun(ctx, runID, limit)
+	if errors.Is(err, store.ErrBusy) {
+		// Stay queued; try again shortly without spending an attempt.
+		return river.JobSnooze(250*time.Millisecond + time.Duration(rand.Int64N(int64(250*time.Millisecond))))
+	}
+	if err != nil {
+		return err
+	}
 	if store.RunFinal(run.State) {
 		return nil
 	}
-	log := e.log.With("run_id", run.ID, "workflow_id", run.WorkflowID, "attempt", run.Attempt)
-	c, err := e.Compiled(ctx, run.VersionID)
-	if err != nil {
-		return e.fail(ctx, log, run.ID, fmt.Sprintf("loading workflow version: %v", err))
-	}
+	log = log.With("attempt", run.Attempt)
 	x, err := e.newExecution(ctx, run, c, log)
 	if err != nil {
-		return e.fail(ctx, log, run.ID, err.Error())
+		return err
 	}
 	out := x.runSteps(ctx, c.Steps, x.root)
 	switch out.kind {

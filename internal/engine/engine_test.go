@@ -55,10 +55,16 @@ func setup(t *testing.T, dialect string) *bundle {
 // trigger stores a workflow and starts one run with body as its trigger.
 func (b *bundle) trigger(t *testing.T, doc string, body any) string {
 	t.Helper()
-	ctx := context.Background()
-	v, err := b.flows.Create(ctx, []byte(doc), true)
+	v, err := b.flows.Create(context.Background(), []byte(doc), true)
 	storetest.Must(t, err, "create workflow")
-	w, err := b.st.GetWorkflow(ctx, v.ID)
+	return b.triggerExisting(t, v.ID, body)
+}
+
+// triggerExisting starts a run of a stored workflow.
+func (b *bundle) triggerExisting(t *testing.T, workflowID string, body any) string {
+	t.Helper()
+	ctx := context.Background()
+	w, err := b.st.GetWorkflow(ctx, workflowID)
 	storetest.Must(t, err, "get workflow")
 	ver, err := b.st.GetCurrentVersion(ctx, w)
 	storetest.Must(t, err, "version")

@@ -82,7 +82,7 @@ type QueueOptions struct {
 	Logger      *slog.Logger
 }
 
-func newRiverClient(st *store.Store, o QueueOptions, workers *river.Workers) (*river.Client[*sql.Tx], error) {
+func newRiverClient(st *store.Store, o QueueOptions, workers *river.Workers, periodic []*river.PeriodicJob) (*river.Client[*sql.Tx], error) {
 	cfg := &river.Config{
 		Logger:               o.Logger,
 		JobTimeout:           o.JobTimeout,
@@ -97,6 +97,9 @@ func newRiverClient(st *store.Store, o QueueOptions, workers *river.Workers) (*r
 	if o.Workers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
 		cfg.Workers = workers
+		// Periodic jobs are enqueued by the elected leader only, so pruning
+		// happens once per interval however many processes run.
+		cfg.PeriodicJobs = periodic
 	}
 	c, err := river.NewClient(driverFor(st), cfg)
 	if err != nil {

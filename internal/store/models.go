@@ -103,6 +103,7 @@ type Run struct {
 	Trigger     JSON
 	Error       string
 	Attempt     int
+	ReplayOf    *string
 	CreatedAt   time.Time
 	StartedAt   *time.Time
 	FinishedAt  *time.Time

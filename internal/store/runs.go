@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,12 +51,14 @@ func (s *Store) GetRun(ctx context.Context, id string) (*Run, error) {
 type RunFilter struct {
 	WorkflowID string
 	State      string
+	Since      time.Time // created at or after, when set
+	Until      time.Time // created before, when set
 	Page
 }
 
 // runListColumns leaves payloads out: listing never reads them.
 var runListColumns = []string{"id", "workflow_id", "version_id", "version", "state", "trigger_type",
-	"error", "attempt", "created_at", "started_at", "finished_at"}
+	"error", "attempt", "replay_of", "created_at", "started_at", "finished_at"}
 
 // ListRuns lists runs newest first, without their payloads.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error) {
@@ -65,6 +68,12 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	}
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until.UTC())
 	}
 	if f.Cursor != "" {
 		q = q.Where("id < ?", f.Cursor)
@@ -76,9 +85,14 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	return pageOf(rs, f.limit(), func(r Run) string { return r.ID })
 }
 
+// ErrBusy is returned by StartRun when the workflow is at its concurrency limit.
+var ErrBusy = errors.New("workflow is at its concurrency limit")
+
 // StartRun moves a run to running (from queued, running or waiting), counts
-// the attempt and returns the run. A final run is returned unchanged.
-func (s *Store) StartRun(ctx context.Context, id string) (*Run, error) {
+// the attempt and returns the run. A final run is returned unchanged. With
+// limit > 0, a run that would exceed that many running runs of its workflow
+// stays as it is and ErrBusy is returned.
+func (s *Store) StartRun(ctx context.Context, id string, limit int) (*Run, error) {
 	var r Run
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.First(&r, "id = ?", id).Error; err != nil {
@@ -86,6 +100,24 @@ func (s *Store) StartRun(ctx context.Context, id string) (*Run, error) {
 		}
 		if RunFinal(r.State) {
 			return nil
+		}
+		if limit > 0 && r.State != RunRunning {
+			// Serialize starts per workflow: PostgreSQL locks the workflow
+			// row; SQLite transactions are already one writer at a time.
+			if s.dialect == Postgres {
+				if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").
+					First(&Workflow{}, "id = ?", r.WorkflowID).Error; err != nil {
+					return notFound(err, "workflow "+r.WorkflowID)
+				}
+			}
+			var running int64
+			if err := tx.Model(&Run{}).Where("workflow_id = ? AND state = ? AND id <> ?", r.WorkflowID, RunRunning, id).
+				Count(&running).Error; err != nil {
+				return fmt.Errorf("counting running runs: %w", err)
+			}
+			if int(running) >= limit {
+				return ErrBusy
+			}
 		}
 		now := time.Now().UTC()
 		updates := map[string]any{"state": RunRunning, "attempt": r.Attempt + 1}
@@ -184,4 +216,98 @@ func (s *Store) CountDeliveries(ctx context.Context, runID, stepID, itemKey stri
 		return 0, fmt.Errorf("counting deliveries: %w", err)
 	}
 	return int(n), nil
+}
+
+// CopyStepRuns copies the succeeded step records of one run into another (a
+// replay from the failed step), so the engine skips those steps.
+func (s *Store) CopyStepRuns(ctx context.Context, fromRunID, toRunID string) (int, error) {
+	var srs []StepRun
+	if err := s.db.WithContext(ctx).Where("run_id = ? AND state = ?", fromRunID, StepSucceeded).Find(&srs).Error; err != nil {
+		return 0, fmt.Errorf("reading steps of run %s: %w", fromRunID, err)
+	}
+	for i := range srs {
+		srs[i].ID = NewID()
+		srs[i].RunID = toRunID
+	}
+	if len(srs) == 0 {
+		return 0, nil
+	}
+	if err := s.db.WithContext(ctx).CreateInBatches(srs, 200).Error; err != nil {
+		return 0, fmt.Errorf("copying steps into run %s: %w", toRunID, err)
+	}
+	return len(srs), nil
+}
+
+// finalStates are the run states retention may delete.
+var finalStates = []string{RunSucceeded, RunFailed, RunFiltered, RunCanceled}
+
+// PruneRuns deletes a workflow's final runs created before cutoff, and those
+// beyond the newest keep (0: no count limit), in batches. Steps and
+// deliveries go with their runs.
+func (s *Store) PruneRuns(ctx context.Context, workflowID string, cutoff time.Time, keep int) (int64, error) {
+	var total int64
+	for {
+		var ids []string
+		q := s.db.WithContext(ctx).Model(&Run{}).Where("workflow_id = ? AND state IN ?", workflowID, finalStates)
+		if keep > 0 {
+			// Everything older than the keep-th newest run, or than cutoff.
+			var boundary []string
+			if err := s.db.WithContext(ctx).Model(&Run{}).Where("workflow_id = ?", workflowID).
+				Order("id DESC").Offset(keep-1).Limit(1).Pluck("id", &boundary).Error; err != nil {
+				return total, fmt.Errorf("finding retention boundary: %w", err)
+			}
+			if len(boundary) == 1 {
+				q = q.Where("(created_at < ? OR id < ?)", cutoff.UTC(), boundary[0])
+			} else {
+				q = q.Where("created_at < ?", cutoff.UTC())
+			}
+		} else {
+			q = q.Where("created_at < ?", cutoff.UTC())
+		}
+		if err := q.Order("id").Limit(500).Pluck("id", &ids).Error; err != nil {
+			return total, fmt.Errorf("selecting runs to prune: %w", err)
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		res := s.db.WithContext(ctx).Where("id IN ?", ids).Delete(&Run{})
+		if res.Error != nil {
+			return total, fmt.Errorf("pruning runs: %w", res.Error)
+		}
+		total += res.RowsAffected
+	}
+}
+
+// PruneInbound deletes inbox entries received before cutoff.
+func (s *Store) PruneInbound(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("received_at < ?", cutoff.UTC()).Delete(&InboundRequest{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("pruning inbox: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// ReclaimSpace gives freed pages back to the file system on SQLite
+// (auto_vacuum=incremental) and truncates the WAL; PostgreSQL's autovacuum
+// does its own work.
+func (s *Store) ReclaimSpace(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Exec("PRAGMA incremental_vacuum").Error; err != nil {
+		return fmt.Errorf("incremental vacuum: %w", err)
+	}
+	if err := s.db.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+		return fmt.Errorf("checkpointing WAL: %w", err)
+	}
+	return nil
+}
+
+// WorkflowIDs lists every workflow id (for periodic maintenance).
+func (s *Store) WorkflowIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&Workflow{}).Order("id").Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("listing workflow ids: %w", err)
+	}
+	return ids, nil
 }

@@ -68,7 +68,7 @@ func TestWorkflowVersionsAndRunRecords(t *testing.T) {
 
 		r := &store.Run{WorkflowID: w.ID, VersionID: v2.ID, Version: 2, TriggerType: "webhook", Trigger: store.JSON(`{"body":{"a":1}}`)}
 		storetest.Must(t, s.CreateRun(ctx, r), "create run")
-		started, err := s.StartRun(ctx, r.ID)
+		started, err := s.StartRun(ctx, r.ID, 0)
 		storetest.Must(t, err, "start")
 		if started.State != store.RunRunning || started.Attempt != 1 || started.StartedAt == nil {
 			t.Fatalf("started = %+v", started)

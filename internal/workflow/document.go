@@ -14,11 +14,27 @@ const Schema = "switchboard/v1"
 
 // Document is one version of a workflow.
 type Document struct {
-	Schema  string         `json:"schema"`
-	Name    string         `json:"name"`
-	Vars    map[string]any `json:"vars,omitempty"`
-	Trigger Trigger        `json:"trigger"`
-	Steps   []Step         `json:"steps"`
+	Schema   string         `json:"schema"`
+	Name     string         `json:"name"`
+	Vars     map[string]any `json:"vars,omitempty"`
+	Settings *Settings      `json:"settings,omitempty"`
+	Trigger  Trigger        `json:"trigger"`
+	Steps    []Step         `json:"steps"`
+}
+
+// Settings tune how a workflow runs and how long its history is kept.
+type Settings struct {
+	// Concurrency caps this workflow's runs executing at once (0: no cap);
+	// runs beyond it wait in the queue.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Retention overrides the instance's run history limits.
+	Retention *Retention `json:"retention,omitempty"`
+}
+
+// Retention limits run history by age and count.
+type Retention struct {
+	MaxAge  string `json:"max_age,omitempty"`  // e.g. "720h"
+	MaxRuns int    `json:"max_runs,omitempty"` // newest runs kept
 }
 
 // Trigger starts runs.

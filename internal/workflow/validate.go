@@ -89,6 +89,21 @@ func (v *validator) document(d *Document) {
 	} else if len(d.Name) > 200 {
 		v.add("name", "", "is longer than 200 characters")
 	}
+	if st := d.Settings; st != nil {
+		if st.Concurrency < 0 || st.Concurrency > 1000 {
+			v.add("settings.concurrency", "", "must be between 0 (no limit) and 1000")
+		}
+		if r := st.Retention; r != nil {
+			if r.MaxAge != "" {
+				if dur, err := time.ParseDuration(r.MaxAge); err != nil || dur < time.Minute {
+					v.add("settings.retention.max_age", "", "must be a duration of at least 1m, such as 720h")
+				}
+			}
+			if r.MaxRuns < 0 {
+				v.add("settings.retention.max_runs", "", "must be 0 (no limit) or more")
+			}
+		}
+	}
 	v.trigger(d.Trigger)
 	if len(d.Steps) == 0 {
 		v.add("steps", "", "needs at least one step")

@@ -1,6 +1,8 @@
 -- +goose Up
+-- Ids are time-ordered UUIDv7 text; "C" collation makes them sort by bytes,
+-- which cursor pagination and retention rely on.
 CREATE TABLE workflows (
-    id              TEXT PRIMARY KEY,
+    id              TEXT COLLATE "C" PRIMARY KEY,
     name            TEXT NOT NULL,
     active          BOOLEAN NOT NULL DEFAULT FALSE,
     current_version INTEGER NOT NULL,
@@ -11,8 +13,8 @@ CREATE TABLE workflows (
 );
 
 CREATE TABLE workflow_versions (
-    id          TEXT PRIMARY KEY,
-    workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    workflow_id TEXT COLLATE "C" NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
     version     INTEGER NOT NULL,
     document    JSONB NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
@@ -20,9 +22,9 @@ CREATE TABLE workflow_versions (
 );
 
 CREATE TABLE runs (
-    id           TEXT PRIMARY KEY,
-    workflow_id  TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
-    version_id   TEXT NOT NULL REFERENCES workflow_versions (id) ON DELETE CASCADE,
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    workflow_id  TEXT COLLATE "C" NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    version_id   TEXT COLLATE "C" NOT NULL REFERENCES workflow_versions (id) ON DELETE CASCADE,
     version      INTEGER NOT NULL,
     state        TEXT NOT NULL,
     trigger_type TEXT NOT NULL,
@@ -37,8 +39,8 @@ CREATE INDEX runs_workflow_id ON runs (workflow_id, id DESC);
 CREATE INDEX runs_state ON runs (state, id DESC);
 
 CREATE TABLE step_runs (
-    id          TEXT PRIMARY KEY,
-    run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    run_id      TEXT COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     step_id     TEXT NOT NULL,
     item_key    TEXT NOT NULL DEFAULT '',
     seq         INTEGER NOT NULL DEFAULT 0,
@@ -53,8 +55,8 @@ CREATE TABLE step_runs (
 );
 
 CREATE TABLE deliveries (
-    id               TEXT PRIMARY KEY,
-    run_id           TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    id               TEXT COLLATE "C" PRIMARY KEY,
+    run_id           TEXT COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     step_id          TEXT NOT NULL,
     item_key         TEXT NOT NULL DEFAULT '',
     attempt          INTEGER NOT NULL,
@@ -72,8 +74,8 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_run_id ON deliveries (run_id, id);
 
 CREATE TABLE inbound_requests (
-    id          TEXT PRIMARY KEY,
-    workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    workflow_id TEXT COLLATE "C" NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
     received_at TIMESTAMPTZ NOT NULL,
     method      TEXT NOT NULL,
     path        TEXT NOT NULL,
@@ -84,7 +86,7 @@ CREATE TABLE inbound_requests (
     source_ip   TEXT NOT NULL DEFAULT '',
     verdict     TEXT NOT NULL,
     reason      TEXT NOT NULL DEFAULT '',
-    run_id      TEXT
+    run_id      TEXT COLLATE "C"
 );
 CREATE INDEX inbound_requests_workflow_id ON inbound_requests (workflow_id, id DESC);
 

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// RunControl cancels and replays runs (the engine).
+type RunControl interface {
+	Cancel(ctx context.Context, runID string) (*store.Run, error)
+	Replay(ctx context.Context, runID string, o engine.ReplayOptions) (*store.Run, error)
+	ReplayMatching(ctx context.Context, f store.RunFilter, o engine.ReplayOptions) ([]string, error)
+}
+
+func (s *server) cancelRun(c *gin.Context) {
+	r, err := s.Runs.Cancel(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, engine.ErrRunFinal) {
+		problem(c, http.StatusConflict, err.Error())
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, viewRun(r))
+}
+
+// decodeOptional decodes a JSON body into v; an empty body leaves v as is.
+func decodeOptional(c *gin.Context, v any) bool {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	if err != nil {
+		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB")
+		return false
+	}
+	if len(raw) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		problem(c, http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *server) replayRun(c *gin.Context) {
+	var o engine.ReplayOptions
+	if !decodeOptional(c, &o) {
+		return
+	}
+	r, err := s.Runs.Replay(c.Request.Context(), c.Param("id"), o)
+	if errors.Is(err, engine.ErrBadReplay) {
+		problem(c, http.StatusConflict, err.Error())
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, viewRun(r))
+}
+
+type bulkReplay struct {
+	Workflow string    `json:"workflow"`
+	State    string    `json:"state"`
+	Since    time.Time `json:"since"`
+	Until    time.Time `json:"until"`
+	engine.ReplayOptions
+}
+
+func (s *server) replayRuns(c *gin.Context) {
+	var req bulkReplay
+	if !decodeOptional(c, &req) {
+		return
+	}
+	if req.Workflow == "" {
+		problem(c, http.StatusBadRequest, "workflow is required: bulk replay works on one workflow's runs")
+		return
+	}
+	if req.State != "" && !runStates[req.State] {
+		problem(c, http.StatusBadRequest, "state must be one of succeeded, failed, filtered, canceled")
+		return
+	}
+	if err := req.ReplayOptions.Validate(); err != nil {
+		problem(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	ids, err := s.Runs.ReplayMatching(c.Request.Context(),
+		store.RunFilter{WorkflowID: req.Workflow, State: req.State, Since: req.Since, Until: req.Until}, req.ReplayOptions)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	c.JSON(http.StatusAccepted, gin.H{"replayed": len(ids), "run_ids": ids})
+}
