@@ -383,3 +383,44 @@ func TestRunCompletesAfterServerIsKilledMidRun(t *testing.T) {
 		}
 	})
 }
+
+func TestDelaySurvivesARestartOfTheServer(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		got := &capture{}
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.add(r) }))
+		defer rcv.Close()
+		in := newInstance(t, dialect)
+		doc := `{"schema":"switchboard/v1","name":"later","trigger":{"type":"webhook"},"steps":[
+		 {"id":"wait","type":"delay","for":"2s"},
+		 {"id":"notify","type":"action","action":"http.request","input":{"method":"POST","url":"` + rcv.URL + `","json":{"late":true}}}]}`
+		file := filepath.Join(t.TempDir(), "later.json")
+		os.WriteFile(file, []byte(doc), 0o600)
+		hook := importWorkflow(t, in, file)
+		in.start()
+		sent := time.Now()
+		_, runID := postHook(t, hook, `{}`)
+		var d runDetail
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			getJSON(t, in.url("/api/v1/runs/"+runID), &d)
+			if d.State == "waiting" {
+				break
+			}
+		}
+		if d.State != "waiting" {
+			t.Fatalf("run is %s, want waiting on its delay", d.State)
+		}
+		in.cmd.Process.Signal(syscall.SIGTERM)
+		if err := in.cmd.Wait(); err != nil {
+			t.Fatalf("SIGTERM: %v", err)
+		}
+		in.start()
+		d = in.waitRun(runID, 60*time.Second)
+		bodies, _ := got.snapshot()
+		if d.State != "succeeded" || len(bodies) != 1 {
+			t.Fatalf("after restart: run %s, receiver got %d requests", d.State, len(bodies))
+		}
+		if waited := time.Since(sent); waited < 2*time.Second {
+			t.Fatalf("the action ran %s after the trigger, before the 2s delay", waited)
+		}
+	})
+}

@@ -29,6 +29,18 @@ type bundle struct {
 	flows *flows.Service
 }
 
+func newFlows(st *store.Store) *flows.Service { return flows.New(st, connectors.Default, "http://test") }
+
+// newInsertOnlyEngine has no workers: tests call Execute themselves.
+func newInsertOnlyEngine(t testing.TB, st *store.Store) *engine.Engine {
+	t.Helper()
+	_, err := engine.MigrateQueue(context.Background(), st)
+	storetest.Must(t, err, "queue migrations")
+	eng, err := engine.New(st, engine.Options{Registry: connectors.Default, Logger: slog.New(slog.DiscardHandler)})
+	storetest.Must(t, err, "engine")
+	return eng
+}
+
 func setup(t *testing.T, dialect string) *bundle {
 	t.Helper()
 	ctx := context.Background()
