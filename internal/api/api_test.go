@@ -37,7 +37,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	storetest.Must(t, err, "engine")
 	srv := httptest.NewServer(api.New(api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
-		Webhooks: webhook.New(st, eng, eng, 1024, log), Registry: connectors.Default, Logger: log,
+		Webhooks: webhook.New(st, eng, eng, 1024, log), Registry: connectors.Default, Runs: eng, Logger: log,
 	}))
 	t.Cleanup(srv.Close)
 	return &bundle{st: st, srv: srv}
@@ -205,6 +205,45 @@ func TestWorkflowUpdateMakesANewVersionAndExportRoundTrips(t *testing.T) {
 		}
 		if r := b.do(t, "GET", "/api/v1/nothing", "", ""); r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("unknown API route: %d %s", r.status, r.header.Get("Content-Type"))
+		}
+	})
+}
+
+func TestCancelAndReplayRuns(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		id, hook := b.createWorkflow(t)
+		r := b.do(t, "POST", hook, "application/json", `{"id":1,"total":250}`)
+		runID := r.body["run_id"].(string)
+
+		c := b.do(t, "POST", "/api/v1/runs/"+runID+"/cancel", "", "")
+		if c.status != 200 || c.body["state"] != "canceled" {
+			t.Fatalf("cancel: %d %s", c.status, c.raw)
+		}
+		if again := b.do(t, "POST", "/api/v1/runs/"+runID+"/cancel", "", ""); again.status != 409 {
+			t.Fatalf("second cancel: %d %s", again.status, again.raw)
+		}
+		if bad := b.do(t, "POST", "/api/v1/runs/"+runID+"/replay", "application/json", `{"from":"failed"}`); bad.status != 409 {
+			t.Fatalf("replay of a canceled run from its failed step: %d %s", bad.status, bad.raw)
+		}
+		rp := b.do(t, "POST", "/api/v1/runs/"+runID+"/replay", "application/json", `{"from":"start","version":"current"}`)
+		if rp.status != 202 || rp.body["replay_of"] != runID || rp.body["state"] != "queued" {
+			t.Fatalf("replay: %d %s", rp.status, rp.raw)
+		}
+		orig, _ := b.st.GetRun(context.Background(), runID)
+		copyRun, _ := b.st.GetRun(context.Background(), rp.body["id"].(string))
+		if string(copyRun.Trigger) != string(orig.Trigger) {
+			t.Fatal("the replay did not reuse the recorded trigger input")
+		}
+		if bulk := b.do(t, "POST", "/api/v1/runs/replay", "application/json", `{"state":"canceled"}`); bulk.status != 400 {
+			t.Fatalf("bulk replay without workflow: %d", bulk.status)
+		}
+		bulk := b.do(t, "POST", "/api/v1/runs/replay", "application/json", `{"workflow":"`+id+`","state":"canceled"}`)
+		if bulk.status != 202 || bulk.body["replayed"] != 1.0 {
+			t.Fatalf("bulk replay: %d %s", bulk.status, bulk.raw)
+		}
+		if nf := b.do(t, "POST", "/api/v1/runs/nope/cancel", "", ""); nf.status != 404 {
+			t.Fatalf("cancel of an unknown run: %d", nf.status)
 		}
 	})
 }
