@@ -27,6 +27,11 @@ type bundle struct {
 
 func setup(t *testing.T, dialect string) *bundle {
 	t.Helper()
+	return setupWith(t, dialect, webhook.Options{MaxBody: 1024})
+}
+
+func setupWith(t *testing.T, dialect string, wo webhook.Options) *bundle {
+	t.Helper()
 	st := storetest.Open(t, dialect)
 	_, err := engine.MigrateQueue(context.Background(), st)
 	storetest.Must(t, err, "queue migrations")
@@ -37,7 +42,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	storetest.Must(t, err, "engine")
 	srv := httptest.NewServer(api.New(api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
-		Webhooks: webhook.New(st, eng, eng, 1024, log), Registry: connectors.Default, Runs: eng, Logger: log,
+		Webhooks: webhook.New(st, eng, eng, withLogger(wo, log)), Registry: connectors.Default, Runs: eng, Logger: log,
 	}))
 	t.Cleanup(srv.Close)
 	return &bundle{st: st, srv: srv}
@@ -246,4 +251,9 @@ func TestCancelAndReplayRuns(t *testing.T) {
 			t.Fatalf("cancel of an unknown run: %d", nf.status)
 		}
 	})
+}
+
+func withLogger(o webhook.Options, log *slog.Logger) webhook.Options {
+	o.Logger = log
+	return o
 }

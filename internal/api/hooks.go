@@ -3,14 +3,20 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
-func (s *server) hook(c *gin.Context) {
-	acc, err := s.Webhooks.Receive(c.Request.Context(), c.Param("token"), c.Request)
+func (s *server) hook(c *gin.Context)     { s.receive(c, false) }
+func (s *server) hookTest(c *gin.Context) { s.receive(c, true) }
+
+func (s *server) receive(c *gin.Context, test bool) {
+	reply, err := s.Webhooks.Receive(c.Request.Context(), c.Param("token"), c.Request, test)
 	if err != nil {
 		var we *webhook.Error
 		if !errors.As(err, &we) {
@@ -20,11 +26,102 @@ func (s *server) hook(c *gin.Context) {
 		if len(we.Allow) > 0 {
 			c.Header("Allow", strings.Join(we.Allow, ", "))
 		}
-		if we.Status == http.StatusServiceUnavailable {
-			c.Header("Retry-After", "5")
+		if we.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(we.RetryAfter.Seconds())))
 		}
 		problem(c, we.Status, we.Reason)
 		return
 	}
-	c.JSON(http.StatusAccepted, acc)
+	for k, vs := range reply.Header {
+		for _, v := range vs {
+			c.Writer.Header().Add(k, v)
+		}
+	}
+	if s, ok := reply.Body.(string); ok {
+		c.String(reply.Status, "%s", s)
+		return
+	}
+	c.JSON(reply.Status, reply.Body)
+}
+
+type inboxView struct {
+	ID         string  `json:"id"`
+	ReceivedAt string  `json:"received_at"`
+	Method     string  `json:"method"`
+	Path       string  `json:"path"`
+	Headers    any     `json:"headers"`
+	Query      any     `json:"query"`
+	Body       string  `json:"body"`
+	BodySize   int     `json:"body_size"`
+	SourceIP   string  `json:"source_ip"`
+	Verdict    string  `json:"verdict"`
+	Reason     string  `json:"reason"`
+	RunID      *string `json:"run_id"`
+}
+
+var verdicts = map[string]bool{store.VerdictAccepted: true, store.VerdictRejected: true, store.VerdictIgnored: true,
+	store.VerdictCaptured: true, store.VerdictDuplicate: true}
+
+func (s *server) inbox(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	f := store.InboxFilter{WorkflowID: c.Param("id"), Verdict: c.Query("verdict"), Page: p}
+	if f.Verdict != "" && !verdicts[f.Verdict] {
+		problem(c, http.StatusBadRequest, "verdict must be one of accepted, rejected, ignored, duplicate, captured")
+		return
+	}
+	if _, err := s.Store.GetWorkflow(c.Request.Context(), f.WorkflowID); err != nil {
+		fail(c, err)
+		return
+	}
+	rows, next, err := s.Store.ListInbound(c.Request.Context(), f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items := make([]inboxView, len(rows))
+	for i, r := range rows {
+		items[i] = inboxView{ID: r.ID, ReceivedAt: r.ReceivedAt.Format("2006-01-02T15:04:05.000Z07:00"), Method: r.Method,
+			Path: redactToken(r.Path), Headers: raw(r.Headers), Query: raw(r.Query), Body: r.Body, BodySize: r.BodySize,
+			SourceIP: r.SourceIP, Verdict: r.Verdict, Reason: r.Reason, RunID: r.RunID}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+// redactToken hides most of the token in a logged /hooks/ path.
+func redactToken(p string) string {
+	rest, ok := strings.CutPrefix(p, "/hooks/")
+	if !ok || len(rest) < 8 {
+		return p
+	}
+	return "/hooks/" + rest[:4] + "…"
+}
+
+func (s *server) rotateToken(c *gin.Context) {
+	tok, err := flows.NewToken()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.Store.RotateWebhookToken(c.Request.Context(), c.Param("id"), tok); err != nil {
+		fail(c, err)
+		return
+	}
+	v, err := s.Flows.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) sample(c *gin.Context) {
+	data, at, err := s.Store.GetSample(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"sample": raw(data), "captured_at": at})
 }

@@ -45,6 +45,7 @@ func New(d Deps) http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.Any("/hooks/:token", s.hook)
+	r.Any("/hooks/:token/test", s.hookTest)
 
 	v1 := r.Group("/api/v1", s.authenticate)
 	v1.GET("/workflows", s.listWorkflows)
@@ -55,6 +56,9 @@ func New(d Deps) http.Handler {
 	v1.POST("/workflows/:id/activate", s.activateWorkflow)
 	v1.POST("/workflows/:id/deactivate", s.deactivateWorkflow)
 	v1.GET("/workflows/:id/export", s.exportWorkflow)
+	v1.GET("/workflows/:id/inbox", s.inbox)
+	v1.GET("/workflows/:id/sample", s.sample)
+	v1.POST("/workflows/:id/webhook/rotate", s.rotateToken)
 	v1.GET("/runs", s.listRuns)
 	v1.GET("/runs/:id", s.getRun)
 	v1.POST("/runs/:id/cancel", s.cancelRun)

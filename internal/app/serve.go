@@ -30,6 +30,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer st.Close()
 
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
+	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -55,9 +56,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	if cfg.Role != "worker" {
 		handler := api.New(api.Deps{
-			Store:    st,
-			Flows:    flows.New(st, registry(), cfg.PublicURL),
-			Webhooks: webhook.New(st, eng, eng, cfg.MaxBodyBytes, log),
+			Store: st,
+			Flows: flows.New(st, registry(), cfg.PublicURL),
+			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
 			Registry: registry(),
 			Runs:     eng,
 			UI:       webui.Handler(),

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,8 @@ type Config struct {
 	Workers         int           // concurrent runs per process
 	MaxBodyBytes    int64         // webhook body limit
 	OutboundAllow   string        // CIDRs/hosts user URLs may reach despite the SSRF guard
+	TrustedProxies  string        // CIDRs whose X-Forwarded-For is believed
+	WebhookRate     int           // default accepted requests per minute per endpoint
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
 	JobTimeout      time.Duration // longest execution slice of a run
 	RescueAfter     time.Duration // when a dead worker's run is picked up again
@@ -44,6 +47,7 @@ func Defaults() Config {
 		Role:            "all",
 		Workers:         16,
 		MaxBodyBytes:    1 << 20,
+		WebhookRate:     600,
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
 		MaxPayloadBytes: 256 << 10,
@@ -115,6 +119,8 @@ func settings() []setting {
 				return nil
 			}},
 		s("outbound-allow", "SWITCHBOARD_OUTBOUND_ALLOW", "CIDRs or host names that actions may reach although private (comma-separated)", func(c *Config) *string { return &c.OutboundAllow }),
+		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
+		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
 		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("job-timeout", "SWITCHBOARD_JOB_TIMEOUT", "longest uninterrupted execution of one run", func(c *Config) *time.Duration { return &c.JobTimeout }),
 		dur("rescue-after", "SWITCHBOARD_RESCUE_AFTER", "when a run whose worker died is resumed (default job-timeout + 1m)", func(c *Config) *time.Duration { return &c.RescueAfter }),
@@ -203,6 +209,12 @@ func (c Config) Validate() error {
 	if _, err := netguard.ParseAllowList(c.OutboundAllow); err != nil {
 		errs = append(errs, fmt.Errorf("outbound-allow: %w", err))
 	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		errs = append(errs, fmt.Errorf("trusted-proxies: %w", err))
+	}
+	if c.WebhookRate < 1 || c.WebhookRate > 1_000_000 {
+		errs = append(errs, fmt.Errorf("webhook-rate %d: want 1 to 1000000 per minute", c.WebhookRate))
+	}
 	if c.ShutdownTimeout <= 0 || c.JobTimeout <= 0 || c.RescueAfter < c.JobTimeout {
 		errs = append(errs, errors.New("shutdown-timeout and job-timeout must be positive, rescue-after at least job-timeout"))
 	}
@@ -223,6 +235,27 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedProxyPrefixes parses TrustedProxies.
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(c.TrustedProxies, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP or CIDR", item)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // SQLitePath is the database file under DataDir.

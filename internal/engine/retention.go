@@ -69,6 +69,9 @@ func (e *Engine) Prune(ctx context.Context) (int64, error) {
 			return total, fmt.Errorf("pruning workflow %s: %w", id, err)
 		}
 	}
+	if _, err := e.st.PruneEvents(ctx, now); err != nil {
+		return total, err
+	}
 	if e.retention.MaxAge > 0 {
 		if _, err := e.st.PruneInbound(ctx, now.Add(-e.retention.MaxAge)); err != nil {
 			return total, err

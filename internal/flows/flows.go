@@ -36,6 +36,7 @@ type View struct {
 	Version     int             `json:"version"`
 	TriggerType string          `json:"trigger_type"`
 	WebhookURL  string          `json:"webhook_url,omitempty"`
+	TestURL     string          `json:"test_url,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 	Document    json.RawMessage `json:"document,omitempty"`
@@ -46,6 +47,7 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	if w.WebhookToken != nil {
 		v.WebhookURL = s.publicURL + "/hooks/" + *w.WebhookToken
+		v.TestURL = v.WebhookURL + "/test"
 	}
 	if doc != nil {
 		v.Document = json.RawMessage(doc)

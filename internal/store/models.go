@@ -155,9 +155,11 @@ type Delivery struct {
 
 // Inbound-request verdicts.
 const (
-	VerdictAccepted = "accepted"
-	VerdictRejected = "rejected"
-	VerdictIgnored  = "ignored"
+	VerdictAccepted  = "accepted"
+	VerdictRejected  = "rejected"
+	VerdictIgnored   = "ignored"
+	VerdictCaptured  = "captured" // a test request kept as sample data
+	VerdictDuplicate = "duplicate"
 )
 
 // InboundRequest records a request a webhook endpoint received.

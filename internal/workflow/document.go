@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
 // Schema is the document schema this package reads and writes.
@@ -47,9 +49,55 @@ type Trigger struct {
 
 // WebhookTrigger configures /hooks/{token}.
 type WebhookTrigger struct {
-	Methods []string        `json:"methods,omitempty"`
-	Verify  json.RawMessage `json:"verify,omitempty"`
-	Respond string          `json:"respond,omitempty"`
+	// Methods accepted (default POST).
+	Methods []string `json:"methods,omitempty"`
+	// Verify checks who sent the request (signature, token, basic, IPs).
+	Verify *verify.Config `json:"verify,omitempty"`
+	// Dedupe drops repeated deliveries of one event.
+	Dedupe *Dedupe `json:"dedupe,omitempty"`
+	// Events accepts only chosen event types; the rest are ignored (202).
+	Events *EventFilter `json:"events,omitempty"`
+	// RateLimit caps accepted requests per minute on this endpoint (0: the
+	// instance default).
+	RateLimit int `json:"rate_limit,omitempty"`
+	// MaxBody caps the body in bytes (default the instance's, up to 25 MiB).
+	MaxBody int64 `json:"max_body,omitempty"`
+	// Respond is "accepted" (default: 202 with the run id once committed) or
+	// "sync" (wait for the run and answer with a step's output).
+	Respond  string        `json:"respond,omitempty"`
+	Response *SyncResponse `json:"response,omitempty"`
+}
+
+// Dedupe says where an event's id comes from and how long it is kept.
+type Dedupe struct {
+	// Header holding the event id (e.g. webhook-id, X-GitHub-Delivery).
+	Header string `json:"header,omitempty"`
+	// Expression over the trigger computing the id (e.g. trigger.body.id).
+	Expression string `json:"expression,omitempty"`
+	// Window the id is remembered for (default 168h, longer than senders retry).
+	Window string `json:"window,omitempty"`
+	// Disabled turns off the automatic dedupe on webhook-id,
+	// X-GitHub-Delivery and Idempotency-Key headers.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// EventFilter accepts only some event types.
+type EventFilter struct {
+	// Header holding the event type (e.g. X-GitHub-Event), or
+	Header string `json:"header,omitempty"`
+	// Expression over the trigger giving the type (e.g. trigger.body.type).
+	Expression string `json:"expression,omitempty"`
+	// Accept lists the types that start a run.
+	Accept []string `json:"accept"`
+}
+
+// SyncResponse chooses what a synchronous webhook answers.
+type SyncResponse struct {
+	// Step whose output is the answer. An output with "status", "headers"
+	// and "body" sets those; any other output is the JSON body.
+	Step string `json:"step"`
+	// Timeout to wait for the run (default 10s, at most 30s); then 202.
+	Timeout string `json:"timeout,omitempty"`
 }
 
 // ScheduleTrigger fires on a cron schedule.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
 // FieldError is one problem, at a path such as "steps[1].fields.text".
@@ -109,23 +110,78 @@ func (v *validator) document(d *Document) {
 		v.add("steps", "", "needs at least one step")
 	}
 	v.steps("steps", d.Steps)
+	if wh := d.Trigger.Webhook; wh != nil && wh.Respond == "sync" && wh.Response != nil && wh.Response.Step != "" {
+		if _, ok := v.ids[wh.Response.Step]; !ok {
+			v.add("trigger.webhook.response.step", "", "no step has the id %q", wh.Response.Step)
+		}
+	}
 }
 
 func (v *validator) trigger(t Trigger) {
 	switch t.Type {
 	case "webhook":
-		if t.Webhook != nil {
-			for i, m := range t.Webhook.Methods {
+		if wh := t.Webhook; wh != nil {
+			for i, m := range wh.Methods {
 				switch strings.ToUpper(m) {
 				case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD":
 				default:
 					v.add(fmt.Sprintf("trigger.webhook.methods[%d]", i), "", "unsupported method %q", m)
 				}
 			}
-			switch t.Webhook.Respond {
+			if wh.Verify != nil {
+				if err := wh.Verify.ValidateAt("trigger.webhook.verify"); err != nil {
+					var ve *verify.ValidationError
+					if errors.As(err, &ve) {
+						for _, fe := range ve.Errors {
+							v.add(fe.Path, "", "%s", fe.Message)
+						}
+					} else {
+						v.add("trigger.webhook.verify", "", "%v", err)
+					}
+				}
+			}
+			if d := wh.Dedupe; d != nil {
+				if d.Header != "" && d.Expression != "" {
+					v.add("trigger.webhook.dedupe", "", "set header or expression, not both")
+				}
+				if d.Expression != "" {
+					v.expression("trigger.webhook.dedupe.expression", "", d.Expression, true)
+				}
+				if d.Window != "" {
+					if w, err := time.ParseDuration(d.Window); err != nil || w < time.Minute || w > 90*24*time.Hour {
+						v.add("trigger.webhook.dedupe.window", "", "must be a duration from 1m to 2160h, such as 168h")
+					}
+				}
+			}
+			if ev := wh.Events; ev != nil {
+				if (ev.Header == "") == (ev.Expression == "") {
+					v.add("trigger.webhook.events", "", "set exactly one of header or expression")
+				}
+				if ev.Expression != "" {
+					v.expression("trigger.webhook.events.expression", "", ev.Expression, true)
+				}
+				if len(ev.Accept) == 0 {
+					v.add("trigger.webhook.events.accept", "", "list at least one event type")
+				}
+			}
+			if wh.RateLimit < 0 || wh.RateLimit > 100000 {
+				v.add("trigger.webhook.rate_limit", "", "must be between 0 (instance default) and 100000 per minute")
+			}
+			if wh.MaxBody < 0 || wh.MaxBody > 25<<20 {
+				v.add("trigger.webhook.max_body", "", "must be at most 26214400 bytes (25 MiB)")
+			}
+			switch wh.Respond {
 			case "", "accepted":
+			case "sync":
+				if wh.Response == nil || wh.Response.Step == "" {
+					v.add("trigger.webhook.response.step", "", "is required when respond is sync")
+				} else if wh.Response.Timeout != "" {
+					if d, err := time.ParseDuration(wh.Response.Timeout); err != nil || d <= 0 || d > 30*time.Second {
+						v.add("trigger.webhook.response.timeout", "", "must be a duration up to 30s")
+					}
+				}
 			default:
-				v.add("trigger.webhook.respond", "", "must be \"accepted\"")
+				v.add("trigger.webhook.respond", "", "must be accepted or sync")
 			}
 		}
 	case "schedule":

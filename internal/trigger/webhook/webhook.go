@@ -1,26 +1,30 @@
-// Package webhook receives /hooks/{token} requests: it finds the endpoint,
-// checks method and size, parses the body, and commits the inbound request,
-// its run and the run's queue job in one transaction before answering.
+// Package webhook receives /hooks/{token} requests. Every request is hostile
+// until verified: the receiver finds the endpoint, checks method, rate, IP,
+// size and signature, parses the body, drops duplicates and unwanted event
+// types, and only then commits the inbound request, its run and the run's
+// queue job in one transaction before answering. Every request to a known
+// endpoint lands in its inbox with a verdict and a reason.
 package webhook
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"net"
 	"net/http"
-	"net/url"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
+	"golang.org/x/time/rate"
 )
 
 // Enqueuer inserts a run's job inside a transaction.
@@ -33,41 +37,102 @@ type Compiler interface {
 	Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error)
 }
 
+// Options are the instance-wide webhook settings.
+type Options struct {
+	MaxBody        int64          // default body cap (a workflow may set its own, up to 25 MiB)
+	RatePerMinute  int            // default per-endpoint rate limit (0: 600)
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+	DedupeWindow   time.Duration  // default 7 days
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
 // Receiver handles webhook requests.
 type Receiver struct {
 	st       *store.Store
 	queue    Enqueuer
 	compiler Compiler
-	maxBody  int64
-	log      *slog.Logger
-	now      func() time.Time
+	o        Options
+
+	mu        sync.Mutex
+	limiters  map[string]*limiter          // by workflow id
+	verifiers map[string]*verify.Verifier // by version id
+}
+
+type limiter struct {
+	perMinute int
+	l         *rate.Limiter
 }
 
 // New returns a Receiver.
-func New(st *store.Store, queue Enqueuer, compiler Compiler, maxBody int64, log *slog.Logger) *Receiver {
-	return &Receiver{st: st, queue: queue, compiler: compiler, maxBody: maxBody, log: log, now: time.Now}
+func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receiver {
+	if o.RatePerMinute <= 0 {
+		o.RatePerMinute = 600
+	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = 7 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
+		limiters: map[string]*limiter{}, verifiers: map[string]*verify.Verifier{}}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
 type Error struct {
-	Status int
-	Reason string
-	Allow  []string // for 405
+	Status     int
+	Reason     string
+	Allow      []string      // for 405
+	RetryAfter time.Duration // for 429 and 503
 }
 
 func (e *Error) Error() string { return e.Reason }
 
-// Accepted is a committed event.
-type Accepted struct {
-	RunID string `json:"run_id"`
+// Reply is what the sender gets when the request is not refused.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   any // JSON
 }
 
 // inboundBodyCap bounds the body copy kept in the inbox.
 const inboundBodyCap = 64 << 10
 
-// Receive handles one request for token.
-func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request) (*Accepted, error) {
-	received := r.now().UTC()
+// autoDedupeHeaders identify a delivery when the workflow sets no dedupe.
+var autoDedupeHeaders = []string{"Webhook-Id", "X-Github-Delivery", "Idempotency-Key"}
+
+// request is one request on its way through the checks.
+type request struct {
+	r        *Receiver
+	ctx      context.Context
+	w        *store.Workflow
+	in       *store.InboundRequest
+	redactor func(http.Header) map[string]any
+}
+
+func (q *request) refuse(e *Error) (*Reply, error) {
+	q.in.Verdict, q.in.Reason = store.VerdictRejected, e.Reason
+	q.record()
+	return nil, e
+}
+
+func (q *request) record() {
+	// The inbox must not fail the answer: a refused request stays refused.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.ctx), 5*time.Second)
+	defer cancel()
+	if err := q.r.st.CreateInbound(ctx, q.in); err != nil {
+		q.r.o.Logger.Warn("recording webhook in the inbox", "workflow_id", q.w.ID, "verdict", q.in.Verdict, "error", err)
+	}
+}
+
+// Receive handles one request for token. test marks the workflow's test URL:
+// the request is checked the same way, then kept as sample data, not run.
+func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request, test bool) (*Reply, error) {
+	received := r.o.Now().UTC()
 	w, err := r.st.GetWorkflowByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
@@ -75,18 +140,13 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request)
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
-	in := &store.InboundRequest{WorkflowID: w.ID, ReceivedAt: received, Method: req.Method,
-		Path: req.URL.Path, Headers: store.MustJSON(redactedHeaders(req.Header)),
-		Query: store.MustJSON(flatten(req.URL.Query())), SourceIP: sourceIP(req)}
-	reject := func(e *Error) (*Accepted, error) {
-		in.Verdict, in.Reason = store.VerdictRejected, e.Reason
-		if rerr := r.st.CreateInbound(ctx, in); rerr != nil {
-			r.log.Warn("recording rejected webhook", "workflow_id", w.ID, "error", rerr)
-		}
-		return nil, e
-	}
-	if !w.Active {
-		return reject(&Error{Status: http.StatusNotFound, Reason: "the workflow behind this webhook is not active"})
+	q := &request{r: r, ctx: ctx, w: w, redactor: redactHeaders(nil),
+		in: &store.InboundRequest{WorkflowID: w.ID, ReceivedAt: received, Method: req.Method, Path: req.URL.Path,
+			SourceIP: peerIP(req.RemoteAddr)}}
+	q.in.Headers = store.MustJSON(q.redactor(req.Header))
+	q.in.Query = store.MustJSON(flatten(req.URL.Query()))
+	if !w.Active && !test {
+		return q.refuse(&Error{Status: http.StatusNotFound, Reason: "the workflow behind this webhook is not active"})
 	}
 	version, err := r.st.GetCurrentVersion(ctx, w)
 	if err != nil {
@@ -96,43 +156,108 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request)
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
+	wh := c.Doc.Trigger.Webhook
+	if wh == nil {
+		wh = &workflow.WebhookTrigger{}
+	}
+	ver, err := r.verifier(version.ID, wh)
+	if err != nil {
+		return q.refuse(&Error{Status: http.StatusInternalServerError, Reason: "this endpoint's verification is not configured correctly: " + err.Error()})
+	}
+	cfg := ver.Config()
+	q.redactor = redactHeaders(cfg.CredentialHeaders())
+	q.in.Headers = store.MustJSON(q.redactor(req.Header))
+	q.in.Query = store.MustJSON(redactQuery(req.URL.Query(), cfg.CredentialQuery()))
+
 	methods := []string{http.MethodPost}
-	if wh := c.Doc.Trigger.Webhook; wh != nil && len(wh.Methods) > 0 {
+	if len(wh.Methods) > 0 {
 		methods = make([]string, len(wh.Methods))
 		for i, m := range wh.Methods {
 			methods[i] = strings.ToUpper(m)
 		}
 	}
 	if !slices.Contains(methods, req.Method) {
-		return reject(&Error{Status: http.StatusMethodNotAllowed, Allow: methods,
+		return q.refuse(&Error{Status: http.StatusMethodNotAllowed, Allow: methods,
 			Reason: fmt.Sprintf("method %s is not accepted here (allowed: %s)", req.Method, strings.Join(methods, ", "))})
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, r.maxBody))
+	if client, err := ver.AllowIP(req.RemoteAddr, strings.Join(req.Header.Values("X-Forwarded-For"), ","), r.o.TrustedProxies); err != nil {
+		if client.IsValid() {
+			q.in.SourceIP = client.String()
+		}
+		return q.refuse(&Error{Status: http.StatusForbidden, Reason: err.Error()})
+	} else if client.IsValid() {
+		q.in.SourceIP = client.String()
+	}
+	if wait, ok := r.allow(w.ID, wh.RateLimit, received); !ok {
+		return q.refuse(&Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
+			Reason: "rate limit exceeded for this endpoint; retry later"})
+	}
+	maxBody := r.o.MaxBody
+	if wh.MaxBody > 0 {
+		maxBody = wh.MaxBody
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		in.BodySize = int(tooBig.Limit)
-		return reject(&Error{Status: http.StatusRequestEntityTooLarge,
-			Reason: fmt.Sprintf("body is larger than the %d-byte limit", r.maxBody)})
+		q.in.BodySize = int(maxBody) + 1
+		return q.refuse(&Error{Status: http.StatusRequestEntityTooLarge,
+			Reason: fmt.Sprintf("body is larger than the %d-byte limit", maxBody)})
 	}
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()}
+		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()})
 	}
-	in.BodySize = len(raw)
-	in.Body = capString(raw)
+	q.in.BodySize = len(raw)
+	q.in.Body = capString(raw)
+	if err := ver.Verify(verify.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
+		var rej *verify.Rejection
+		if errors.As(err, &rej) {
+			return q.refuse(&Error{Status: rej.Status, Reason: rej.Reason})
+		}
+		return q.refuse(&Error{Status: http.StatusUnauthorized, Reason: "verification failed"})
+	}
 	body, perr := parseBody(req.Header.Get("Content-Type"), raw)
 	if perr != nil {
-		return reject(&Error{Status: http.StatusBadRequest, Reason: perr.Error()})
+		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: perr.Error()})
 	}
 	trigger := map[string]any{
-		"body": body, "headers": flatten(req.Header), "query": flatten(req.URL.Query()),
+		"body": body, "raw": rawText(raw), "headers": q.redactor(req.Header),
+		"query": redactQuery(req.URL.Query(), cfg.CredentialQuery()),
 		"method": req.Method, "received_at": received.Format(time.RFC3339Nano),
+	}
+	if test {
+		return r.capture(q, trigger)
+	}
+	if ev := wh.Events; ev != nil {
+		typ, err := eventType(ev, req.Header, trigger)
+		if err != nil {
+			return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading the event type: " + err.Error()})
+		}
+		if !slices.Contains(ev.Accept, typ) {
+			q.in.Verdict, q.in.Reason = store.VerdictIgnored, fmt.Sprintf("event type %q is not one this workflow accepts", typ)
+			q.record()
+			return &Reply{Status: http.StatusAccepted, Body: map[string]any{"ignored": true, "reason": q.in.Reason}}, nil
+		}
+	}
+	key, window, err := r.dedupeKey(wh.Dedupe, req.Header, trigger)
+	if err != nil {
+		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading the event id: " + err.Error()})
 	}
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: version.ID, Version: version.Version,
 		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(trigger), CreatedAt: received}
-	in.Verdict = store.VerdictAccepted
-	in.RunID = &run.ID
+	duplicateOf := ""
 	err = r.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		if err := tx.CreateInbound(ctx, in); err != nil {
+		if key != "" {
+			first, claimed, err := tx.ClaimEvent(ctx, w.ID, key, run.ID, received, window)
+			if err != nil {
+				return err
+			}
+			if !claimed {
+				duplicateOf = first
+				return errDuplicate
+			}
+		}
+		q.in.Verdict, q.in.RunID = store.VerdictAccepted, &run.ID
+		if err := tx.CreateInbound(ctx, q.in); err != nil {
 			return err
 		}
 		if err := tx.CreateRun(ctx, run); err != nil {
@@ -140,87 +265,198 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request)
 		}
 		return r.queue.Enqueue(ctx, sqlTx, run.ID)
 	})
+	if errors.Is(err, errDuplicate) {
+		q.in.Verdict, q.in.Reason, q.in.RunID = store.VerdictDuplicate, "event "+key+" was already received", &duplicateOf
+		q.record()
+		return &Reply{Status: http.StatusOK, Body: map[string]any{"run_id": duplicateOf, "duplicate": true}}, nil
+	}
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
-	return &Accepted{RunID: run.ID}, nil
+	if wh.Respond == "sync" && wh.Response != nil {
+		return r.waitForReply(ctx, run.ID, wh.Response)
+	}
+	return &Reply{Status: http.StatusAccepted, Body: map[string]any{"run_id": run.ID}}, nil
+}
+
+var errDuplicate = errors.New("duplicate event")
+
+func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
+	if err := r.st.SaveSample(q.ctx, q.w.ID, store.MustJSON(trigger), q.in.ReceivedAt); err != nil {
+		return nil, r.unavailable(err)
+	}
+	q.in.Verdict, q.in.Reason = store.VerdictCaptured, "kept as the workflow's sample data (test URL)"
+	q.record()
+	return &Reply{Status: http.StatusOK, Body: map[string]any{"captured": true}}, nil
+}
+
+// verifier returns the version's verifier, built once.
+func (r *Receiver) verifier(versionID string, wh *workflow.WebhookTrigger) (*verify.Verifier, error) {
+	r.mu.Lock()
+	v, ok := r.verifiers[versionID]
+	r.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	cfg := verify.Config{Scheme: verify.SchemeNone}
+	if wh.Verify != nil {
+		cfg = *wh.Verify
+	}
+	v, err := verify.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if len(r.verifiers) > 1000 {
+		clear(r.verifiers)
+	}
+	r.verifiers[versionID] = v
+	r.mu.Unlock()
+	return v, nil
+}
+
+// allow takes a token from the endpoint's bucket (burst: a tenth of a
+// minute's allowance, at least 10) and says how long to wait when empty.
+func (r *Receiver) allow(workflowID string, perMinute int, now time.Time) (time.Duration, bool) {
+	if perMinute <= 0 {
+		perMinute = r.o.RatePerMinute
+	}
+	r.mu.Lock()
+	l, ok := r.limiters[workflowID]
+	if !ok || l.perMinute != perMinute {
+		l = &limiter{perMinute: perMinute, l: rate.NewLimiter(rate.Limit(float64(perMinute)/60), max(10, perMinute/10))}
+		r.limiters[workflowID] = l
+	}
+	r.mu.Unlock()
+	res := l.l.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return max(d, time.Second).Round(time.Second), false
+	}
+	return 0, true
+}
+
+func (r *Receiver) dedupeKey(d *workflow.Dedupe, h http.Header, trigger map[string]any) (string, time.Duration, error) {
+	window := r.o.DedupeWindow
+	if d != nil && d.Window != "" {
+		if w, err := time.ParseDuration(d.Window); err == nil {
+			window = w
+		}
+	}
+	switch {
+	case d != nil && d.Disabled:
+		return "", 0, nil
+	case d != nil && d.Header != "":
+		if v := h.Get(d.Header); v != "" {
+			return "h:" + v, window, nil
+		}
+		return "", 0, nil
+	case d != nil && d.Expression != "":
+		p, err := expr.Compile(d.Expression)
+		if err != nil {
+			return "", 0, err
+		}
+		v, err := p.Run(map[string]any{"trigger": trigger})
+		if err != nil {
+			return "", 0, err
+		}
+		if v == nil || v == "" {
+			return "", 0, nil
+		}
+		return "e:" + expr.Stringify(v), window, nil
+	}
+	for _, name := range autoDedupeHeaders {
+		if v := h.Get(name); v != "" {
+			return "h:" + v, window, nil
+		}
+	}
+	return "", 0, nil
+}
+
+func eventType(ev *workflow.EventFilter, h http.Header, trigger map[string]any) (string, error) {
+	if ev.Header != "" {
+		return h.Get(ev.Header), nil
+	}
+	p, err := expr.Compile(ev.Expression)
+	if err != nil {
+		return "", err
+	}
+	v, err := p.Run(map[string]any{"trigger": trigger})
+	if err != nil {
+		return "", err
+	}
+	return expr.Stringify(v), nil
+}
+
+// waitForReply waits (bounded) for a synchronous webhook's run and answers
+// with the chosen step's output; on timeout the sender gets 202 and the run id.
+func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflow.SyncResponse) (*Reply, error) {
+	timeout := 10 * time.Second
+	if d, err := time.ParseDuration(resp.Timeout); err == nil && d > 0 {
+		timeout = d
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline.C:
+			return &Reply{Status: http.StatusAccepted, Body: map[string]any{"run_id": runID, "state": "pending"}}, nil
+		case <-tick.C:
+		}
+		run, err := r.st.GetRun(ctx, runID)
+		if err != nil {
+			return nil, r.unavailable(err)
+		}
+		if !store.RunFinal(run.State) {
+			continue
+		}
+		h := http.Header{"X-Switchboard-Run-Id": {runID}}
+		if run.State != store.RunSucceeded {
+			return &Reply{Status: http.StatusBadGateway, Header: h,
+				Body: map[string]any{"run_id": runID, "state": run.State, "error": run.Error}}, nil
+		}
+		steps, err := r.st.ListStepRuns(ctx, runID)
+		if err != nil {
+			return nil, r.unavailable(err)
+		}
+		for _, s := range steps {
+			if s.StepID == resp.Step && s.ItemKey == "" {
+				return syncReply(h, decode(s.Output)), nil
+			}
+		}
+		return &Reply{Status: http.StatusOK, Header: h, Body: map[string]any{"run_id": runID, "state": run.State}}, nil
+	}
+}
+
+// syncReply shapes a step output into a response: {status, headers, body}
+// when the output has those keys, else the output is the JSON body.
+func syncReply(h http.Header, out any) *Reply {
+	m, ok := out.(map[string]any)
+	if !ok || (m["status"] == nil && m["body"] == nil) {
+		return &Reply{Status: http.StatusOK, Header: h, Body: out}
+	}
+	status := http.StatusOK
+	if f, ok := m["status"].(float64); ok && f >= 200 && f <= 599 {
+		status = int(f)
+	}
+	if hs, ok := m["headers"].(map[string]any); ok {
+		for k, v := range hs {
+			if s, ok := v.(string); ok && !strings.EqualFold(k, "Content-Length") {
+				h.Set(k, s)
+			}
+		}
+	}
+	return &Reply{Status: status, Header: h, Body: m["body"]}
 }
 
 // unavailable turns a storage failure into 503: the event is not durable,
 // so the sender must retry.
 func (r *Receiver) unavailable(err error) error {
-	r.log.Error("webhook could not be recorded", "error", err)
-	return &Error{Status: http.StatusServiceUnavailable, Reason: "the event could not be recorded; retry later"}
-}
-
-func parseBody(contentType string, raw []byte) (any, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, fmt.Errorf("body is not valid JSON although Content-Type says %s: %v", mt, err)
-		}
-		return v, nil
-	case mt == "application/x-www-form-urlencoded":
-		vals, err := url.ParseQuery(string(raw))
-		if err != nil {
-			return nil, fmt.Errorf("body is not valid form data: %v", err)
-		}
-		return flatten(vals), nil
-	default:
-		return string(raw), nil
-	}
-}
-
-// flatten maps single values to strings and repeated ones to lists; header
-// names are lower-cased so expressions need not guess the case.
-func flatten[M ~map[string][]string](m M) map[string]any {
-	out := make(map[string]any, len(m))
-	_, isHeader := any(m).(http.Header)
-	for k, vs := range m {
-		if isHeader {
-			k = strings.ToLower(k)
-		}
-		if len(vs) == 1 {
-			out[k] = vs[0]
-		} else {
-			l := make([]any, len(vs))
-			for i, v := range vs {
-				l[i] = v
-			}
-			out[k] = l
-		}
-	}
-	return out
-}
-
-var secretHeaders = []string{"authorization", "cookie", "proxy-authorization", "x-api-key"}
-
-func redactedHeaders(h http.Header) map[string]any {
-	out := flatten(h)
-	for k := range out {
-		if slices.Contains(secretHeaders, k) || strings.Contains(k, "token") || strings.Contains(k, "secret") {
-			out[k] = "[redacted]"
-		}
-	}
-	return out
-}
-
-func sourceIP(req *http.Request) string {
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		return req.RemoteAddr
-	}
-	return host
-}
-
-func capString(b []byte) string {
-	if len(b) > inboundBodyCap {
-		b = b[:inboundBodyCap]
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	r.o.Logger.Error("webhook could not be recorded", "error", err)
+	return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
+		Reason: "the event could not be recorded; retry later"}
 }
