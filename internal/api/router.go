@@ -51,6 +51,7 @@ func New(d Deps) http.Handler {
 	v1.GET("/workflows", s.listWorkflows)
 	v1.POST("/workflows", s.createWorkflow)
 	v1.POST("/workflows/validate", s.validateWorkflow)
+	v1.POST("/expressions/evaluate", s.evaluateExpression)
 	v1.GET("/workflows/:id", s.getWorkflow)
 	v1.PUT("/workflows/:id", s.updateWorkflow)
 	v1.POST("/workflows/:id/activate", s.activateWorkflow)

@@ -31,11 +31,16 @@ const (
 var Names = []string{"trigger", "steps", "item", "index", "vars", "run"}
 
 // Error is a compile or run error with a position (1-based; 0 when unknown).
+// A limit error wraps ErrLimit.
 type Error struct {
 	Line    int    `json:"line,omitempty"`
 	Column  int    `json:"column,omitempty"`
 	Message string `json:"message"`
+	cause   error
 }
+
+// Unwrap returns what caused the error (ErrLimit for a limit), or nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
@@ -57,7 +62,7 @@ type Program struct {
 func (p *Program) Source() string { return p.src }
 
 func options() []expr.Option {
-	return []expr.Option{
+	return append([]expr.Option{
 		// Names are checked by checkNames: declaring them in an Env would give
 		// them the type of a sample value and reject valid field accesses.
 		expr.AllowUndefinedVariables(),
@@ -75,7 +80,7 @@ func options() []expr.Option {
 			}
 			return nil, nil
 		}),
-	}
+	}, helpers()...)
 }
 
 func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
@@ -109,7 +114,7 @@ func Compile(src string) (*Program, error) {
 func positioned(err error) error {
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		return &Error{Line: fe.Line, Column: fe.Column + 1, Message: fe.Message}
+		return &Error{Line: fe.Line, Column: fe.Column + 1, Message: fe.Message, cause: fe.Unwrap()}
 	}
 	return &Error{Message: err.Error()}
 }
@@ -172,7 +177,8 @@ type visitorFunc func(*ast.Node)
 
 func (f visitorFunc) Visit(n *ast.Node) { f(n) }
 
-// Run evaluates p against env within the memory budget.
+// Run evaluates p against env within the memory budget; a string result may
+// be at most MaxOutputBytes long, a list or object at most that as JSON.
 func (p *Program) Run(env map[string]any) (out any, err error) {
 	defer func() {
 		// expr recovers its own panics; this guards helpers and reflection.
@@ -183,20 +189,16 @@ func (p *Program) Run(env map[string]any) (out any, err error) {
 	machine := vm.VM{MemoryBudget: MemoryBudget}
 	v, err := machine.Run(p.prog, env)
 	if err != nil {
-		msg := err.Error()
-		if strings.Contains(msg, "memory budget exceeded") {
-			return nil, fmt.Errorf("%w: %s", ErrLimit, firstLine(msg))
+		e := positioned(err).(*Error)
+		if strings.Contains(e.Message, "memory budget exceeded") {
+			e.Message, e.cause = ErrLimit.Error()+": memory budget exceeded", ErrLimit
 		}
-		return nil, positioned(err)
+		return nil, e
+	}
+	if err := checkOutput(v); err != nil {
+		return nil, err
 	}
 	return v, nil
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // Truthy reports whether a filter or condition result counts as true.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // Template is a string with {{ expr }} parts. A template that is exactly one
@@ -76,55 +78,80 @@ func shift(err error, s string, startOff int) error {
 	if !ok || e.Line == 0 {
 		return err
 	}
-	// Walk the expression text to the error's line and column.
+	// Walk the expression text to the error's line and column (in runes).
 	off := startOff
 	line, col := 1, 1
 	for off < len(s) && (line < e.Line || (line == e.Line && col < e.Column)) {
-		if s[off] == '\n' {
+		r, size := utf8.DecodeRuneInString(s[off:])
+		if r == '\n' {
 			line++
 			col = 1
 		} else {
 			col++
 		}
-		off++
+		off += size
 	}
 	l, c := position(s, off)
-	return &Error{Line: l, Column: c, Message: e.Message}
+	return &Error{Line: l, Column: c, Message: e.Message, cause: e.cause}
 }
 
+// position turns a byte offset in s into a 1-based line and column (in runes).
 func position(s string, off int) (line, col int) {
 	line, col = 1, 1
 	for i := 0; i < off && i < len(s); i++ {
 		if s[i] == '\n' {
 			line++
 			col = 1
-		} else {
+		} else if utf8.RuneStart(s[i]) {
 			col++
 		}
 	}
 	return line, col
 }
 
-// Render evaluates the template.
+// at moves a run-time error of the part's expression to template coordinates.
+func (p part) at(err error) error {
+	e, ok := err.(*Error)
+	if !ok || e.Line == 0 {
+		return err
+	}
+	out := *e
+	if e.Line == 1 {
+		out.Line, out.Column = p.line, p.col+e.Column-1
+	} else {
+		out.Line = p.line + e.Line - 1
+	}
+	return &out
+}
+
+// Render evaluates the template. A text template's output is at most
+// MaxOutputBytes long.
 func (t *Template) Render(env map[string]any) (any, error) {
 	if t.whole {
 		for _, p := range t.parts {
 			if p.prog != nil {
-				return p.prog.Run(env)
+				v, err := p.prog.Run(env)
+				if err != nil {
+					return nil, p.at(err)
+				}
+				return v, nil
 			}
 		}
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
-		if p.prog == nil {
-			b.WriteString(p.text)
-			continue
+		s := p.text
+		if p.prog != nil {
+			v, err := p.prog.Run(env)
+			if err != nil {
+				return nil, p.at(err)
+			}
+			s = Stringify(v)
 		}
-		v, err := p.prog.Run(env)
-		if err != nil {
-			return nil, err
+		if n := b.Len() + len(s); n > MaxOutputBytes {
+			return nil, limitError("template output", n, true)
 		}
-		b.WriteString(Stringify(v))
+		b.WriteString(s)
 	}
 	return b.String(), nil
 }
@@ -143,6 +170,10 @@ func Stringify(v any) string {
 		return strconv.FormatFloat(float64(x), 'f', -1, 32)
 	case int, int64, int32, uint, uint64, bool:
 		return fmt.Sprint(x)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case time.Duration:
+		return x.String()
 	default:
 		b, err := json.Marshal(x)
 		if err != nil {
