@@ -46,3 +46,15 @@ type Request struct {
 type Result struct {
 	Output any
 }
+
+// ConnectionTester is implemented by connectors that can check credentials
+// ("Test connection" in the UI). Only Credentials and HTTP are set.
+type ConnectionTester interface {
+	TestConnection(ctx context.Context, req Request) error
+}
+
+// OptionsLoader is implemented by connectors that load a dropdown's choices
+// from the vendor (channels, pipelines…), given credentials.
+type OptionsLoader interface {
+	LoadOptions(ctx context.Context, action, field string, req Request) ([]Option, error)
+}

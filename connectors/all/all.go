@@ -3,5 +3,7 @@
 package all
 
 import (
-	_ "github.com/switchboard-dev/switchboard/connectors/http" // http.request
+	_ "github.com/switchboard-dev/switchboard/connectors/http"    // http.request
+	_ "github.com/switchboard-dev/switchboard/connectors/slack"   // slack.post_message
+	_ "github.com/switchboard-dev/switchboard/connectors/webhook" // webhook.send
 )

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
@@ -26,8 +27,12 @@ type Deps struct {
 	Webhooks *webhook.Receiver
 	Registry *connectors.Registry
 	Runs     RunControl
-	UI       http.Handler // the embedded app; nil serves nothing at /
-	Logger   *slog.Logger
+	// Connections manages credentials; OutboundClient is the guarded client
+	// connection tests use.
+	Connections    *connections.Service
+	OutboundClient *http.Client
+	UI             http.Handler // the embedded app; nil serves nothing at /
+	Logger         *slog.Logger
 }
 
 type server struct{ Deps }
@@ -66,6 +71,12 @@ func New(d Deps) http.Handler {
 	v1.POST("/runs/:id/replay", s.replayRun)
 	v1.POST("/runs/replay", s.replayRuns)
 	v1.GET("/connectors", s.listConnectors)
+	v1.GET("/connections", s.listConnections)
+	v1.POST("/connections", s.createConnection)
+	v1.GET("/connections/:id", s.getConnection)
+	v1.PUT("/connections/:id", s.updateConnection)
+	v1.DELETE("/connections/:id", s.deleteConnection)
+	v1.POST("/connections/:id/test", s.testConnection)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path

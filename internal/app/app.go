@@ -27,6 +27,7 @@ Usage:
   switchboard migrate up|status [flags]   apply or list database migrations
   switchboard workflow import FILE        store a workflow document, activate it, print its webhook URL
   switchboard workflow export ID          print a workflow's current document
+  switchboard secrets rotate              seal connection secrets with a new key
   switchboard help                        this text
 
 Every flag is also a SWITCHBOARD_* environment variable (see 'switchboard serve -h').
@@ -49,6 +50,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, args[1:], stdout, stderr)
 	case "workflow":
 		err = workflowCmd(ctx, args[1:], stdout, stderr)
+	case "secrets":
+		err = secretsCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
@@ -29,6 +30,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	ring, err := keyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
 	workers := 0
@@ -41,6 +47,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Outbound:        netguard.Options{Policy: policy},
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
+		Credentials:     conns,
 		Logger:          log,
 	})
 	if err != nil {
@@ -60,10 +67,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
-			Registry: registry(),
-			Runs:     eng,
-			UI:       webui.Handler(),
-			Logger:   log,
+			Registry:       registry(),
+			Runs:           eng,
+			Connections:    conns,
+			OutboundClient: netguard.NewClient(netguard.Options{Policy: policy}, nil),
+			UI:             webui.Handler(),
+			Logger:         log,
 		})
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {

@@ -28,6 +28,9 @@ type Config struct {
 	MaxBodyBytes    int64         // webhook body limit
 	OutboundAllow   string        // CIDRs/hosts user URLs may reach despite the SSRF guard
 	TrustedProxies  string        // CIDRs whose X-Forwarded-For is believed
+	SecretKey       string        // base64 AES-256 key sealing connection secrets
+	SecretKeysOld   string        // keys that still open secrets during a rotation
+	KeyFile         string        // key file used when SecretKey is empty
 	WebhookRate     int           // default accepted requests per minute per endpoint
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
 	JobTimeout      time.Duration // longest execution slice of a run
@@ -119,6 +122,11 @@ func settings() []setting {
 				return nil
 			}},
 		s("outbound-allow", "SWITCHBOARD_OUTBOUND_ALLOW", "CIDRs or host names that actions may reach although private (comma-separated)", func(c *Config) *string { return &c.OutboundAllow }),
+		{name: "secret-key", env: "SWITCHBOARD_SECRET_KEY", usage: "base64 32-byte key sealing connection secrets (default: a key file in data-dir)", secret: true,
+			get: func(c *Config) string { return c.SecretKey }, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
+		{name: "secret-keys-old", env: "SWITCHBOARD_SECRET_KEYS_OLD", usage: "comma-separated previous keys, to open secrets sealed before a rotation", secret: true,
+			get: func(c *Config) string { return c.SecretKeysOld }, set: func(c *Config, v string) error { c.SecretKeysOld = v; return nil }},
+		s("key-file", "SWITCHBOARD_KEY_FILE", "key file (created with mode 0600 on first start) when no secret-key is set (default <data-dir>/secret.key)", func(c *Config) *string { return &c.KeyFile }),
 		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
 		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
 		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
@@ -160,6 +168,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.KeyFile == "" {
+		c.KeyFile = filepath.Join(c.DataDir, "secret.key")
+	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = c.JobTimeout + time.Minute
 	}
@@ -167,6 +178,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 }
 
 func mask(s setting, v string) string {
+	if s.secret && v != "" && !strings.Contains(v, "://") {
+		return "***"
+	}
 	if s.secret && v != "" {
 		if u, err := url.Parse(v); err == nil {
 			return u.Redacted()

@@ -31,9 +31,17 @@ type Options struct {
 	MaxPayloadBytes int
 	// Retention limits run history; pruning runs where workers run.
 	Retention Retention
+	// Credentials opens a step's connection; nil means steps cannot use
+	// connections.
+	Credentials CredentialSource
 	Logger    *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+}
+
+// CredentialSource opens the named connection for a connector.
+type CredentialSource interface {
+	Credentials(ctx context.Context, name, connectorID string) (map[string]string, error)
 }
 
 // Engine executes runs and owns the queue client.
@@ -46,6 +54,7 @@ type Engine struct {
 	now       func() time.Time
 	maxRecord int
 	retention Retention
+	creds     CredentialSource
 	river     *river.Client[*sql.Tx]
 
 	mu       sync.Mutex
@@ -76,7 +85,7 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
-		maxRecord: o.MaxPayloadBytes, retention: o.Retention, compiled: map[string]*workflow.Compiled{},
+		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, compiled: map[string]*workflow.Compiled{},
 	}
 	if e.retention.Interval <= 0 {
 		e.retention.Interval = time.Hour

@@ -474,11 +474,26 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	if problems := connectors.CheckInput(spec, input); len(problems) > 0 {
 		return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("input: %s", formatProblems(problems)))
 	}
+	connID, _, _ := strings.Cut(s.Action, ".")
+	var creds map[string]string
+	if s.Connection != "" {
+		if x.e.creds == nil {
+			return x.stepFailed(ctx, s, sc, started, input, attempt, errors.New("connections are not available in this process"))
+		}
+		creds, err = x.e.creds.Credentials(ctx, s.Connection, connID)
+		if errors.Is(err, store.ErrNotFound) {
+			return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q does not exist", s.Connection))
+		}
+		if err != nil {
+			return x.stepFailed(ctx, s, sc, started, input, attempt, err)
+		}
+	}
+	red := newRedactor(creds)
 	attemptsBefore, err := x.e.st.CountDeliveries(ctx, x.run.ID, s.ID, sc.itemKey)
 	if err != nil {
 		return outcome{kind: outInfra, cause: err}
 	}
-	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore,
+	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red,
 		onError: func(err error) { x.log.Error("recording delivery", "step", s.ID, "error", err) }}
 	client := netguard.NewClient(x.e.outbound, func(next http.RoundTripper) http.RoundTripper {
 		rec.next = next
@@ -492,12 +507,16 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	}
 	_, actionID, _ := strings.Cut(s.Action, ".")
 	res, err := conn.Execute(actx, connectors.Request{
-		Action: actionID, Input: input, HTTP: client,
+		Action: actionID, Input: input, HTTP: client, Credentials: creds,
 		IdempotencyKey: idempotencyKey(x.run.ID, s.ID, sc.itemKey),
 		Logger:         x.log.With("step", s.ID),
 	})
 	if err == nil {
-		return x.succeeded(ctx, s, sc, started, input, res.Output, attempt)
+		return x.succeeded(ctx, s, sc, started, red.value(input), red.value(res.Output), attempt)
+	}
+	err = red.err(err)
+	if m, ok := red.value(input).(map[string]any); ok {
+		input = m
 	}
 	if ctx.Err() != nil {
 		// Shutdown or job timeout, not the step's fault: hand the run back.

@@ -22,6 +22,7 @@ type recorder struct {
 	stepID  string
 	itemKey string
 	attempt int
+	redact  *redactor
 	onError func(error)
 }
 
@@ -36,9 +37,9 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	rc.attempt++
 	d := &store.Delivery{
 		RunID: rc.runID, StepID: rc.stepID, ItemKey: rc.itemKey, Attempt: rc.attempt,
-		Method: req.Method, URL: redactURL(req.URL.String()),
-		RequestHeaders: store.MustJSON(redactHeaders(req.Header)),
-		RequestBody:    capText(reqBody),
+		Method: req.Method, URL: rc.redact.text(redactURL(req.URL.String())),
+		RequestHeaders: store.MustJSON(rc.redact.value(redactHeaders(req.Header))),
+		RequestBody:    rc.redact.text(capText(reqBody)),
 		CreatedAt:      time.Now().UTC(),
 	}
 	start := time.Now()
@@ -51,15 +52,15 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		d.Status = resp.StatusCode
-		d.ResponseHeaders = store.MustJSON(redactHeaders(resp.Header))
-		d.ResponseBody = capText(body)
+		d.ResponseHeaders = store.MustJSON(rc.redact.value(redactHeaders(resp.Header)))
+		d.ResponseBody = rc.redact.text(capText(body))
 		if err != nil {
 			resp = nil
 		}
 	}
 	d.LatencyMS = time.Since(start).Milliseconds()
 	if err != nil {
-		d.Error = err.Error()
+		d.Error = rc.redact.text(err.Error())
 	}
 	// Record even when the run's context is canceled: the attempt happened.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 10*time.Second)
@@ -116,3 +117,77 @@ func redactURL(u string) string {
 	}
 	return u[:scheme+3] + "[redacted]@" + rest[at+1:]
 }
+
+// redactor hides a connection's secret values wherever they appear in what
+// is recorded: URLs (a bot token in a path), headers, bodies, outputs.
+type redactor struct{ secrets []string }
+
+func newRedactor(creds map[string]string) *redactor {
+	r := &redactor{}
+	for _, v := range creds {
+		if len(v) >= 4 { // shorter values would blank out ordinary text
+			r.secrets = append(r.secrets, v)
+		}
+	}
+	return r
+}
+
+func (r *redactor) text(s string) string {
+	if r == nil {
+		return s
+	}
+	for _, sec := range r.secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+	}
+	return s
+}
+
+func (r *redactor) value(v any) any {
+	if r == nil || len(r.secrets) == 0 {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		return r.text(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, sub := range x {
+			out[k] = r.value(sub)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(x))
+		for k, sub := range x {
+			out[k] = r.text(sub)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, sub := range x {
+			out[i] = r.value(sub)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func (r *redactor) err(err error) error {
+	if r == nil || len(r.secrets) == 0 || err == nil {
+		return err
+	}
+	msg := err.Error()
+	if red := r.text(msg); red != msg {
+		return &redactedError{msg: red, err: err}
+	}
+	return err
+}
+
+// redactedError keeps the error chain (kinds, sentinels) with a safe message.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

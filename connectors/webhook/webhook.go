@@ -1,0 +1,124 @@
+// Package webhook sends signed webhooks the Standard Webhooks way, with a
+// webhook-id that stays the same across retries of one run, step and item.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+)
+
+func init() { connectors.Register(Connector{}) }
+
+// Connector implements webhook.send.
+type Connector struct {
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Spec describes the connector.
+func (Connector) Spec() connectors.Spec {
+	return connectors.Spec{
+		ID: "webhook", Name: "Signed webhook", Icon: "send", Version: "1.0.0",
+		Description: "POST JSON to a URL, signed with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).",
+		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Fields: []connectors.Field{
+			{Key: "secret", Label: "Signing secret", Type: connectors.TypeString, Required: true, Secret: true,
+				Help: "whsec_ followed by base64 of at least 16 random bytes; share it with the receiver"},
+		}},
+		Actions: []connectors.ActionSpec{{
+			ID: "send", Name: "Send a signed webhook",
+			Input: []connectors.Field{
+				{Key: "url", Label: "URL", Type: connectors.TypeString, Required: true},
+				{Key: "payload", Label: "Payload", Type: connectors.TypeAny, Help: "Sent as the JSON body"},
+				{Key: "raw_body", Label: "Raw JSON body", Type: connectors.TypeText, Help: "Exact bytes to send instead of payload"},
+				{Key: "headers", Label: "Extra headers", Type: connectors.TypeObject},
+			},
+			SampleOutput: map[string]any{"status": 200, "webhook_id": "msg_sb_0123abcd"},
+		}},
+	}
+}
+
+// Execute signs and sends the payload.
+func (c Connector) Execute(ctx context.Context, req connectors.Request) (connectors.Result, error) {
+	raw, _ := req.Input["url"].(string)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return connectors.Result{}, connectors.BadInput(fmt.Errorf("url %q: want an http:// or https:// address", raw))
+	}
+	var body []byte
+	if rawBody, ok := req.Input["raw_body"].(string); ok && rawBody != "" {
+		if !json.Valid([]byte(rawBody)) {
+			return connectors.Result{}, connectors.BadInput(fmt.Errorf("raw_body is not valid JSON"))
+		}
+		body = []byte(rawBody)
+	} else {
+		if req.Input["payload"] == nil {
+			return connectors.Result{}, connectors.BadInput(fmt.Errorf("payload or raw_body is required"))
+		}
+		if body, err = json.Marshal(req.Input["payload"]); err != nil {
+			return connectors.Result{}, connectors.BadInput(fmt.Errorf("payload: %w", err))
+		}
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	// The id is derived from the run, step and item, so a retry carries the
+	// same id and the receiver can drop the duplicate.
+	id := "msg_" + req.IdempotencyKey
+	h, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, req.Credentials["secret"], body, now(), id)
+	if err != nil {
+		return connectors.Result{}, connectors.BadInput(fmt.Errorf("signing: %w", err))
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return connectors.Result{}, connectors.BadInput(err)
+	}
+	if extra, ok := req.Input["headers"].(map[string]any); ok {
+		for k, v := range extra {
+			if s, ok := v.(string); ok {
+				hreq.Header.Set(k, s)
+			}
+		}
+	}
+	for k, vs := range h {
+		hreq.Header[k] = vs
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("User-Agent", "Switchboard/1")
+	resp, err := req.HTTP.Do(hreq)
+	if err != nil {
+		return connectors.Result{}, connectors.Retryable(fmt.Errorf("POST %s: %w", u.Redacted(), err))
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(resp.Body)
+	out := map[string]any{"status": resp.StatusCode, "webhook_id": id, "body": string(respBody)}
+	switch code := resp.StatusCode; {
+	case code < 300:
+		return connectors.Result{Output: out}, nil
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return connectors.Result{Output: out}, connectors.RateLimited(retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("HTTP %d", code))
+	case code >= 500 || code == http.StatusRequestTimeout:
+		return connectors.Result{Output: out}, connectors.Retryable(fmt.Errorf("HTTP %d", code))
+	default:
+		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d", code))
+	}
+}
+
+func retryAfter(v string) time.Duration {
+	var secs int
+	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	return 0
+}
+
+var _ connectors.Connector = Connector{}

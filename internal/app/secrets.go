@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/switchboard-dev/switchboard/internal/config"
+	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/secrets"
+)
+
+// keyring loads the sealing keys: from the environment when a key is set,
+// else from the key file, created on first start.
+func keyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) {
+	if cfg.SecretKey != "" {
+		return secrets.FromEnv(cfg.SecretKey, cfg.SecretKeysOld)
+	}
+	ring, created, err := secrets.LoadOrCreateFile(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created a key file for connection secrets; back it up with the database", "path", cfg.KeyFile)
+	}
+	if cfg.DatabaseURL != "" && created {
+		log.Warn("PostgreSQL with a generated key file: every process must share this key (set SWITCHBOARD_SECRET_KEY)")
+	}
+	return ring, nil
+}
+
+// secretsCmd: `switchboard secrets rotate`.
+func secretsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return errors.New("want 'secrets rotate'")
+	}
+	cfg, _, err := loadConfig("secrets rotate", args[1:], stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var ring *secrets.Keyring
+	if cfg.SecretKey != "" {
+		// The operator set the new key and listed the old ones; re-seal.
+		ring, err = secrets.FromEnv(cfg.SecretKey, cfg.SecretKeysOld)
+	} else {
+		if _, _, err = secrets.LoadOrCreateFile(cfg.KeyFile); err == nil {
+			ring, err = secrets.RotateFile(cfg.KeyFile)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	n, err := connections.New(st, registry(), ring).Reseal(ctx)
+	if err != nil {
+		return fmt.Errorf("re-sealing connections (%d done): %w", n, err)
+	}
+	fmt.Fprintf(stdout, "primary key is now %s; re-sealed %d connection(s)\n", ring.Primary(), n)
+	return nil
+}

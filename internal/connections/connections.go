@@ -1,0 +1,305 @@
+// Package connections manages named credentials: checked against the
+// connector's auth fields, sealed at rest, write-only through the API, and
+// opened only when a step runs.
+package connections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/secrets"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// ErrInvalid is returned (wrapped in *InvalidError) for bad input.
+var ErrInvalid = errors.New("invalid connection")
+
+// InvalidError lists problems by field key.
+type InvalidError struct {
+	Problems map[string]string
+}
+
+func (e *InvalidError) Error() string {
+	keys := make([]string, 0, len(e.Problems))
+	for k := range e.Problems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Problems[k]
+	}
+	return "invalid connection: " + strings.Join(parts, "; ")
+}
+
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// Service manages connections.
+type Service struct {
+	st   *store.Store
+	reg  *connectors.Registry
+	ring *secrets.Keyring
+}
+
+// New returns a Service.
+func New(st *store.Store, reg *connectors.Registry, ring *secrets.Keyring) *Service {
+	return &Service{st: st, reg: reg, ring: ring}
+}
+
+// View is a connection as the API shows it: secret values never leave.
+type View struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Connector string          `json:"connector"`
+	Fields    map[string]any  `json:"fields"`     // non-secret values
+	SecretSet map[string]bool `json:"secret_set"` // which secret fields hold a value
+	KeyID     string          `json:"key_id"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// Input creates or updates a connection. On update, a secret field left
+// out keeps its stored value.
+type Input struct {
+	Name      string            `json:"name"`
+	Connector string            `json:"connector"`
+	Fields    map[string]string `json:"fields"`
+}
+
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+
+func (s *Service) spec(id string) (connectors.Spec, error) {
+	c, ok := s.reg.Get(id)
+	if !ok {
+		return connectors.Spec{}, &InvalidError{Problems: map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)}}
+	}
+	return c.Spec(), nil
+}
+
+func (s *Service) check(spec connectors.Spec, in Input) error {
+	problems := map[string]string{}
+	if !namePattern.MatchString(in.Name) {
+		problems["name"] = "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+	}
+	known := map[string]connectors.Field{}
+	for _, f := range spec.Auth.Fields {
+		known[f.Key] = f
+		if f.Required && in.Fields[f.Key] == "" {
+			problems["fields."+f.Key] = "is required"
+		}
+	}
+	for k := range in.Fields {
+		if _, ok := known[k]; !ok {
+			problems["fields."+k] = fmt.Sprintf("is not a credential field of %s", spec.ID)
+		}
+	}
+	if len(problems) > 0 {
+		return &InvalidError{Problems: problems}
+	}
+	return nil
+}
+
+func (s *Service) seal(c *store.Connection, spec connectors.Spec, fields map[string]string) error {
+	raw, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("encoding fields: %w", err)
+	}
+	sealed, err := s.ring.Seal(raw, []byte(c.ID))
+	if err != nil {
+		return err
+	}
+	public := map[string]any{}
+	for _, f := range spec.Auth.Fields {
+		if v, ok := fields[f.Key]; ok && !f.Secret {
+			public[f.Key] = v
+		}
+	}
+	c.FieldsSealed, c.KeyID, c.Public = sealed, secrets.KeyID(sealed), store.MustJSON(public)
+	return nil
+}
+
+// Create validates and stores a new connection.
+func (s *Service) Create(ctx context.Context, in Input) (*View, error) {
+	spec, err := s.spec(in.Connector)
+	if err != nil {
+		return nil, err
+	}
+	if in.Fields == nil {
+		in.Fields = map[string]string{}
+	}
+	if err := s.check(spec, in); err != nil {
+		return nil, err
+	}
+	c := &store.Connection{ID: store.NewID(), Name: in.Name, Connector: in.Connector}
+	if err := s.seal(c, spec, in.Fields); err != nil {
+		return nil, err
+	}
+	if err := s.st.CreateConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.view(c, spec, in.Fields), nil
+}
+
+// Update changes a connection's name or fields.
+func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error) {
+	c, err := s.st.GetConnection(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Connector != "" && in.Connector != c.Connector {
+		return nil, &InvalidError{Problems: map[string]string{"connector": "cannot change; create a new connection"}}
+	}
+	spec, err := s.spec(c.Connector)
+	if err != nil {
+		return nil, err
+	}
+	current, err := s.open(c)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range in.Fields {
+		current[k] = v
+	}
+	if in.Name == "" {
+		in.Name = c.Name
+	}
+	merged := Input{Name: in.Name, Connector: c.Connector, Fields: current}
+	if err := s.check(spec, merged); err != nil {
+		return nil, err
+	}
+	c.Name = in.Name
+	if err := s.seal(c, spec, current); err != nil {
+		return nil, err
+	}
+	if err := s.st.UpdateConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.view(c, spec, current), nil
+}
+
+func (s *Service) open(c *store.Connection) (map[string]string, error) {
+	raw, err := s.ring.Open(c.FieldsSealed, []byte(c.ID))
+	if err != nil {
+		return nil, fmt.Errorf("opening connection %s: %w", c.Name, err)
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("opening connection %s: %w", c.Name, err)
+	}
+	return out, nil
+}
+
+func (s *Service) view(c *store.Connection, spec connectors.Spec, fields map[string]string) *View {
+	v := &View{ID: c.ID, Name: c.Name, Connector: c.Connector, Fields: map[string]any{}, SecretSet: map[string]bool{},
+		KeyID: c.KeyID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	for _, f := range spec.Auth.Fields {
+		val, set := fields[f.Key]
+		if f.Secret {
+			v.SecretSet[f.Key] = set && val != ""
+		} else if set {
+			v.Fields[f.Key] = val
+		}
+	}
+	return v
+}
+
+// Get returns one connection's view.
+func (s *Service) Get(ctx context.Context, id string) (*View, error) {
+	c, err := s.st.GetConnection(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	spec, _ := s.spec(c.Connector)
+	fields, err := s.open(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(c, spec, fields), nil
+}
+
+// List returns every connection's view.
+func (s *Service) List(ctx context.Context) ([]*View, error) {
+	cs, err := s.st.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*View, 0, len(cs))
+	for i := range cs {
+		spec, _ := s.spec(cs[i].Connector)
+		fields, err := s.open(&cs[i])
+		if err != nil {
+			// Show it, so an admin can fix or delete it.
+			fields = map[string]string{}
+		}
+		out = append(out, s.view(&cs[i], spec, fields))
+	}
+	return out, nil
+}
+
+// Delete removes a connection.
+func (s *Service) Delete(ctx context.Context, id string) error { return s.st.DeleteConnection(ctx, id) }
+
+// Credentials opens the named connection for a step of connectorID.
+func (s *Service) Credentials(ctx context.Context, name, connectorID string) (map[string]string, error) {
+	c, err := s.st.GetConnectionByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.Connector != connectorID {
+		return nil, fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid)
+	}
+	return s.open(c)
+}
+
+// Test runs the connector's connection test, when it has one.
+func (s *Service) Test(ctx context.Context, id string, run func(ctx context.Context, conn connectors.Connector, creds map[string]string) error) error {
+	c, err := s.st.GetConnection(ctx, id)
+	if err != nil {
+		return err
+	}
+	conn, ok := s.reg.Get(c.Connector)
+	if !ok {
+		return &InvalidError{Problems: map[string]string{"connector": "unknown connector " + c.Connector}}
+	}
+	creds, err := s.open(c)
+	if err != nil {
+		return err
+	}
+	return run(ctx, conn, creds)
+}
+
+// Reseal re-encrypts every connection with the ring's primary key (after a
+// key rotation) and returns how many it changed.
+func (s *Service) Reseal(ctx context.Context) (int, error) {
+	cs, err := s.st.ListConnections(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range cs {
+		c := &cs[i]
+		if c.KeyID == s.ring.Primary() {
+			continue
+		}
+		fields, err := s.open(c)
+		if err != nil {
+			return n, err
+		}
+		spec, _ := s.spec(c.Connector)
+		if err := s.seal(c, spec, fields); err != nil {
+			return n, err
+		}
+		if err := s.st.UpdateConnection(ctx, c); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
