@@ -34,7 +34,7 @@ type Options struct {
 	// Credentials opens a step's connection; nil means steps cannot use
 	// connections.
 	Credentials CredentialSource
-	Logger    *slog.Logger
+	Logger      *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }

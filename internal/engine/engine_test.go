@@ -29,7 +29,9 @@ type bundle struct {
 	flows *flows.Service
 }
 
-func newFlows(st *store.Store) *flows.Service { return flows.New(st, connectors.Default, "http://test") }
+func newFlows(st *store.Store) *flows.Service {
+	return flows.New(st, connectors.Default, "http://test")
+}
 
 // newInsertOnlyEngine has no workers: tests call Execute themselves.
 func newInsertOnlyEngine(t testing.TB, st *store.Store) *engine.Engine {

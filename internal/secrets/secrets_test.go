@@ -67,7 +67,7 @@ func TestKeyFileIsPrivateAndRotationKeepsOldKeys(t *testing.T) {
 
 func TestEnvKeysWithOldKeysForRotation(t *testing.T) {
 	a := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
-	b := strings.Repeat("ab", 32)                      // hex
+	b := strings.Repeat("ab", 32)                       // hex
 	oldRing, err := FromEnv(a, "")
 	if err != nil {
 		t.Fatal(err)

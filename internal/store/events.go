@@ -119,4 +119,3 @@ func (s *Store) ListInbound(ctx context.Context, f InboxFilter) ([]InboundReques
 	}
 	return pageOf(out, f.limit(), func(r InboundRequest) string { return r.ID })
 }
-

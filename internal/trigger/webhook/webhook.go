@@ -55,7 +55,7 @@ type Receiver struct {
 	o        Options
 
 	mu        sync.Mutex
-	limiters  map[string]*limiter          // by workflow id
+	limiters  map[string]*limiter         // by workflow id
 	verifiers map[string]*verify.Verifier // by version id
 }
 
@@ -221,7 +221,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	}
 	trigger := map[string]any{
 		"body": body, "raw": rawText(raw), "headers": q.redactor(req.Header),
-		"query": redactQuery(req.URL.Query(), cfg.CredentialQuery()),
+		"query":  redactQuery(req.URL.Query(), cfg.CredentialQuery()),
 		"method": req.Method, "received_at": received.Format(time.RFC3339Nano),
 	}
 	if test {
