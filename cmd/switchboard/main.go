@@ -3,6 +3,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // IANA zones for schedules and date helpers, even in minimal images
 
 	_ "github.com/switchboard-dev/switchboard/connectors/all" // built-in connectors
 	"github.com/switchboard-dev/switchboard/internal/app"

@@ -222,7 +222,9 @@ func TestOversizedOutputIsStoredTruncatedWithItsSize(t *testing.T) {
 func TestRetentionDeletesOldRunsAndSQLiteShrinks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		b := setup(t, dialect)
+		// No workers: the periodic retention job must not race the call below.
+		st := storetest.Open(t, dialect)
+		b := &bundle{st: st, eng: newInsertOnlyEngine(t, st), flows: newFlows(st)}
 		v, err := b.flows.Create(ctx, []byte(`{"schema":"switchboard/v1","name":"keep 5","settings":{"retention":{"max_runs":5}},
 		 "trigger":{"type":"webhook"},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`), true)
 		storetest.Must(t, err, "create")
