@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+func postJSON(t *testing.T, url string, body any) (int, map[string]any, string) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m, string(b)
+}
+
+func getRaw(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestConnectionSecretNeverLeaks uses a Slack bot token through a real run
+// and then looks for it everywhere a person or an attacker could: API
+// answers, the server log, run and delivery records, and the SQLite files.
+func TestConnectionSecretNeverLeaks(t *testing.T) {
+	const token = "xoxb-9f8e7d6c5b4a-TOPSECRET"
+	var mu sync.Mutex
+	var authSeen string
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		authSeen = r.Header.Get("Authorization")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		// A careless vendor echoing the token must not put it in our records.
+		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2","message":{"text":"echo `+token+`"}}`)
+	}))
+	defer slack.Close()
+
+	in := newInstance(t, store.SQLite, "SWITCHBOARD_LOG_LEVEL=debug")
+	in.start()
+	status, conn, raw := postJSON(t, in.url("/api/v1/connections"), map[string]any{
+		"name": "sales-slack", "connector": "slack",
+		"fields": map[string]string{"bot_token": token, "base_url": slack.URL + "/api"}})
+	if status != 201 {
+		t.Fatalf("create connection: %d %s", status, raw)
+	}
+	if conn["secret_set"].(map[string]any)["bot_token"] != true {
+		t.Fatalf("connection view does not say the token is set: %s", raw)
+	}
+	doc := `{"schema":"switchboard/v1","name":"to slack","trigger":{"type":"webhook"},"steps":[
+	 {"id":"ping","type":"action","action":"slack.post_message","connection":"sales-slack",
+	  "input":{"channel":"#sales","text":"order {{ trigger.body.id }}"}}]}`
+	status, wf, raw := postJSONRaw(t, in.url("/api/v1/workflows"), doc)
+	if status != 201 {
+		t.Fatalf("create workflow: %d %s", status, raw)
+	}
+	_, runID := postHook(t, wf["webhook_url"].(string), `{"id":42}`)
+	d := in.waitRun(runID, 30*time.Second)
+	if d.State != "succeeded" {
+		t.Fatalf("run = %+v", d)
+	}
+	mu.Lock()
+	if authSeen != "Bearer "+token {
+		t.Fatalf("Slack got Authorization %q", authSeen)
+	}
+	mu.Unlock()
+
+	answers := []string{
+		raw,
+		getRaw(t, in.url("/api/v1/connections")),
+		getRaw(t, in.url("/api/v1/connections/"+conn["id"].(string))),
+		getRaw(t, in.url("/api/v1/runs/"+runID)),
+		getRaw(t, in.url("/api/v1/workflows/"+wf["id"].(string))),
+	}
+	for i, a := range answers {
+		if strings.Contains(a, token) {
+			t.Fatalf("API answer %d contains the token: %.300s", i, a)
+		}
+	}
+	if !strings.Contains(answers[3], "[redacted]") {
+		t.Fatalf("the run record shows no redaction where the token was: %.500s", answers[3])
+	}
+	in.cmd.Process.Signal(os.Interrupt)
+	in.cmd.Wait()
+	in.mu.Lock()
+	logs := in.logs.String()
+	in.mu.Unlock()
+	if strings.Contains(logs, token) || strings.Contains(logs, "TOPSECRET") {
+		t.Fatal("the server log contains the token")
+	}
+	dataDir := ""
+	for _, e := range in.env {
+		if v, ok := strings.CutPrefix(e, "SWITCHBOARD_DATA_DIR="); ok {
+			dataDir = v
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dataDir, "switchboard.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files found")
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if bytes.Contains(b, []byte("TOPSECRET")) {
+			t.Fatalf("%s holds the token in clear text", f)
+		}
+	}
+}
+
+func postJSONRaw(t *testing.T, url, body string) (int, map[string]any, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m, string(b)
+}
