@@ -276,3 +276,24 @@ func dbSize(t *testing.T, st *store.Store) int64 {
 	}
 	return total
 }
+
+func TestStepTimeoutStopsASlowAction(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(release)
+		id := b.trigger(t, `{"schema":"switchboard/v1","name":"slow","trigger":{"type":"webhook"},"steps":[
+		 {"id":"post","type":"action","action":"http.request","timeout":"200ms","input":{"url":"`+srv.URL+`"}}]}`, map[string]any{})
+		r := b.waitFinal(t, id)
+		if r.State != store.RunFailed || !strings.Contains(r.Error, "deadline exceeded") {
+			t.Fatalf("run = %s %q, want failed on the step timeout", r.State, r.Error)
+		}
+	})
+}
