@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,18 +37,34 @@ func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*Wor
 	return v, nil
 }
 
+// ErrPrecondition is returned (wrapped) when a write expected another version.
+var ErrPrecondition = errors.New("precondition failed")
+
 // AddWorkflowVersion stores doc as the next version of workflow id and makes
 // it current.
 func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType string, doc JSON) (*WorkflowVersion, error) {
+	return s.AddWorkflowVersionIf(ctx, id, name, triggerType, doc, 0)
+}
+
+// AddWorkflowVersionIf is AddWorkflowVersion when the current version is
+// expected (0: any); otherwise it returns ErrPrecondition, so two editors
+// never overwrite each other.
+func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType string, doc JSON, expected int) (*WorkflowVersion, error) {
 	var v *WorkflowVersion
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var w Workflow
 		if err := tx.First(&w, "id = ?", id).Error; err != nil {
 			return notFound(err, "workflow "+id)
 		}
+		if expected > 0 && w.CurrentVersion != expected {
+			return fmt.Errorf("workflow %s is at version %d, not %d: %w", id, w.CurrentVersion, expected, ErrPrecondition)
+		}
 		now := time.Now().UTC()
 		v = &WorkflowVersion{ID: NewID(), WorkflowID: id, Version: w.CurrentVersion + 1, Document: doc, CreatedAt: now}
 		if err := tx.Create(v).Error; err != nil {
+			if expected > 0 && errors.Is(err, gorm.ErrDuplicatedKey) {
+				return fmt.Errorf("workflow %s changed meanwhile: %w", id, ErrPrecondition)
+			}
 			return notFound(err, "creating workflow version")
 		}
 		res := tx.Model(&Workflow{}).Where("id = ? AND current_version = ?", id, w.CurrentVersion).
@@ -56,6 +73,9 @@ func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType st
 			return fmt.Errorf("updating workflow %s: %w", id, res.Error)
 		}
 		if res.RowsAffected != 1 {
+			if expected > 0 {
+				return fmt.Errorf("workflow %s changed meanwhile: %w", id, ErrPrecondition)
+			}
 			return fmt.Errorf("workflow %s changed meanwhile: %w", id, ErrConflict)
 		}
 		return nil
@@ -148,4 +168,37 @@ func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string, error)
 		return items[:limit], id(items[limit-1]), nil
 	}
 	return items, "", nil
+}
+
+// DeleteWorkflow removes a workflow; its versions, runs, records and inbox
+// go with it.
+func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
+	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
+	if res.Error != nil {
+		return fmt.Errorf("deleting workflow %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ListVersions lists a workflow's versions, newest first, without documents.
+func (s *Store) ListVersions(ctx context.Context, workflowID string) ([]WorkflowVersion, error) {
+	var out []WorkflowVersion
+	err := s.db.WithContext(ctx).Select("id", "workflow_id", "version", "created_at").
+		Where("workflow_id = ?", workflowID).Order("version DESC").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("listing versions of %s: %w", workflowID, err)
+	}
+	return out, nil
+}
+
+// GetVersionNumber returns one version of a workflow by its number.
+func (s *Store) GetVersionNumber(ctx context.Context, workflowID string, n int) (*WorkflowVersion, error) {
+	var v WorkflowVersion
+	if err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", workflowID, n).Error; err != nil {
+		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", workflowID, n))
+	}
+	return &v, nil
 }
