@@ -1,0 +1,431 @@
+// Package auth holds users, password hashing, sessions, API keys and roles.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"golang.org/x/time/rate"
+)
+
+// Roles, weakest first.
+const (
+	RoleViewer = "viewer"
+	RoleEditor = "editor"
+	RoleAdmin  = "admin"
+)
+
+var roleRank = map[string]int{RoleViewer: 1, RoleEditor: 2, RoleAdmin: 3}
+
+// ValidRole reports whether r is a role.
+func ValidRole(r string) bool { return roleRank[r] > 0 }
+
+// Allows reports whether role has at least the rights of need.
+func Allows(role, need string) bool { return roleRank[role] >= roleRank[need] && roleRank[need] > 0 }
+
+// Errors callers map to statuses.
+var (
+	ErrBadCredentials = errors.New("wrong e-mail or password")
+	ErrLocked         = errors.New("too many failed logins; try again later")
+	ErrRateLimited    = errors.New("too many login attempts from this address; try again in a minute")
+	ErrInvalid        = errors.New("invalid input")
+	ErrLastAdmin      = errors.New("the last admin cannot be removed or demoted")
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	Kind   string // "user" or "api_key"
+	ID     string
+	Name   string
+	Role   string
+	CSRF   string // session's CSRF token (users only)
+	UserID string
+}
+
+// Options tune the service.
+type Options struct {
+	SessionTTL    time.Duration // default 7 days
+	MaxFailures   int           // failed logins before lockout (default 5)
+	LockFor       time.Duration // default 15 minutes
+	LoginPerIPMin int           // login attempts per IP per minute (default 10)
+	Now           func() time.Time
+}
+
+// Service authenticates people and programs.
+type Service struct {
+	st *store.Store
+	o  Options
+
+	mu     sync.Mutex
+	perIP  map[string]*rate.Limiter
+	lastGC time.Time
+}
+
+// New returns a Service.
+func New(st *store.Store, o Options) *Service {
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 7 * 24 * time.Hour
+	}
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = 5
+	}
+	if o.LockFor <= 0 {
+		o.LockFor = 15 * time.Minute
+	}
+	if o.LoginPerIPMin <= 0 {
+		o.LoginPerIPMin = 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{st: st, o: o, perIP: map[string]*rate.Limiter{}}
+}
+
+func randomToken(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("reading random bytes: %w", err)
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Hash is the stored form of a session or key secret.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// UserInput creates or changes a user.
+type UserInput struct {
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	Disabled *bool  `json:"disabled,omitempty"`
+}
+
+// InvalidError names the bad fields.
+type InvalidError struct{ Problems map[string]string }
+
+func (e *InvalidError) Error() string {
+	parts := []string{}
+	for k, v := range e.Problems {
+		parts = append(parts, k+": "+v)
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
+
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func checkUser(in UserInput, creating bool) (*InvalidError, string) {
+	problems := map[string]string{}
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if creating || in.Email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+			problems["email"] = "must be an e-mail address"
+		}
+	}
+	if creating || in.Password != "" {
+		if len(in.Password) < 10 {
+			problems["password"] = "must be at least 10 characters"
+		} else if len(in.Password) > 256 {
+			problems["password"] = "must be at most 256 characters"
+		}
+	}
+	if creating || in.Role != "" {
+		if !ValidRole(in.Role) {
+			problems["role"] = "must be admin, editor or viewer"
+		}
+	}
+	if len(problems) > 0 {
+		return &InvalidError{Problems: problems}, email
+	}
+	return nil, email
+}
+
+// Setup creates the first admin; it fails once any user exists.
+func (s *Service) Setup(ctx context.Context, in UserInput) (*store.User, error) {
+	in.Role = RoleAdmin
+	if inv, _ := checkUser(in, true); inv != nil {
+		return nil, inv
+	}
+	u, err := s.newUser(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.CreateFirstUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Service) newUser(in UserInput) (*store.User, error) {
+	_, email := checkUser(in, true)
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &store.User{Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Role: in.Role}, nil
+}
+
+// NeedsSetup reports whether no user exists yet.
+func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
+	n, err := s.st.CountUsers(ctx)
+	return n == 0, err
+}
+
+// CreateUser adds a user (admins only, checked by the caller).
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, error) {
+	if inv, _ := checkUser(in, true); inv != nil {
+		return nil, inv
+	}
+	u, err := s.newUser(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateUser changes a user's name, role, password or disabled flag.
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*store.User, error) {
+	inv, email := checkUser(in, false)
+	if inv != nil {
+		return nil, inv
+	}
+	u, err := s.st.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if in.Email != "" {
+		fields["email"] = email
+	}
+	if in.Name != "" {
+		fields["name"] = strings.TrimSpace(in.Name)
+	}
+	demoting := (in.Role != "" && in.Role != RoleAdmin) || (in.Disabled != nil && *in.Disabled)
+	if u.Role == RoleAdmin && demoting {
+		n, err := s.st.CountAdmins(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n <= 1 {
+			return nil, ErrLastAdmin
+		}
+	}
+	if in.Role != "" {
+		fields["role"] = in.Role
+	}
+	if in.Disabled != nil {
+		fields["disabled"] = *in.Disabled
+	}
+	if in.Password != "" {
+		h, err := HashPassword(in.Password)
+		if err != nil {
+			return nil, err
+		}
+		fields["password_hash"] = h
+		fields["failed_logins"] = 0
+		fields["locked_until"] = nil
+	}
+	if len(fields) > 0 {
+		if err := s.st.UpdateUser(ctx, id, fields); err != nil {
+			return nil, err
+		}
+	}
+	if in.Password != "" || (in.Disabled != nil && *in.Disabled) || in.Role != "" {
+		// Changed rights or credentials end existing sessions.
+		if err := s.st.DeleteUserSessions(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return s.st.GetUser(ctx, id)
+}
+
+// DeleteUser removes a user, never the last admin.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	u, err := s.st.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	if u.Role == RoleAdmin && !u.Disabled {
+		n, err := s.st.CountAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		if n <= 1 {
+			return ErrLastAdmin
+		}
+	}
+	return s.st.DeleteUser(ctx, id)
+}
+
+// LoginResult is a new session.
+type LoginResult struct {
+	Token   string // cookie value; only its hash is stored
+	CSRF    string
+	User    *store.User
+	Expires time.Time
+}
+
+func (s *Service) ipAllowed(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	if now.Sub(s.lastGC) > 10*time.Minute {
+		clear(s.perIP) // forget idle addresses; a fresh bucket is full anyway
+		s.lastGC = now
+	}
+	l, ok := s.perIP[ip]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(float64(s.o.LoginPerIPMin)/60), s.o.LoginPerIPMin)
+		s.perIP[ip] = l
+	}
+	return l.AllowN(now, 1)
+}
+
+// Login checks a password and opens a session.
+func (s *Service) Login(ctx context.Context, email, password, ip string) (*LoginResult, error) {
+	if !s.ipAllowed(ip) {
+		return nil, ErrRateLimited
+	}
+	now := s.o.Now().UTC()
+	u, err := s.st.GetUserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, store.ErrNotFound) {
+		_, _ = CheckPassword(dummyHash, password)
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
+		return nil, ErrLocked
+	}
+	ok, err := CheckPassword(u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u.Disabled {
+		fails := u.FailedLogins + 1
+		fields := map[string]any{"failed_logins": fails}
+		if fails >= s.o.MaxFailures {
+			fields["locked_until"] = now.Add(s.o.LockFor)
+			fields["failed_logins"] = 0
+		}
+		if err := s.st.UpdateUser(ctx, u.ID, fields); err != nil {
+			return nil, err
+		}
+		if fails >= s.o.MaxFailures {
+			return nil, ErrLocked
+		}
+		return nil, ErrBadCredentials
+	}
+	if u.FailedLogins > 0 || u.LockedUntil != nil {
+		if err := s.st.UpdateUser(ctx, u.ID, map[string]any{"failed_logins": 0, "locked_until": nil}); err != nil {
+			return nil, err
+		}
+	}
+	token, err := randomToken("sbs_", 32)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := randomToken("", 24)
+	if err != nil {
+		return nil, err
+	}
+	se := &store.Session{ID: Hash(token), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(s.o.SessionTTL)}
+	if err := s.st.CreateSession(ctx, se); err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: token, CSRF: csrf, User: u, Expires: se.ExpiresAt}, nil
+}
+
+// Logout ends the session whose cookie is token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.st.DeleteSession(ctx, Hash(token))
+}
+
+// ErrUnauthenticated means no valid credentials were presented.
+var ErrUnauthenticated = errors.New("not signed in")
+
+// SessionPrincipal resolves a session cookie.
+func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principal, error) {
+	se, err := s.st.GetSession(ctx, Hash(token), s.o.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.st.GetUser(ctx, se.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, ErrUnauthenticated
+	}
+	return &Principal{Kind: "user", ID: u.ID, UserID: u.ID, Name: u.Email, Role: u.Role, CSRF: se.CSRFToken}, nil
+}
+
+// APIKeyPrefix starts every API key, so they are easy to spot and scan for.
+const APIKeyPrefix = "sbk_"
+
+// KeyPrincipal resolves an API key.
+func (s *Service) KeyPrincipal(ctx context.Context, key string) (*Principal, error) {
+	if !strings.HasPrefix(key, APIKeyPrefix) {
+		return nil, ErrUnauthenticated
+	}
+	k, err := s.st.GetAPIKeyByHash(ctx, Hash(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.TouchAPIKey(ctx, k.ID, s.o.Now()); err != nil {
+		return nil, err
+	}
+	return &Principal{Kind: "api_key", ID: k.ID, Name: k.Name, Role: k.Role}, nil
+}
+
+// NewAPIKey creates a key; the secret is returned once and only its hash is
+// kept.
+func (s *Service) NewAPIKey(ctx context.Context, name, role, createdBy string) (*store.APIKey, string, error) {
+	name = strings.TrimSpace(name)
+	problems := map[string]string{}
+	if name == "" || len(name) > 100 {
+		problems["name"] = "must be 1 to 100 characters"
+	}
+	if !ValidRole(role) {
+		problems["role"] = "must be admin, editor or viewer"
+	}
+	if len(problems) > 0 {
+		return nil, "", &InvalidError{Problems: problems}
+	}
+	secret, err := randomToken(APIKeyPrefix, 32)
+	if err != nil {
+		return nil, "", err
+	}
+	k := &store.APIKey{ID: store.NewID(), Name: name, Prefix: secret[:len(APIKeyPrefix)+6], Hash: Hash(secret), Role: role,
+		CreatedBy: createdBy, CreatedAt: s.o.Now().UTC()}
+	if err := s.st.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
