@@ -142,3 +142,28 @@ func (e *Engine) ReplayMatching(ctx context.Context, f store.RunFilter, o Replay
 	}
 	return ids, nil
 }
+
+// StartManual starts a run of the workflow's current version with the given
+// trigger data, active or not: the editor's "test workflow" button.
+func (e *Engine) StartManual(ctx context.Context, workflowID string, trigger map[string]any) (*store.Run, error) {
+	w, err := e.st.GetWorkflow(ctx, workflowID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.st.GetCurrentVersion(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: v.ID, Version: v.Version, State: store.RunQueued,
+		TriggerType: "manual", Trigger: store.MustJSON(trigger)}
+	err = e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+		if err := tx.CreateRun(ctx, run); err != nil {
+			return err
+		}
+		return e.Enqueue(ctx, sqlTx, run.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
