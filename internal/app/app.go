@@ -28,6 +28,8 @@ Usage:
   switchboard workflow import FILE        store a workflow document, activate it, print its webhook URL
   switchboard workflow export ID          print a workflow's current document
   switchboard secrets rotate              seal connection secrets with a new key
+  switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
+  switchboard api-key create [--role R] NAME   print a new API key (shown once)
   switchboard help                        this text
 
 Every flag is also a SWITCHBOARD_* environment variable (see 'switchboard serve -h').
@@ -52,6 +54,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = workflowCmd(ctx, args[1:], stdout, stderr)
 	case "secrets":
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
+	case "admin":
+		err = adminCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "api-key":
+		err = apiKeyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
