@@ -43,6 +43,7 @@ func setupWith(t *testing.T, dialect string, wo webhook.Options) *bundle {
 	srv := httptest.NewServer(api.New(api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
 		Webhooks: webhook.New(st, eng, eng, withLogger(wo, log)), Registry: connectors.Default, Runs: eng, Logger: log,
+		Forms: api.NewForms(st, eng, api.FormOptions{TrustedProxies: wo.TrustedProxies, Now: wo.Now, Logger: log}),
 	}))
 	t.Cleanup(srv.Close)
 	return &bundle{st: st, srv: srv}

@@ -25,6 +25,7 @@ type Deps struct {
 	Store    *store.Store
 	Flows    *flows.Service
 	Webhooks *webhook.Receiver
+	Forms    *Forms // hosted forms at /forms/{token}; nil answers 404
 	Registry *connectors.Registry
 	Runs     RunControl
 	// Connections manages credentials; OutboundClient is the guarded client
@@ -51,6 +52,8 @@ func New(d Deps) http.Handler {
 	r.GET("/readyz", s.readyz)
 	r.Any("/hooks/:token", s.hook)
 	r.Any("/hooks/:token/test", s.hookTest)
+	r.GET("/forms/:token", s.formPage)
+	r.POST("/forms/:token", s.formSubmit)
 
 	v1 := r.Group("/api/v1", s.authenticate)
 	v1.GET("/workflows", s.listWorkflows)

@@ -67,6 +67,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
+			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:       registry(),
 			Runs:           eng,
 			Connections:    conns,

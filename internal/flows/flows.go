@@ -37,6 +37,7 @@ type View struct {
 	TriggerType string          `json:"trigger_type"`
 	WebhookURL  string          `json:"webhook_url,omitempty"`
 	TestURL     string          `json:"test_url,omitempty"`
+	FormURL     string          `json:"form_url,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 	Document    json.RawMessage `json:"document,omitempty"`
@@ -46,8 +47,13 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 	v := &View{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	if w.WebhookToken != nil {
-		v.WebhookURL = s.publicURL + "/hooks/" + *w.WebhookToken
-		v.TestURL = v.WebhookURL + "/test"
+		switch w.TriggerType {
+		case "webhook":
+			v.WebhookURL = s.publicURL + "/hooks/" + *w.WebhookToken
+			v.TestURL = v.WebhookURL + "/test"
+		case "form":
+			v.FormURL = s.publicURL + "/forms/" + *w.WebhookToken
+		}
 	}
 	if doc != nil {
 		v.Document = json.RawMessage(doc)
@@ -68,7 +74,7 @@ func (s *Service) Check(raw []byte) (*workflow.Document, error) {
 	return doc, nil
 }
 
-// NewToken returns an unguessable webhook token (192 random bits).
+// NewToken returns an unguessable webhook or form token (192 random bits).
 func NewToken() (string, error) {
 	var b [24]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -77,6 +83,11 @@ func NewToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
+// needsToken reports whether a trigger type has a public URL (/hooks/{token}
+// or /forms/{token}). The token lives in the webhook_token column whatever
+// the trigger: it is unique per workflow.
+func needsToken(triggerType string) bool { return triggerType == "webhook" || triggerType == "form" }
+
 // Create validates and stores a new workflow, active when activate is set.
 func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View, error) {
 	doc, err := s.Check(raw)
@@ -84,7 +95,7 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 		return nil, err
 	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
-	if doc.Trigger.Type == "webhook" {
+	if needsToken(doc.Trigger.Type) {
 		tok, err := NewToken()
 		if err != nil {
 			return nil, err
@@ -108,10 +119,10 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte) (*View, err
 	if err != nil {
 		return nil, err
 	}
-	if doc.Trigger.Type == "webhook" && w.WebhookToken == nil {
-		// Switching to a webhook trigger later still needs a token; the
-		// store keeps the one it has otherwise.
-		return nil, fmt.Errorf("changing the trigger type to webhook is not supported yet: %w", store.ErrConflict)
+	if needsToken(doc.Trigger.Type) && w.WebhookToken == nil {
+		// Switching to a webhook or form trigger later still needs a token;
+		// the store keeps the one it has otherwise.
+		return nil, fmt.Errorf("changing the trigger type to %s is not supported yet: %w", doc.Trigger.Type, store.ErrConflict)
 	}
 	canonical := store.MustJSON(doc)
 	if _, err := s.st.AddWorkflowVersion(ctx, id, doc.Name, doc.Trigger.Type, canonical); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
@@ -44,7 +45,7 @@ type Trigger struct {
 	Type     string           `json:"type"`
 	Webhook  *WebhookTrigger  `json:"webhook,omitempty"`
 	Schedule *ScheduleTrigger `json:"schedule,omitempty"`
-	Form     json.RawMessage  `json:"form,omitempty"`
+	Form     *form.Definition `json:"form,omitempty"`
 }
 
 // WebhookTrigger configures /hooks/{token}.

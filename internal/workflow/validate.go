@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
@@ -189,6 +190,18 @@ func (v *validator) trigger(t Trigger) {
 			v.add("trigger.schedule.cron", "", "is required")
 		}
 	case "form":
+		if t.Form == nil {
+			v.add("trigger.form", "", "is required: a form trigger needs a form with at least one field")
+		} else if err := t.Form.ValidateAt("trigger.form"); err != nil {
+			var fe *form.ValidationError
+			if errors.As(err, &fe) {
+				for _, e := range fe.Errors {
+					v.add(e.Path, "", "%s", e.Message)
+				}
+			} else {
+				v.add("trigger.form", "", "%v", err)
+			}
+		}
 	case "":
 		v.add("trigger.type", "", "is required (webhook, schedule or form)")
 	default:
