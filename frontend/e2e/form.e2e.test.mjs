@@ -1,0 +1,385 @@
+// Browser end-to-end test of the hosted form trigger: the real `switchboard` binary + Debian's Chromium.
+//
+//   SWITCHBOARD_BIN=/abs/path/to/bin/switchboard npm run e2e
+//
+// Starts the binary on a free port with a fresh data dir, creates a form workflow through the API,
+// opens /forms/{token} (with ?email= to prefill), submits it empty and checks the error summary and
+// the per-field messages, fills it in (text, email, number, select, checkbox), submits, sees the
+// success message, and polls the runs API until the run exists with typed values in its trigger
+// (the number as a number, the checkbox as true) and has succeeded.
+// Screenshots go to frontend/test-output/.
+
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const outDir = path.resolve(here, '../test-output')
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const WORKFLOW = {
+  schema: 'switchboard/v1',
+  name: 'Workshop sign-up',
+  trigger: {
+    type: 'form',
+    form: {
+      title: 'Workshop sign-up',
+      description: 'Tell us who you are and we will save you a seat.',
+      submit_label: 'Sign me up',
+      fields: [
+        { key: 'name', label: 'Full name', required: true, max_length: 60 },
+        { key: 'email', label: 'E-mail', type: 'email', required: true, prefill: true, help: 'We send the joining details here' },
+        { key: 'seats', label: 'Seats', type: 'number', required: true, min: 1, max: 5 },
+        {
+          key: 'plan',
+          label: 'Plan',
+          type: 'select',
+          required: true,
+          options: [
+            { value: 'free', label: 'Free' },
+            { value: 'pro', label: 'Pro' },
+          ],
+        },
+        { key: 'agree', label: 'I accept the terms', type: 'checkbox', required: true },
+        { key: 'news', label: 'Send me news', type: 'checkbox' },
+      ],
+      success: { message: 'Thanks! Your seat is booked.' },
+    },
+  },
+  steps: [{ id: 'msg', type: 'map', fields: { text: '{{ trigger.fields.name }} booked {{ trigger.fields.seats }} seat(s)' } }],
+}
+
+function resolveBinary() {
+  const bin = process.env.SWITCHBOARD_BIN || path.resolve(here, '../../bin/switchboard')
+  if (!existsSync(bin)) {
+    throw new Error(`switchboard binary not found at ${bin}; build it (make build) or set SWITCHBOARD_BIN`)
+  }
+  return bin
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// ---- the server under test ------------------------------------------------------------
+
+const children = new Set()
+function killAll() {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on('exit', killAll)
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll()
+    process.exit(130)
+  })
+}
+
+async function startServer(bin) {
+  const port = await freePort()
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-form-data-'))
+  const addr = `127.0.0.1:${port}`
+  const base = `http://${addr}`
+  let log = ''
+  const child = spawn(bin, ['serve', '--addr', addr, '--data-dir', dataDir], {
+    env: { ...process.env, SWITCHBOARD_ADDR: addr, SWITCHBOARD_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  const append = (chunk) => {
+    log += chunk.toString()
+    if (log.length > 200_000) log = log.slice(-100_000)
+  }
+  child.stdout.on('data', append)
+  child.stderr.on('data', append)
+  let exited = null
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal }
+      children.delete(child)
+      resolve()
+    })
+  })
+
+  const server = {
+    base,
+    log: () => log,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM')
+        const timedOut = await Promise.race([exitPromise.then(() => false), sleep(5000).then(() => true)])
+        if (timedOut) {
+          child.kill('SIGKILL')
+          await exitPromise
+        }
+      }
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (exited) {
+      await server.stop()
+      throw new Error(`switchboard exited early (${JSON.stringify(exited)}); output:\n${log}`)
+    }
+    try {
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })
+      if (res.ok) return server
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop()
+      throw new Error(`switchboard did not become healthy at ${base}/healthz within 60 s; output:\n${log}`)
+    }
+    await sleep(100)
+  }
+}
+
+async function api(server, method, urlPath, body) {
+  const res = await fetch(server.base + urlPath, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  let json = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    // leave json null; the caller reports text
+  }
+  return { status: res.status, json, text }
+}
+
+// ---- the test -----------------------------------------------------------------------------
+
+describe('switchboard hosted form', { timeout: 180_000 }, () => {
+  let server
+  let browser
+  let page
+  const pageErrors = []
+
+  test('starts switchboard and Chromium', async () => {
+    mkdirSync(outDir, { recursive: true })
+    const bin = resolveBinary()
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
+    server = await startServer(bin)
+    const home = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-home-'))
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, HOME: home },
+    })
+    const context = await browser.newContext({ viewport: { width: 900, height: 1000 }, javaScriptEnabled: false })
+    page = await context.newPage()
+    page.setDefaultTimeout(15_000)
+    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
+    page.on('console', (msg) => {
+      // Chromium logs every non-2xx document; the 422 answers to invalid submissions are intended.
+      if (msg.type() === 'error' && !/status of 422/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
+    })
+    browser.__home = home
+  })
+
+  after(async () => {
+    try {
+      await browser?.close()
+    } finally {
+      if (browser?.__home) rmSync(browser.__home, { recursive: true, force: true })
+      await server?.stop()
+    }
+  })
+
+  /** Runs a step; on failure saves a screenshot and prints the server log. */
+  async function step(name, fn) {
+    try {
+      await fn()
+    } catch (err) {
+      if (page) await page.screenshot({ path: path.join(outDir, `failure-form-${name}.png`), fullPage: true }).catch(() => {})
+      if (server) console.error(`---- switchboard output (${name}) ----\n${server.log().slice(-8000)}`)
+      throw err
+    }
+  }
+
+  let workflow
+  let formPath
+
+  test('creates a form workflow', async () => {
+    assert.ok(server, 'setup failed')
+    await step('create', async () => {
+      const created = await api(server, 'POST', '/api/v1/workflows', WORKFLOW)
+      assert.equal(created.status, 201, `POST /api/v1/workflows: ${created.status} ${created.text}`)
+      workflow = created.json
+      assert.ok(workflow?.id, `no id in ${created.text}`)
+      assert.ok(workflow.form_url, `no form_url in ${created.text}`)
+      assert.equal(workflow.webhook_url, undefined, 'a form workflow has no webhook URL')
+      // Open the form on this server whatever host the URL names (it may be the configured public URL).
+      formPath = new URL(workflow.form_url).pathname
+      assert.match(formPath, /^\/forms\/[A-Za-z0-9_-]{32,}$/)
+    })
+  })
+
+  test('shows field errors for an empty submission, without JavaScript', async () => {
+    assert.ok(formPath, 'no form was created')
+    await step('empty', async () => {
+      // Prefill the e-mail from the query string, then clear it to submit the form really empty.
+      const res = await page.goto(`${server.base}${formPath}?email=${encodeURIComponent('ada@example.com')}`)
+      assert.equal(res.status(), 200)
+      assert.equal(await page.title(), 'Workshop sign-up')
+      await page.getByRole('heading', { name: 'Workshop sign-up', level: 1 }).waitFor()
+      assert.equal(await page.getByLabel('E-mail').inputValue(), 'ada@example.com', 'prefilled from ?email=')
+      await page.screenshot({ path: path.join(outDir, 'form-empty.png'), fullPage: true })
+      await page.getByLabel('E-mail').fill('')
+
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Sign me up' }).click(),
+      ])
+      assert.equal(resp.status(), 422)
+      const summary = page.getByRole('alert')
+      await summary.getByRole('heading', { name: 'There is a problem' }).waitFor()
+      assert.equal(await page.title(), 'Error: Workshop sign-up')
+      for (const text of [
+        'Full name: This field is required',
+        'E-mail: Enter an e-mail address',
+        'Seats: Enter a number',
+        'Plan: Choose one of the options',
+        'I accept the terms: Tick this box to continue',
+      ]) {
+        await summary.getByRole('link', { name: text }).waitFor()
+      }
+      // The summary takes the focus on load (autofocus), so a screen reader announces it.
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary')
+
+      // Each input is marked invalid and described by its message.
+      const email = page.getByLabel('E-mail')
+      assert.equal(await email.getAttribute('aria-invalid'), 'true')
+      const describedBy = (await email.getAttribute('aria-describedby')).split(' ')
+      assert.ok(describedBy.includes('f-email-error') && describedBy.includes('f-email-help'), describedBy.join(' '))
+      assert.match(await page.locator('#f-email-error').innerText(), /Enter an e-mail address/)
+      assert.match(await page.locator('#f-seats-error').innerText(), /Enter a number/)
+      assert.match(await page.locator('#f-agree-error').innerText(), /Tick this box to continue/)
+      assert.equal(await page.getByLabel('Send me news').getAttribute('aria-invalid'), null, 'an optional field is not invalid')
+
+      // A summary link moves to its field.
+      await summary.getByRole('link', { name: /^Seats:/ }).click()
+      assert.equal(new URL(page.url()).hash, '#f-seats')
+      await page.screenshot({ path: path.join(outDir, 'form-errors.png'), fullPage: true })
+
+      const runs = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
+      assert.equal(runs.status, 200, runs.text)
+      assert.equal(runs.json.items.length, 0, 'an invalid submission started no run')
+    })
+  })
+
+  let runId
+
+  test('accepts the filled-in form and starts a run with typed values', async () => {
+    assert.ok(formPath, 'no form was created')
+    await step('filled', async () => {
+      // The page is the re-rendered form; a value that fails keeps what was typed.
+      await page.getByLabel('Full name').fill('Ada Lovelace')
+      await page.getByLabel('E-mail').fill('ada@example')
+      await page.getByLabel('Seats').fill('2')
+      await page.getByLabel('Plan').selectOption('pro')
+      await page.getByLabel('I accept the terms').check()
+      let [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Sign me up' }).click(),
+      ])
+      assert.equal(resp.status(), 422, 'an e-mail without a dotted domain is refused')
+      await page.getByRole('link', { name: /^E-mail: Enter a valid e-mail address/ }).waitFor()
+      assert.equal(await page.getByLabel('Full name').inputValue(), 'Ada Lovelace', 'entered values survive a failed submit')
+      assert.equal(await page.getByLabel('Seats').inputValue(), '2')
+      assert.equal(await page.getByLabel('Plan').inputValue(), 'pro')
+      assert.ok(await page.getByLabel('I accept the terms').isChecked())
+
+      await page.getByLabel('E-mail').fill('ada@example.com')
+      ;[resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Sign me up' }).click(),
+      ])
+      assert.equal(resp.status(), 200)
+      await page.getByRole('status').filter({ hasText: 'Thanks! Your seat is booked.' }).waitFor()
+      await page.screenshot({ path: path.join(outDir, 'form-success.png'), fullPage: true })
+
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const res = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
+        assert.equal(res.status, 200, `GET runs: ${res.status} ${res.text}`)
+        if (res.json.items.length > 0) {
+          assert.equal(res.json.items.length, 1, 'exactly one run')
+          runId = res.json.items[0].id
+          assert.equal(res.json.items[0].trigger_type, 'form')
+          break
+        }
+        assert.ok(Date.now() < deadline, 'no run after 30 s')
+        await sleep(200)
+      }
+
+      let run
+      for (;;) {
+        const res = await api(server, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`)
+        assert.equal(res.status, 200, `GET run: ${res.status} ${res.text}`)
+        run = res.json
+        if (['succeeded', 'failed', 'filtered', 'canceled'].includes(run.state)) break
+        assert.ok(Date.now() < deadline, `run still ${run.state} after 30 s`)
+        await sleep(200)
+      }
+      const fields = run.trigger?.fields
+      assert.deepEqual(
+        fields,
+        { name: 'Ada Lovelace', email: 'ada@example.com', seats: 2, plan: 'pro', agree: true, news: false },
+        `trigger: ${JSON.stringify(run.trigger)}`,
+      )
+      assert.equal(typeof fields.seats, 'number')
+      assert.equal(fields.agree, true)
+      assert.ok(run.trigger.submitted_at, 'submitted_at recorded')
+      assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
+      const msg = run.steps?.find((s) => s.step_id === 'msg')
+      assert.equal(msg?.output?.text, 'Ada Lovelace booked 2 seat(s)', `msg step: ${JSON.stringify(msg)}`)
+
+      const inbox = await api(server, 'GET', `/api/v1/workflows/${encodeURIComponent(workflow.id)}/inbox`)
+      assert.deepEqual(
+        inbox.json.items.map((i) => i.verdict),
+        ['accepted', 'rejected', 'rejected'],
+        `inbox: ${inbox.text}`,
+      )
+      assert.equal(inbox.json.items[0].run_id, runId)
+      assert.deepEqual(pageErrors, [], 'no errors in the browser console')
+    })
+  })
+})
