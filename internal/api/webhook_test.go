@@ -205,3 +205,20 @@ func TestWebhookParsesFormAndMultipart(t *testing.T) {
 		t.Fatalf("multipart sample = %v", fields)
 	}
 }
+
+func TestFormTokenOpensNoWebhook(t *testing.T) {
+	b := setupWith(t, store.SQLite, webhook.Options{MaxBody: 4096})
+	r := b.do(t, "POST", "/api/v1/workflows", "application/json", `{"schema":"switchboard/v1","name":"form","trigger":{"type":"form",
+		"form":{"fields":[{"key":"email","label":"E-mail","type":"email","required":true}]}},
+		"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	token := strings.TrimPrefix(r.body["form_url"].(string), "http://sb.test/forms/")
+	if res := b.send(t, "/hooks/"+token, `{"email":"x@y.z"}`, nil); res.status != 404 {
+		t.Fatalf("POST /hooks/<form token> = %d, want 404: the form's checks must not be skipped", res.status)
+	}
+	if n := b.runCount(t, r.body["id"].(string)); n != 0 {
+		t.Fatalf("%d runs started through the webhook door", n)
+	}
+}

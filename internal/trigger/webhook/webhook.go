@@ -140,6 +140,10 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
+	if w.TriggerType != "webhook" {
+		// Form and other tokens share the column; they open no webhook.
+		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+	}
 	q := &request{r: r, ctx: ctx, w: w, redactor: redactHeaders(nil),
 		in: &store.InboundRequest{WorkflowID: w.ID, ReceivedAt: received, Method: req.Method, Path: req.URL.Path,
 			SourceIP: peerIP(req.RemoteAddr)}}
