@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	_ "github.com/switchboard-dev/switchboard/connectors/all"
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -21,8 +22,11 @@ import (
 )
 
 type bundle struct {
-	st  *store.Store
-	srv *httptest.Server
+	st      *store.Store
+	srv     *httptest.Server
+	key     string // an admin API key, sent by do
+	auth    *auth.Service
+	handler http.Handler
 }
 
 func setup(t *testing.T, dialect string) *bundle {
@@ -40,13 +44,18 @@ func setupWith(t *testing.T, dialect string, wo webhook.Options) *bundle {
 	// webhook committed.
 	eng, err := engine.New(st, engine.Options{Registry: connectors.Default, Logger: log})
 	storetest.Must(t, err, "engine")
-	srv := httptest.NewServer(api.New(api.Deps{
+	authSvc := auth.New(st, auth.Options{})
+	h := api.New(api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
 		Webhooks: webhook.New(st, eng, eng, withLogger(wo, log)), Registry: connectors.Default, Runs: eng, Logger: log,
 		Forms: api.NewForms(st, eng, api.FormOptions{TrustedProxies: wo.TrustedProxies, Now: wo.Now, Logger: log}),
-	}))
+		Auth:  authSvc, PublicURL: "http://sb.test",
+	})
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &bundle{st: st, srv: srv}
+	_, key, err := authSvc.NewAPIKey(context.Background(), "tests", auth.RoleAdmin, "test")
+	storetest.Must(t, err, "API key")
+	return &bundle{st: st, srv: srv, key: key, auth: authSvc, handler: h}
 }
 
 type response struct {
@@ -58,9 +67,18 @@ type response struct {
 
 func (b *bundle) do(t *testing.T, method, path, contentType, body string) response {
 	t.Helper()
+	return b.doAs(t, b.key, method, path, contentType, body)
+}
+
+// doAs sends a request with an API key ("" sends none).
+func (b *bundle) doAs(t *testing.T, key, method, path, contentType, body string) response {
+	t.Helper()
 	req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

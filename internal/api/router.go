@@ -1,6 +1,6 @@
-// Package api is the HTTP surface: one route table, handlers per resource,
-// problem+json errors. Every /api route passes one middleware chain, where
-// authentication slots in.
+// Package api is the HTTP surface: one route table (routes.go) that decides
+// who may call what and what the audit log and OpenAPI document say,
+// handlers per resource, problem+json errors.
 package api
 
 import (
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -32,6 +33,8 @@ type Deps struct {
 	// connection tests use.
 	Connections    *connections.Service
 	OutboundClient *http.Client
+	Auth           *auth.Service
+	PublicURL      string       // for cookies (Secure on https) and the OpenAPI servers list
 	UI             http.Handler // the embedded app; nil serves nothing at /
 	Logger         *slog.Logger
 }
@@ -55,31 +58,8 @@ func New(d Deps) http.Handler {
 	r.GET("/forms/:token", s.formPage)
 	r.POST("/forms/:token", s.formSubmit)
 
-	v1 := r.Group("/api/v1", s.authenticate)
-	v1.GET("/workflows", s.listWorkflows)
-	v1.POST("/workflows", s.createWorkflow)
-	v1.POST("/workflows/validate", s.validateWorkflow)
-	v1.POST("/expressions/evaluate", s.evaluateExpression)
-	v1.GET("/workflows/:id", s.getWorkflow)
-	v1.PUT("/workflows/:id", s.updateWorkflow)
-	v1.POST("/workflows/:id/activate", s.activateWorkflow)
-	v1.POST("/workflows/:id/deactivate", s.deactivateWorkflow)
-	v1.GET("/workflows/:id/export", s.exportWorkflow)
-	v1.GET("/workflows/:id/inbox", s.inbox)
-	v1.GET("/workflows/:id/sample", s.sample)
-	v1.POST("/workflows/:id/webhook/rotate", s.rotateToken)
-	v1.GET("/runs", s.listRuns)
-	v1.GET("/runs/:id", s.getRun)
-	v1.POST("/runs/:id/cancel", s.cancelRun)
-	v1.POST("/runs/:id/replay", s.replayRun)
-	v1.POST("/runs/replay", s.replayRuns)
-	v1.GET("/connectors", s.listConnectors)
-	v1.GET("/connections", s.listConnections)
-	v1.POST("/connections", s.createConnection)
-	v1.GET("/connections/:id", s.getConnection)
-	v1.PUT("/connections/:id", s.updateConnection)
-	v1.DELETE("/connections/:id", s.deleteConnection)
-	v1.POST("/connections/:id/test", s.testConnection)
+	r.GET("/api/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.openAPI()) })
+	s.mount(r.Group("/api/v1"))
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
@@ -126,10 +106,6 @@ func (s *server) recover(c *gin.Context) {
 	}()
 	c.Next()
 }
-
-// authenticate is where API authentication goes (a later issue); until then
-// the server listens on loopback by default.
-func (s *server) authenticate(c *gin.Context) { c.Next() }
 
 func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 

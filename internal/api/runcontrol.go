@@ -18,6 +18,7 @@ type RunControl interface {
 	Cancel(ctx context.Context, runID string) (*store.Run, error)
 	Replay(ctx context.Context, runID string, o engine.ReplayOptions) (*store.Run, error)
 	ReplayMatching(ctx context.Context, f store.RunFilter, o engine.ReplayOptions) ([]string, error)
+	StartManual(ctx context.Context, workflowID string, trigger map[string]any) (*store.Run, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {

@@ -86,7 +86,17 @@ func (s *server) listRuns(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := store.RunFilter{WorkflowID: c.Query("workflow"), State: c.Query("state"), Page: p}
+	f := store.RunFilter{WorkflowID: c.Query("workflow"), State: c.Query("state"), TriggerType: c.Query("trigger"), Page: p}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := c.Query(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				problem(c, http.StatusBadRequest, name+" must be an RFC 3339 time such as 2026-11-26T12:00:00Z")
+				return
+			}
+			*dst = t
+		}
+	}
 	if f.State != "" && !runStates[f.State] {
 		problem(c, http.StatusBadRequest, "state must be one of queued, running, waiting, succeeded, failed, filtered, canceled")
 		return

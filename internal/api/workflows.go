@@ -69,7 +69,9 @@ func (s *server) createWorkflow(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	c.Set(auditTarget, v.ID)
 	c.Header("Location", "/api/v1/workflows/"+v.ID)
+	c.Header("ETag", etag(v.Version))
 	c.JSON(http.StatusCreated, v)
 }
 
@@ -91,19 +93,28 @@ func (s *server) getWorkflow(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	c.Header("ETag", etag(v.Version))
 	c.JSON(http.StatusOK, v)
 }
 
 func (s *server) updateWorkflow(c *gin.Context) {
+	expected, ok := ifMatch(c)
+	if !ok {
+		return
+	}
 	raw, ok := readDocument(c)
 	if !ok {
 		return
 	}
-	v, err := s.Flows.Update(c.Request.Context(), c.Param("id"), raw)
+	v, err := s.Flows.Update(c.Request.Context(), c.Param("id"), raw, expected)
+	if preconditionFail(c, err) {
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	c.Header("ETag", etag(v.Version))
 	c.JSON(http.StatusOK, v)
 }
 

@@ -62,11 +62,11 @@ func adminCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // prints a new key once.
 func apiKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("want 'api-key create [--role R] NAME'")
+		return errors.New("want 'api-key create [--key-role R] NAME'")
 	}
 	fs := flag.NewFlagSet("switchboard api-key create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	role := fs.String("role", auth.RoleAdmin, "admin, editor or viewer")
+	role := fs.String("key-role", auth.RoleAdmin, "the key's role: admin, editor or viewer")
 	cfg, rest, err := config.Load(fs, args[1:], os.Getenv)
 	if err != nil {
 		return err

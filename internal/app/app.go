@@ -29,7 +29,7 @@ Usage:
   switchboard workflow export ID          print a workflow's current document
   switchboard secrets rotate              seal connection secrets with a new key
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
-  switchboard api-key create [--role R] NAME   print a new API key (shown once)
+  switchboard api-key create [--key-role R] NAME   print a new API key (shown once)
   switchboard help                        this text
 
 Every flag is also a SWITCHBOARD_* environment variable (see 'switchboard serve -h').

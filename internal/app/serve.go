@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
@@ -71,6 +72,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Registry:       registry(),
 			Runs:           eng,
 			Connections:    conns,
+			Auth:           auth.New(st, auth.Options{}),
+			PublicURL:      cfg.PublicURL,
 			OutboundClient: netguard.NewClient(netguard.Options{Policy: policy}, nil),
 			UI:             webui.Handler(),
 			Logger:         log,

@@ -94,7 +94,7 @@ func BenchmarkWebhookToSuccess(b *testing.B) {
 					var list struct {
 						Items []struct{ State string } `json:"items"`
 					}
-					getJSON(b, in.url("/api/v1/runs?limit=1"), &list)
+					in.getJSON(b, "/api/v1/runs?limit=1", &list)
 					if len(list.Items) == 1 && list.Items[0].State == "succeeded" {
 						break
 					}

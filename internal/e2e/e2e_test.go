@@ -56,6 +56,7 @@ type instance struct {
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
 	mu   *sync.Mutex
+	key  string
 }
 
 func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
@@ -140,21 +141,68 @@ func (in *instance) kill() {
 	in.cmd.Wait()
 }
 
-func getJSON(t testing.TB, url string, into any) int {
+// key returns an admin API key for this instance, made once with the CLI.
+func (in *instance) apiKey() string {
+	in.t.Helper()
+	if in.key == "" {
+		cmd := exec.Command(binary, "api-key", "create", "e2e")
+		cmd.Env = in.env
+		out, err := cmd.Output()
+		if err != nil {
+			in.t.Fatalf("api-key create: %v", err)
+		}
+		in.key = strings.TrimSpace(string(out))
+	}
+	return in.key
+}
+
+func (in *instance) request(t testing.TB, method, path, body string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest(method, in.url(path), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+in.apiKey())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+func (in *instance) getJSON(t testing.TB, path string, into any) int {
+	t.Helper()
+	resp, raw := in.request(t, "GET", path, "")
 	if into != nil {
 		if err := json.Unmarshal(raw, into); err != nil {
-			t.Fatalf("GET %s: %v in %s", url, err, raw)
+			t.Fatalf("GET %s: %v in %s", path, err, raw)
 		}
 	}
 	return resp.StatusCode
 }
+
+func (in *instance) getRaw(t testing.TB, path string) string {
+	t.Helper()
+	_, raw := in.request(t, "GET", path, "")
+	return string(raw)
+}
+
+func (in *instance) postJSONRaw(t testing.TB, path, body string) (int, map[string]any, string) {
+	t.Helper()
+	resp, raw := in.request(t, "POST", path, body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return resp.StatusCode, m, string(raw)
+}
+
+func (in *instance) postJSON(t testing.TB, path string, body any) (int, map[string]any, string) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	return in.postJSONRaw(t, path, string(raw))
+}
+
 
 type runDetail struct {
 	ID         string `json:"id"`
@@ -181,7 +229,7 @@ func (in *instance) waitRun(runID string, timeout time.Duration) runDetail {
 	deadline := time.Now().Add(timeout)
 	var d runDetail
 	for time.Now().Before(deadline) {
-		if getJSON(in.t, in.url("/api/v1/runs/"+runID), &d) == 200 && store.RunFinal(d.State) {
+		if in.getJSON(in.t, "/api/v1/runs/"+runID, &d) == 200 && store.RunFinal(d.State) {
 			return d
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -287,7 +335,7 @@ func TestUserJourneyFromImportToRecordedRun(t *testing.T) {
 		var list struct {
 			Items []struct{ ID, State string } `json:"items"`
 		}
-		getJSON(t, in.url("/api/v1/runs?workflow="+d.WorkflowID), &list)
+		in.getJSON(t, "/api/v1/runs?workflow="+d.WorkflowID, &list)
 		if len(list.Items) != 1 || list.Items[0].ID != runID {
 			t.Fatalf("runs list = %+v", list)
 		}
@@ -298,7 +346,7 @@ func TestUserJourneyFromImportToRecordedRun(t *testing.T) {
 		if s, _ := postHook(t, in.url("/hooks/nope"), `{}`); s != 404 {
 			t.Fatalf("unknown token: %d, want 404", s)
 		}
-		getJSON(t, in.url("/api/v1/runs?workflow="+d.WorkflowID), &list)
+		in.getJSON(t, "/api/v1/runs?workflow="+d.WorkflowID, &list)
 		if len(list.Items) != 1 {
 			t.Fatalf("rejected requests created runs: %+v", list)
 		}
@@ -401,7 +449,7 @@ func TestDelaySurvivesARestartOfTheServer(t *testing.T) {
 		_, runID := postHook(t, hook, `{}`)
 		var d runDetail
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			getJSON(t, in.url("/api/v1/runs/"+runID), &d)
+			in.getJSON(t, "/api/v1/runs/"+runID, &d)
 			if d.State == "waiting" {
 				break
 			}

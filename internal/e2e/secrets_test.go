@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,31 +14,6 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
-
-func postJSON(t *testing.T, url string, body any) (int, map[string]any, string) {
-	t.Helper()
-	raw, _ := json.Marshal(body)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return resp.StatusCode, m, string(b)
-}
-
-func getRaw(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
 
 // TestConnectionSecretNeverLeaks uses a Slack bot token through a real run
 // and then looks for it everywhere a person or an attacker could: API
@@ -60,7 +34,7 @@ func TestConnectionSecretNeverLeaks(t *testing.T) {
 
 	in := newInstance(t, store.SQLite, "SWITCHBOARD_LOG_LEVEL=debug")
 	in.start()
-	status, conn, raw := postJSON(t, in.url("/api/v1/connections"), map[string]any{
+	status, conn, raw := in.postJSON(t, "/api/v1/connections", map[string]any{
 		"name": "sales-slack", "connector": "slack",
 		"fields": map[string]string{"bot_token": token, "base_url": slack.URL + "/api"}})
 	if status != 201 {
@@ -72,7 +46,7 @@ func TestConnectionSecretNeverLeaks(t *testing.T) {
 	doc := `{"schema":"switchboard/v1","name":"to slack","trigger":{"type":"webhook"},"steps":[
 	 {"id":"ping","type":"action","action":"slack.post_message","connection":"sales-slack",
 	  "input":{"channel":"#sales","text":"order {{ trigger.body.id }}"}}]}`
-	status, wf, raw := postJSONRaw(t, in.url("/api/v1/workflows"), doc)
+	status, wf, raw := in.postJSONRaw(t, "/api/v1/workflows", doc)
 	if status != 201 {
 		t.Fatalf("create workflow: %d %s", status, raw)
 	}
@@ -89,10 +63,10 @@ func TestConnectionSecretNeverLeaks(t *testing.T) {
 
 	answers := []string{
 		raw,
-		getRaw(t, in.url("/api/v1/connections")),
-		getRaw(t, in.url("/api/v1/connections/"+conn["id"].(string))),
-		getRaw(t, in.url("/api/v1/runs/"+runID)),
-		getRaw(t, in.url("/api/v1/workflows/"+wf["id"].(string))),
+		in.getRaw(t, "/api/v1/connections"),
+		in.getRaw(t, "/api/v1/connections/"+conn["id"].(string)),
+		in.getRaw(t, "/api/v1/runs/"+runID),
+		in.getRaw(t, "/api/v1/workflows/"+wf["id"].(string)),
 	}
 	for i, a := range answers {
 		if strings.Contains(a, token) {
@@ -126,17 +100,4 @@ func TestConnectionSecretNeverLeaks(t *testing.T) {
 			t.Fatalf("%s holds the token in clear text", f)
 		}
 	}
-}
-
-func postJSONRaw(t *testing.T, url, body string) (int, map[string]any, string) {
-	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return resp.StatusCode, m, string(b)
 }

@@ -109,8 +109,9 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	return s.view(w, canonical), nil
 }
 
-// Update stores raw as the next version of workflow id.
-func (s *Service) Update(ctx context.Context, id string, raw []byte) (*View, error) {
+// Update stores raw as the next version of workflow id. With expected > 0
+// the current version must be expected (store.ErrPrecondition otherwise).
+func (s *Service) Update(ctx context.Context, id string, raw []byte, expected int) (*View, error) {
 	doc, err := s.Check(raw)
 	if err != nil {
 		return nil, err
@@ -125,7 +126,7 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte) (*View, err
 		return nil, fmt.Errorf("changing the trigger type to %s is not supported yet: %w", doc.Trigger.Type, store.ErrConflict)
 	}
 	canonical := store.MustJSON(doc)
-	if _, err := s.st.AddWorkflowVersion(ctx, id, doc.Name, doc.Trigger.Type, canonical); err != nil {
+	if _, err := s.st.AddWorkflowVersionIf(ctx, id, doc.Name, doc.Trigger.Type, canonical, expected); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)

@@ -49,10 +49,11 @@ func (s *Store) GetRun(ctx context.Context, id string) (*Run, error) {
 
 // RunFilter selects runs.
 type RunFilter struct {
-	WorkflowID string
-	State      string
-	Since      time.Time // created at or after, when set
-	Until      time.Time // created before, when set
+	WorkflowID  string
+	State       string
+	TriggerType string
+	Since       time.Time // created at or after, when set
+	Until       time.Time // created before, when set
 	Page
 }
 
@@ -68,6 +69,9 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	}
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
+	}
+	if f.TriggerType != "" {
+		q = q.Where("trigger_type = ?", f.TriggerType)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("created_at >= ?", f.Since.UTC())

@@ -1,0 +1,376 @@
+package api
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/auth"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+const (
+	sessionCookie = "sb_session"
+	csrfCookie    = "sb_csrf"
+	csrfHeader    = "X-CSRF-Token"
+	principalKey  = "principal"
+	auditTarget   = "audit_target"
+)
+
+func principal(c *gin.Context) *auth.Principal {
+	p, _ := c.Get(principalKey)
+	pr, _ := p.(*auth.Principal)
+	return pr
+}
+
+func isSafe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// require authenticates the request (API key, or session cookie with a CSRF
+// token on unsafe methods) and checks the role.
+func (s *server) require(role string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		var p *auth.Principal
+		var err error
+		key := c.GetHeader("X-API-Key")
+		if h := c.GetHeader("Authorization"); key == "" && strings.HasPrefix(h, "Bearer ") {
+			key = strings.TrimPrefix(h, "Bearer ")
+		}
+		switch {
+		case key != "":
+			p, err = s.Auth.KeyPrincipal(ctx, key)
+		default:
+			cookie, cerr := c.Cookie(sessionCookie)
+			if cerr != nil || cookie == "" {
+				err = auth.ErrUnauthenticated
+				break
+			}
+			p, err = s.Auth.SessionPrincipal(ctx, cookie)
+			if err == nil && !isSafe(c.Request.Method) {
+				got := c.GetHeader(csrfHeader)
+				if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.CSRF)) != 1 {
+					problem(c, http.StatusForbidden, "missing or wrong "+csrfHeader+" header (send the value of the "+csrfCookie+" cookie)")
+					return
+				}
+			}
+		}
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			c.Header("WWW-Authenticate", `Bearer realm="switchboard"`)
+			problem(c, http.StatusUnauthorized, "sign in, or send an API key as 'Authorization: Bearer sbk_…'")
+			return
+		}
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if !auth.Allows(p.Role, role) {
+			problem(c, http.StatusForbidden, "this needs the "+role+" role; you have "+p.Role)
+			return
+		}
+		c.Set(principalKey, p)
+		c.Next()
+	}
+}
+
+// audit records a successful change after the handler ran.
+func (s *server) audit(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if c.Writer.Status() >= 400 {
+			return
+		}
+		e := &store.AuditEntry{At: time.Now().UTC(), ActorKind: "anonymous", Action: action,
+			TargetType: strings.SplitN(action, ".", 2)[0], TargetID: c.Param("id"), IP: c.ClientIP(),
+			RequestID: c.GetString(requestIDKey)}
+		if t := c.GetString(auditTarget); t != "" {
+			e.TargetID = t
+		}
+		if p := principal(c); p != nil {
+			e.ActorKind, e.ActorID, e.ActorName = p.Kind, p.ID, p.Name
+		}
+		if err := s.Store.AddAudit(c.Request.Context(), e); err != nil {
+			s.Logger.Error("recording audit entry", "action", action, "error", err)
+		}
+	}
+}
+
+func decodeStrict(c *gin.Context, v any) bool {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	if err != nil {
+		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB")
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		problem(c, http.StatusBadRequest, "request body is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func authFail(c *gin.Context, err error) {
+	var inv *auth.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		fields := []*workflow.FieldError{}
+		for k, v := range inv.Problems {
+			fields = append(fields, &workflow.FieldError{Path: k, Message: v})
+		}
+		problem(c, http.StatusUnprocessableEntity, "invalid input", fields...)
+	case errors.Is(err, auth.ErrBadCredentials):
+		problem(c, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrRateLimited):
+		c.Header("Retry-After", "60")
+		problem(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrLastAdmin):
+		problem(c, http.StatusConflict, err.Error())
+	default:
+		fail(c, err)
+	}
+}
+
+type userView struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func viewUser(u *store.User) userView {
+	return userView{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+}
+
+func (s *server) setSessionCookies(c *gin.Context, res *auth.LoginResult) {
+	secure := strings.HasPrefix(s.PublicURL, "https://")
+	maxAge := int(time.Until(res.Expires).Seconds())
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	// Readable by the app, which echoes it in X-CSRF-Token (double submit).
+	http.SetCookie(c.Writer, &http.Cookie{Name: csrfCookie, Value: res.CSRF, Path: "/", MaxAge: maxAge,
+		Secure: secure, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *server) authStatus(c *gin.Context) {
+	needs, err := s.Auth.NeedsSetup(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"needs_setup": needs})
+}
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name,omitempty"`
+}
+
+func (s *server) setup(c *gin.Context) {
+	var in credentials
+	if !decodeStrict(c, &in) {
+		return
+	}
+	u, err := s.Auth.Setup(c.Request.Context(), auth.UserInput{Email: in.Email, Password: in.Password, Name: in.Name})
+	if errors.Is(err, store.ErrConflict) {
+		problem(c, http.StatusConflict, "this instance already has an admin; sign in instead")
+		return
+	}
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	c.Set(auditTarget, u.ID)
+	res, err := s.Auth.Login(c.Request.Context(), in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	s.setSessionCookies(c, res)
+	c.Set(principalKey, &auth.Principal{Kind: "user", ID: u.ID, Name: u.Email, Role: u.Role})
+	c.JSON(http.StatusCreated, gin.H{"user": viewUser(u), "csrf_token": res.CSRF})
+}
+
+func (s *server) login(c *gin.Context) {
+	var in credentials
+	if !decodeStrict(c, &in) {
+		return
+	}
+	res, err := s.Auth.Login(c.Request.Context(), in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	s.setSessionCookies(c, res)
+	c.Set(principalKey, &auth.Principal{Kind: "user", ID: res.User.ID, Name: res.User.Email, Role: res.User.Role})
+	c.Set(auditTarget, res.User.ID)
+	c.JSON(http.StatusOK, gin.H{"user": viewUser(res.User), "csrf_token": res.CSRF})
+}
+
+func (s *server) logout(c *gin.Context) {
+	if cookie, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.Auth.Logout(c.Request.Context(), cookie); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	for _, name := range []string{sessionCookie, csrfCookie} {
+		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) me(c *gin.Context) {
+	p := principal(c)
+	out := gin.H{"kind": p.Kind, "id": p.ID, "name": p.Name, "role": p.Role}
+	if p.Kind == "user" {
+		u, err := s.Store.GetUser(c.Request.Context(), p.UserID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		out["user"] = viewUser(u)
+		out["csrf_token"] = p.CSRF
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *server) listUsers(c *gin.Context) {
+	us, err := s.Store.ListUsers(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items := make([]userView, len(us))
+	for i := range us {
+		items[i] = viewUser(&us[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
+}
+
+func (s *server) getUser(c *gin.Context) {
+	u, err := s.Store.GetUser(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, viewUser(u))
+}
+
+func (s *server) createUser(c *gin.Context) {
+	var in auth.UserInput
+	if !decodeStrict(c, &in) {
+		return
+	}
+	u, err := s.Auth.CreateUser(c.Request.Context(), in)
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	c.Set(auditTarget, u.ID)
+	c.JSON(http.StatusCreated, viewUser(u))
+}
+
+func (s *server) updateUser(c *gin.Context) {
+	var in auth.UserInput
+	if !decodeStrict(c, &in) {
+		return
+	}
+	u, err := s.Auth.UpdateUser(c.Request.Context(), c.Param("id"), in)
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, viewUser(u))
+}
+
+func (s *server) deleteUser(c *gin.Context) {
+	if err := s.Auth.DeleteUser(c.Request.Context(), c.Param("id")); err != nil {
+		authFail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type keyView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Role       string     `json:"role"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func viewKey(k *store.APIKey) keyView {
+	return keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedBy: k.CreatedBy,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
+
+func (s *server) listKeys(c *gin.Context) {
+	ks, err := s.Store.ListAPIKeys(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items := make([]keyView, len(ks))
+	for i := range ks {
+		items[i] = viewKey(&ks[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
+}
+
+func (s *server) createKey(c *gin.Context) {
+	var in struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if !decodeStrict(c, &in) {
+		return
+	}
+	k, secret, err := s.Auth.NewAPIKey(c.Request.Context(), in.Name, in.Role, principal(c).Name)
+	if err != nil {
+		authFail(c, err)
+		return
+	}
+	c.Set(auditTarget, k.ID)
+	c.JSON(http.StatusCreated, gin.H{"api_key": viewKey(k), "key": secret,
+		"note": "store this key now: it is shown only once"})
+}
+
+func (s *server) revokeKey(c *gin.Context) {
+	if err := s.Store.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now()); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) listAudit(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	es, next, err := s.Store.ListAudit(c.Request.Context(), p)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items := make([]gin.H, len(es))
+	for i, e := range es {
+		items[i] = gin.H{"id": e.ID, "at": e.At, "actor_kind": e.ActorKind, "actor_id": e.ActorID, "actor_name": e.ActorName,
+			"action": e.Action, "target_type": e.TargetType, "target_id": e.TargetID, "ip": e.IP, "request_id": e.RequestID}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}

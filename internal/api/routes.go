@@ -1,0 +1,191 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/auth"
+)
+
+// route is one line of the API's route table: who may call it, what the
+// audit log calls it, and what the OpenAPI document says of it.
+type route struct {
+	method, path string
+	role         string // "" is public
+	action       string // audit action for changes ("" none)
+	summary      string
+	handler      gin.HandlerFunc
+	status       int // success status for the OpenAPI document (default 200)
+}
+
+const (
+	public = ""
+	viewer = auth.RoleViewer
+	editor = auth.RoleEditor
+	admin  = auth.RoleAdmin
+)
+
+// routes is the API. Paths are relative to /api/v1.
+func (s *server) routes() []route {
+	return []route{
+		{"GET", "/auth/status", public, "", "Whether the instance still needs its first admin", s.authStatus, 0},
+		{"POST", "/auth/setup", public, "auth.setup", "Create the first admin (only once) and sign in", s.setup, 201},
+		{"POST", "/auth/login", public, "auth.login", "Sign in with e-mail and password; sets the session and CSRF cookies", s.login, 0},
+		{"POST", "/auth/logout", public, "", "Sign out (ends the session in the cookie)", s.logout, 204},
+		{"GET", "/auth/me", viewer, "", "Who the request acts as", s.me, 0},
+
+		{"GET", "/workflows", viewer, "", "List workflows", s.listWorkflows, 0},
+		{"POST", "/workflows", editor, "workflow.create", "Create a workflow from a document (active unless ?active=false)", s.createWorkflow, 201},
+		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow", s.createWorkflow, 201},
+		{"POST", "/workflows/validate", editor, "", "Check a document without saving it", s.validateWorkflow, 0},
+		{"GET", "/workflows/:id", viewer, "", "A workflow with its current document (ETag: its version)", s.getWorkflow, 0},
+		{"PUT", "/workflows/:id", editor, "workflow.update", "Save a new version (If-Match: the ETag you read, else 412)", s.updateWorkflow, 0},
+		{"DELETE", "/workflows/:id", editor, "workflow.delete", "Delete a workflow, its versions and runs", s.deleteWorkflow, 204},
+		{"POST", "/workflows/:id/activate", editor, "workflow.activate", "Switch a workflow on", s.activateWorkflow, 0},
+		{"POST", "/workflows/:id/deactivate", editor, "workflow.deactivate", "Switch a workflow off", s.deactivateWorkflow, 0},
+		{"POST", "/workflows/:id/duplicate", editor, "workflow.duplicate", "Copy a workflow (inactive)", s.duplicateWorkflow, 201},
+		{"GET", "/workflows/:id/export", viewer, "", "The current document, for import elsewhere", s.exportWorkflow, 0},
+		{"GET", "/workflows/:id/versions", viewer, "", "Every saved version", s.listVersions, 0},
+		{"GET", "/workflows/:id/versions/:version", viewer, "", "One version's document", s.getVersion, 0},
+		{"POST", "/workflows/:id/versions/:version/restore", editor, "workflow.restore", "Save an old version as the newest", s.restoreVersion, 0},
+		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
+		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
+		{"GET", "/workflows/:id/sample", viewer, "", "The sample data captured by the test URL", s.sample, 0},
+		{"POST", "/workflows/:id/webhook/rotate", editor, "workflow.rotate_token", "Give the webhook a new URL", s.rotateToken, 0},
+
+		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
+
+		{"GET", "/runs", viewer, "", "List runs (filters: workflow, state, trigger, since, until)", s.listRuns, 0},
+		{"POST", "/runs/replay", editor, "run.replay_bulk", "Replay every run a filter selects", s.replayRuns, 202},
+		{"GET", "/runs/:id", viewer, "", "A run with its steps and deliveries", s.getRun, 0},
+		{"POST", "/runs/:id/cancel", editor, "run.cancel", "Cancel a run that has not ended", s.cancelRun, 0},
+		{"POST", "/runs/:id/replay", editor, "run.replay", "Replay a run from the start or its failed step", s.replayRun, 202},
+
+		{"GET", "/connectors", viewer, "", "Connector specs (forms are drawn from them)", s.listConnectors, 0},
+		{"GET", "/connections", viewer, "", "List connections (secrets never shown)", s.listConnections, 0},
+		{"POST", "/connections", editor, "connection.create", "Create a connection", s.createConnection, 201},
+		{"GET", "/connections/:id", viewer, "", "A connection (secrets never shown)", s.getConnection, 0},
+		{"PUT", "/connections/:id", editor, "connection.update", "Change a connection; omitted secrets are kept", s.updateConnection, 0},
+		{"DELETE", "/connections/:id", editor, "connection.delete", "Delete a connection", s.deleteConnection, 204},
+		{"POST", "/connections/:id/test", editor, "", "Test a connection's credentials", s.testConnection, 0},
+
+		{"GET", "/users", admin, "", "List users", s.listUsers, 0},
+		{"POST", "/users", admin, "user.create", "Add a user", s.createUser, 201},
+		{"GET", "/users/:id", admin, "", "A user", s.getUser, 0},
+		{"PATCH", "/users/:id", admin, "user.update", "Change a user's name, role, password or disabled flag", s.updateUser, 0},
+		{"DELETE", "/users/:id", admin, "user.delete", "Remove a user", s.deleteUser, 204},
+		{"GET", "/api-keys", admin, "", "List API keys (never the keys themselves)", s.listKeys, 0},
+		{"POST", "/api-keys", admin, "api_key.create", "Create an API key; the key is shown once", s.createKey, 201},
+		{"DELETE", "/api-keys/:id", admin, "api_key.revoke", "Revoke an API key", s.revokeKey, 204},
+		{"GET", "/audit", admin, "", "Who changed what, newest first", s.listAudit, 0},
+	}
+}
+
+// mount registers the table on the /api/v1 group.
+func (s *server) mount(v1 *gin.RouterGroup) {
+	for _, rt := range s.routes() {
+		var chain []gin.HandlerFunc
+		if rt.role != public {
+			chain = append(chain, s.require(rt.role))
+		}
+		if rt.action != "" {
+			chain = append(chain, s.audit(rt.action))
+		}
+		v1.Handle(rt.method, rt.path, append(chain, rt.handler)...)
+	}
+}
+
+var pathParam = regexp.MustCompile(`:([a-z_]+)`)
+
+// OpenAPI builds the OpenAPI 3.1 document from the route table, so it
+// cannot drift from what is registered.
+func (s *server) openAPI() map[string]any {
+	paths := map[string]map[string]any{}
+	for _, rt := range s.routes() {
+		p := "/api/v1" + pathParam.ReplaceAllString(rt.path, "{$1}")
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		status := rt.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		op := map[string]any{
+			"summary":     rt.summary,
+			"operationId": operationID(rt),
+			"responses": map[string]any{
+				itoa(status): map[string]any{"description": http.StatusText(status)},
+				"default": map[string]any{"description": "A problem (RFC 9457)",
+					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+			},
+		}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.role == public {
+			op["security"] = []any{}
+		} else {
+			op["x-required-role"] = rt.role
+		}
+		if rt.method != "GET" && rt.method != "DELETE" {
+			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		}
+		paths[p][strings.ToLower(rt.method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Switchboard API", "version": "1",
+			"description": "Workflows, runs, connections and users. Authenticate with an API key (Authorization: Bearer sbk_…) or a session cookie plus the X-CSRF-Token header on changes."},
+		"servers":  []any{map[string]any{"url": s.PublicURL}},
+		"security": []any{map[string]any{"apiKey": []any{}}, map[string]any{"session": []any{}}},
+		"paths":    paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"apiKey":  map[string]any{"type": "http", "scheme": "bearer", "description": "An API key (sbk_…)"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "properties": map[string]any{
+				"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+				"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
+				"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}}},
+		},
+	}
+}
+
+func operationID(rt route) string {
+	parts := []string{strings.ToLower(rt.method)}
+	for _, seg := range strings.Split(strings.Trim(rt.path, "/"), "/") {
+		if strings.HasPrefix(seg, ":") {
+			seg = "by_" + seg[1:]
+		}
+		parts = append(parts, strings.ReplaceAll(seg, "-", "_"))
+	}
+	return strings.Join(parts, "_")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// Registered lists "METHOD /path" for every route the handler serves under
+// /api/ (for the test that keeps the OpenAPI document true).
+func Registered(h http.Handler) []string {
+	e, ok := h.(*gin.Engine)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, r := range e.Routes() {
+		if strings.HasPrefix(r.Path, "/api/v1/") {
+			out = append(out, r.Method+" "+pathParam.ReplaceAllString(r.Path, "{$1}"))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
