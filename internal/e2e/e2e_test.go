@@ -203,7 +203,6 @@ func (in *instance) postJSON(t testing.TB, path string, body any) (int, map[stri
 	return in.postJSONRaw(t, path, string(raw))
 }
 
-
 type runDetail struct {
 	ID         string `json:"id"`
 	State      string `json:"state"`
