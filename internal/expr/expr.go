@@ -94,7 +94,15 @@ func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
 }
 
 // Compile checks and compiles an expression.
-func Compile(src string) (*Program, error) {
+func Compile(src string) (*Program, error) { return compile(src, Names) }
+
+// CompileWithNames is Compile for a context whose top-level names differ
+// from the workflow's (Names): a declarative connector's templates, for
+// instance, see input, credentials and response. Everything else (helpers,
+// limits, positioned errors) is the same.
+func CompileWithNames(src string, names []string) (*Program, error) { return compile(src, names) }
+
+func compile(src string, names []string) (*Program, error) {
 	if len(src) > MaxSourceBytes {
 		return nil, &Error{Message: fmt.Sprintf("expression is %d bytes; the limit is %d", len(src), MaxSourceBytes)}
 	}
@@ -105,7 +113,7 @@ func Compile(src string) (*Program, error) {
 	if err != nil {
 		return nil, positioned(err)
 	}
-	if err := checkNames(p); err != nil {
+	if err := checkNames(p, names); err != nil {
 		return nil, err
 	}
 	return &Program{src: src, prog: p}, nil
@@ -136,19 +144,19 @@ func (c *nameChecker) Visit(node *ast.Node) {
 
 // checkNames rejects top-level names that are neither ours, nor let-bound, nor
 // functions, so a typo such as "trigerr" fails when the workflow is saved.
-func checkNames(p *vm.Program) error {
+func checkNames(p *vm.Program, names []string) error {
 	node := p.Node()
 	c := &nameChecker{lets: map[string]bool{}, callees: map[ast.Node]bool{}}
 	ast.Walk(&node, c)
 	var bad *Error
 	ast.Walk(&node, visitorFunc(func(n *ast.Node) {
 		id, ok := (*n).(*ast.IdentifierNode)
-		if !ok || bad != nil || c.lets[id.Value] || c.callees[*n] || slices.Contains(Names, id.Value) {
+		if !ok || bad != nil || c.lets[id.Value] || c.callees[*n] || slices.Contains(names, id.Value) {
 			return
 		}
 		line, col := runePosition(p.Source().String(), id.Location().From)
 		bad = &Error{Line: line, Column: col,
-			Message: fmt.Sprintf("unknown name %q (available: %s)", id.Value, strings.Join(Names, ", "))}
+			Message: fmt.Sprintf("unknown name %q (available: %s)", id.Value, strings.Join(names, ", "))}
 	}))
 	if bad != nil {
 		return bad

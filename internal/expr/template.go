@@ -28,7 +28,15 @@ func HasTemplate(s string) bool { return strings.Contains(s, "{{") }
 
 // ParseTemplate compiles every {{ }} part of s. Positions in errors are
 // relative to s.
-func ParseTemplate(s string) (*Template, error) {
+func ParseTemplate(s string) (*Template, error) { return parseTemplate(s, Names) }
+
+// ParseTemplateWithNames is ParseTemplate with other top-level names (see
+// CompileWithNames).
+func ParseTemplateWithNames(s string, names []string) (*Template, error) {
+	return parseTemplate(s, names)
+}
+
+func parseTemplate(s string, names []string) (*Template, error) {
 	t := &Template{}
 	rest := s
 	offset := 0
@@ -50,7 +58,7 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		src := rest[i+2 : i+2+j]
 		startOff := offset + i + 2
-		prog, err := Compile(src)
+		prog, err := compile(src, names)
 		if err != nil {
 			return nil, shift(err, s, startOff)
 		}
@@ -194,13 +202,19 @@ type Value struct {
 
 // CompileValue compiles every template inside v (strings, nested objects and
 // lists). The error names the path inside v where it failed.
-func CompileValue(v any) (*Value, error) {
+func CompileValue(v any) (*Value, error) { return compileValue(v, Names) }
+
+// CompileValueWithNames is CompileValue with other top-level names (see
+// CompileWithNames).
+func CompileValueWithNames(v any, names []string) (*Value, error) { return compileValue(v, names) }
+
+func compileValue(v any, names []string) (*Value, error) {
 	switch x := v.(type) {
 	case string:
 		if !HasTemplate(x) {
 			return &Value{lit: x, kind: 'v'}, nil
 		}
-		t, err := ParseTemplate(x)
+		t, err := parseTemplate(x, names)
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +222,7 @@ func CompileValue(v any) (*Value, error) {
 	case map[string]any:
 		out := &Value{object: make(map[string]*Value, len(x)), kind: 'o'}
 		for k, sub := range x {
-			c, err := CompileValue(sub)
+			c, err := compileValue(sub, names)
 			if err != nil {
 				return nil, &PathError{Path: "." + k, Err: err}
 			}
@@ -218,7 +232,7 @@ func CompileValue(v any) (*Value, error) {
 	case []any:
 		out := &Value{list: make([]*Value, len(x)), kind: 'l'}
 		for i, sub := range x {
-			c, err := CompileValue(sub)
+			c, err := compileValue(sub, names)
 			if err != nil {
 				return nil, &PathError{Path: fmt.Sprintf("[%d]", i), Err: err}
 			}
