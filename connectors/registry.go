@@ -45,6 +45,30 @@ func (r *Registry) Add(c Connector) error {
 	return nil
 }
 
+// Replace adds c, or swaps it in for the connector with the same id in one
+// step: a lookup sees the old connector or the new one, never neither.
+// Declarative connectors use it when their file changes.
+func (r *Registry) Replace(c Connector) error {
+	spec := c.Spec()
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("registering connector: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.connectors[spec.ID] = c
+	return nil
+}
+
+// Remove takes the connector with the given id out, reporting whether it
+// was there.
+func (r *Registry) Remove(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.connectors[id]
+	delete(r.connectors, id)
+	return ok
+}
+
 // Clone returns a copy that can be changed without touching r.
 func (r *Registry) Clone() *Registry {
 	r.mu.RLock()
