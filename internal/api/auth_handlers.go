@@ -99,6 +99,9 @@ func (s *server) audit(action string) gin.HandlerFunc {
 		if err := s.Store.AddAudit(c.Request.Context(), e); err != nil {
 			s.Logger.Error("recording audit entry", "action", action, "error", err)
 		}
+		if strings.HasPrefix(action, "workflow.") && s.WorkflowsChanged != nil {
+			s.WorkflowsChanged() // e.g. the scheduler reloads at once
+		}
 	}
 }
 

@@ -34,9 +34,11 @@ type Deps struct {
 	Connections    *connections.Service
 	OutboundClient *http.Client
 	Auth           *auth.Service
-	PublicURL      string       // for cookies (Secure on https) and the OpenAPI servers list
-	UI             http.Handler // the embedded app; nil serves nothing at /
-	Logger         *slog.Logger
+	// WorkflowsChanged is called after any workflow change (may be nil).
+	WorkflowsChanged func()
+	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
+	UI               http.Handler // the embedded app; nil serves nothing at /
+	Logger           *slog.Logger
 }
 
 type server struct{ Deps }

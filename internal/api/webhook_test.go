@@ -222,3 +222,32 @@ func TestFormTokenOpensNoWebhook(t *testing.T) {
 		t.Fatalf("%d runs started through the webhook door", n)
 	}
 }
+
+func TestScheduleTriggerValidationAndNextFireTimes(t *testing.T) {
+	b := setup(t, store.SQLite)
+	bad := b.do(t, "POST", "/api/v1/workflows", "application/json", `{"schema":"switchboard/v1","name":"s","trigger":{"type":"schedule",
+		"schedule":{"cron":"61 * * *","timezone":"Mars/Base","misfire":"sometimes"}},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
+	if bad.status != 422 {
+		t.Fatalf("bad schedule: %d %s", bad.status, bad.raw)
+	}
+	for _, p := range []string{"trigger.schedule.timezone", "trigger.schedule.misfire"} {
+		if !strings.Contains(bad.raw, `"path":"`+p+`"`) {
+			t.Fatalf("no error at %s: %s", p, bad.raw)
+		}
+	}
+	badCron := b.do(t, "POST", "/api/v1/workflows", "application/json", `{"schema":"switchboard/v1","name":"s","trigger":{"type":"schedule",
+		"schedule":{"cron":"61 * * *"}},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
+	if badCron.status != 422 || !strings.Contains(badCron.raw, `"path":"trigger.schedule.cron"`) {
+		t.Fatalf("bad cron: %d %s", badCron.status, badCron.raw)
+	}
+	ok := b.do(t, "POST", "/api/v1/workflows", "application/json", `{"schema":"switchboard/v1","name":"s","trigger":{"type":"schedule",
+		"schedule":{"cron":"30 2 * * *","timezone":"Europe/Berlin","misfire":"run_once"}},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
+	if ok.status != 201 {
+		t.Fatalf("create: %d %s", ok.status, ok.raw)
+	}
+	info := b.do(t, "GET", "/api/v1/workflows/"+ok.body["id"].(string)+"/schedule", "", "")
+	next, _ := info.body["next"].([]any)
+	if info.status != 200 || len(next) != 5 || !strings.Contains(next[0].(string), "T02:30:00+0") || info.body["description"] == "" {
+		t.Fatalf("schedule info: %d %s", info.status, info.raw)
+	}
+}

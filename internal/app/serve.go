@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
 )
@@ -54,10 +55,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var sched *schedule.Scheduler
 	if workers > 0 {
 		if err := eng.Start(ctx); err != nil {
 			return err
 		}
+		// Every worker process schedules; a tick's unique key makes it fire
+		// once however many run.
+		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
+		go func() { _ = sched.Run(ctx) }()
 	}
 
 	var srv *http.Server
@@ -68,12 +74,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
-			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
-			Registry:       registry(),
-			Runs:           eng,
-			Connections:    conns,
-			Auth:           auth.New(st, auth.Options{}),
-			PublicURL:      cfg.PublicURL,
+			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
+			Registry:    registry(),
+			Runs:        eng,
+			Connections: conns,
+			Auth:        auth.New(st, auth.Options{}),
+			PublicURL:   cfg.PublicURL,
+			WorkflowsChanged: func() {
+				if sched != nil {
+					sched.Refresh()
+				}
+			},
 			OutboundClient: netguard.NewClient(netguard.Options{Policy: policy}, nil),
 			UI:             webui.Handler(),
 			Logger:         log,

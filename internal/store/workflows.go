@@ -202,3 +202,33 @@ func (s *Store) GetVersionNumber(ctx context.Context, workflowID string, n int) 
 	}
 	return &v, nil
 }
+
+// ScheduledWorkflow is an active schedule-triggered workflow.
+type ScheduledWorkflow struct {
+	ID             string
+	CurrentVersion int
+	UpdatedAt      time.Time
+	LastFiredAt    *time.Time
+}
+
+// ListScheduled lists active workflows with a schedule trigger.
+func (s *Store) ListScheduled(ctx context.Context) ([]ScheduledWorkflow, error) {
+	var out []ScheduledWorkflow
+	err := s.db.WithContext(ctx).Model(&Workflow{}).Select("id", "current_version", "updated_at", "last_fired_at").
+		Where("trigger_type = ? AND active = ?", "schedule", true).Order("id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("listing scheduled workflows: %w", err)
+	}
+	return out, nil
+}
+
+// SetLastFired records a schedule's latest tick (never moving it back).
+func (s *Store) SetLastFired(ctx context.Context, workflowID string, at time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Workflow{}).
+		Where("id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)", workflowID, at.UTC()).
+		Update("last_fired_at", at.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("recording last tick of %s: %w", workflowID, err)
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
@@ -188,6 +189,17 @@ func (v *validator) trigger(t Trigger) {
 	case "schedule":
 		if t.Schedule == nil || t.Schedule.Cron == "" {
 			v.add("trigger.schedule.cron", "", "is required")
+			break
+		}
+		if _, err := schedule.Parse(t.Schedule.Cron, t.Schedule.Timezone); err != nil {
+			path := "trigger.schedule.cron"
+			if strings.Contains(err.Error(), "timezone") {
+				path = "trigger.schedule.timezone"
+			}
+			v.add(path, "", "%v", err)
+		}
+		if _, err := schedule.ParseMisfire(t.Schedule.Misfire); err != nil {
+			v.add("trigger.schedule.misfire", "", "%v", err)
 		}
 	case "form":
 		if t.Form == nil {

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+// tickKeyWindow keeps a tick's key long past any scheduler's grace, so a
+// tick can never fire twice.
+const tickKeyWindow = 7 * 24 * time.Hour
+
+// Schedules is the scheduler's view of the database: Source lists the
+// active schedule triggers and Fire starts one tick's run, exactly once per
+// (workflow, tick) however many processes race for it.
+type Schedules struct{ e *Engine }
+
+// Schedules returns the Source and Firer for schedule.New.
+func (e *Engine) Schedules() *Schedules { return &Schedules{e: e} }
+
+// Schedules implements schedule.Source.
+func (s *Schedules) Schedules(ctx context.Context) ([]schedule.Entry, error) {
+	ws, err := s.e.st.ListScheduled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]schedule.Entry, 0, len(ws))
+	for _, w := range ws {
+		c, err := s.compiledCurrent(ctx, w.ID, w.CurrentVersion)
+		if err != nil {
+			s.e.log.Warn("schedule: skipping workflow", "workflow_id", w.ID, "error", err)
+			continue
+		}
+		st := c.Doc.Trigger.Schedule
+		if st == nil {
+			continue
+		}
+		// Time spent inactive or under another version is not "missed".
+		last := w.UpdatedAt
+		if w.LastFiredAt != nil && w.LastFiredAt.After(last) {
+			last = *w.LastFiredAt
+		}
+		out = append(out, schedule.Entry{WorkflowID: w.ID, Spec: st.Cron, Timezone: st.Timezone,
+			Misfire: schedule.Misfire(st.Misfire), LastFired: last})
+	}
+	return out, nil
+}
+
+func (s *Schedules) compiledCurrent(ctx context.Context, workflowID string, version int) (*versionedDoc, error) {
+	v, err := s.e.st.GetVersionNumber(ctx, workflowID, version)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.e.Compiled(ctx, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &versionedDoc{Doc: c.Doc, VersionID: v.ID, Version: v.Version}, nil
+}
+
+// Fire implements schedule.Firer: in one transaction it claims the tick's
+// key, creates the run and its job, and records the tick. A workflow that
+// was deactivated or re-scheduled since the scheduler loaded it does not
+// fire.
+func (s *Schedules) Fire(ctx context.Context, workflowID string, fireAt time.Time) (bool, error) {
+	w, err := s.e.st.GetWorkflow(ctx, workflowID)
+	if err != nil {
+		return false, err
+	}
+	if !w.Active || w.TriggerType != "schedule" {
+		return false, nil
+	}
+	c, err := s.compiledCurrent(ctx, w.ID, w.CurrentVersion)
+	if err != nil {
+		return false, err
+	}
+	if st := c.Doc.Trigger.Schedule; st == nil {
+		return false, nil
+	} else if sched, err := schedule.Parse(st.Cron, st.Timezone); err != nil || !sched.Next(fireAt.Add(-time.Nanosecond)).Equal(fireAt) {
+		return false, nil // not a tick of the current schedule
+	}
+	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: c.VersionID, Version: c.Version,
+		State: store.RunQueued, TriggerType: "schedule",
+		Trigger: store.MustJSON(map[string]any{"fired_at": fireAt.UTC().Format(time.RFC3339Nano)})}
+	fired := false
+	err = s.e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+		_, claimed, err := tx.ClaimEvent(ctx, w.ID, "tick:"+fireAt.UTC().Format(time.RFC3339Nano), run.ID, s.e.now(), tickKeyWindow)
+		if err != nil || !claimed {
+			return err
+		}
+		if err := tx.CreateRun(ctx, run); err != nil {
+			return err
+		}
+		if err := tx.SetLastFired(ctx, w.ID, fireAt); err != nil {
+			return err
+		}
+		fired = true
+		return s.e.Enqueue(ctx, sqlTx, run.ID)
+	})
+	if err != nil {
+		return false, fmt.Errorf("firing %s at %s: %w", workflowID, fireAt, err)
+	}
+	return fired, nil
+}
+
+type versionedDoc struct {
+	Doc       *workflow.Document
+	VersionID string
+	Version   int
+}
