@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,14 +11,21 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
 // benchInstance starts the real binary for a benchmark on the dialect.
 func benchInstance(b *testing.B, dialect string, extraEnv ...string) (*instance, string) {
+	return benchInstanceVerify(b, dialect, "", extraEnv...)
+}
+
+// benchInstanceVerify is benchInstance with a trigger.webhook.verify block.
+func benchInstanceVerify(b *testing.B, dialect, verifyJSON string, extraEnv ...string) (*instance, string) {
 	b.Helper()
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -24,7 +33,13 @@ func benchInstance(b *testing.B, dialect string, extraEnv ...string) (*instance,
 	}))
 	b.Cleanup(rcv.Close)
 	in := newInstance(b, dialect, extraEnv...)
-	doc := `{"schema":"switchboard/v1","name":"bench","trigger":{"type":"webhook"},"steps":[
+	trig := `{"type":"webhook"}`
+	if verifyJSON != "" {
+		trig = `{"type":"webhook","webhook":{"verify":` + verifyJSON + `,"rate_limit":100000}}`
+	} else {
+		trig = `{"type":"webhook","webhook":{"rate_limit":100000}}`
+	}
+	doc := `{"schema":"switchboard/v1","name":"bench","trigger":` + trig + `,"steps":[
 	{"id":"big","type":"filter","if":"trigger.body.total > 100"},
 	{"id":"msg","type":"map","fields":{"text":"Order #{{ trigger.body.id }}"}},
 	{"id":"notify","type":"action","action":"http.request","input":{"method":"POST","url":"` + rcv.URL + `","json":"{{ steps.msg }}"}}]}`
@@ -57,6 +72,49 @@ func BenchmarkWebhookAccepted(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					resp, err := client.Post(hook, "application/json", strings.NewReader(`{"id":1,"total":250}`))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 202 {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "accepted/s")
+		})
+	}
+}
+
+// BenchmarkWebhookAcceptedHMAC is BenchmarkWebhookAccepted with Standard
+// Webhooks signature verification and a unique webhook-id per request (so
+// dedupe keys are claimed too).
+func BenchmarkWebhookAcceptedHMAC(b *testing.B) {
+	const secret = "whsec_c2VjcmV0LWtleS1mb3Itc3dpdGNoYm9hcmQ="
+	for _, dialect := range []string{store.SQLite, store.Postgres} {
+		b.Run(dialect, func(b *testing.B) {
+			_, hook := benchInstanceVerify(b, dialect, `{"scheme":"standard-webhooks","secrets":["`+secret+`"]}`, "SWITCHBOARD_ROLE=api")
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+			var seq atomic.Int64
+			body := []byte(`{"id":1,"total":250}`)
+			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					h, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, secret, body, time.Now(),
+						fmt.Sprintf("msg_%d", seq.Add(1)))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					req, _ := http.NewRequest("POST", hook, bytes.NewReader(body))
+					req.Header = h
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
 					if err != nil {
 						b.Error(err)
 						return
