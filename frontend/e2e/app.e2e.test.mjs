@@ -2,32 +2,17 @@
 //
 //   SWITCHBOARD_BIN=/abs/path/to/bin/switchboard npm run e2e
 //
-// Starts the binary on a free port with a fresh data dir, checks the empty state, creates the
-// example workflow through the API, fires its webhook, waits for the run to succeed and then
-// walks the UI: workflow list -> recent runs -> run detail with the `msg` step output.
-// Screenshots go to frontend/test-output/.
+// Starts the binary on a free port with a fresh data dir, creates the first admin (and an API
+// key) through the API, signs in through the login page, checks the empty state and the user
+// menu, creates the example workflow through the API, fires its webhook, waits for the run to
+// succeed and then walks the UI: workflow list -> recent runs -> run detail with the `msg` step
+// output; finally signs out. Screenshots go to frontend/test-output/.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const outDir = path.resolve(here, '../test-output')
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+import { ADMIN, api, createAdmin, launchChromium, outDir, resolveBinary, signIn, startServer, waitForRun } from './harness.mjs'
 
 const WORKFLOW = {
   schema: 'switchboard/v1',
@@ -39,134 +24,12 @@ const WORKFLOW = {
   ],
 }
 const EVENT = { id: 1, total: 250, customer: { name: 'Ada' } }
-const FINAL_STATES = new Set(['succeeded', 'failed', 'filtered', 'canceled'])
-
-function resolveBinary() {
-  const bin = process.env.SWITCHBOARD_BIN || path.resolve(here, '../../bin/switchboard')
-  if (!existsSync(bin)) {
-    throw new Error(`switchboard binary not found at ${bin}; build it (make build) or set SWITCHBOARD_BIN`)
-  }
-  return bin
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-// ---- the server under test ------------------------------------------------------------
-
-const children = new Set()
-function killAll() {
-  for (const child of children) {
-    try {
-      child.kill('SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
-}
-process.on('exit', killAll)
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    killAll()
-    process.exit(130)
-  })
-}
-
-async function startServer(bin) {
-  const port = await freePort()
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-data-'))
-  const addr = `127.0.0.1:${port}`
-  const base = `http://${addr}`
-  let log = ''
-  const child = spawn(bin, ['serve', '--addr', addr, '--data-dir', dataDir], {
-    env: { ...process.env, SWITCHBOARD_ADDR: addr, SWITCHBOARD_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  const append = (chunk) => {
-    log += chunk.toString()
-    if (log.length > 200_000) log = log.slice(-100_000)
-  }
-  child.stdout.on('data', append)
-  child.stderr.on('data', append)
-  let exited = null
-  const exitPromise = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = { code, signal }
-      children.delete(child)
-      resolve()
-    })
-  })
-
-  const server = {
-    base,
-    dataDir,
-    log: () => log,
-    async stop() {
-      if (!exited) {
-        child.kill('SIGTERM')
-        const timedOut = await Promise.race([exitPromise.then(() => false), sleep(5000).then(() => true)])
-        if (timedOut) {
-          child.kill('SIGKILL')
-          await exitPromise
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (exited) {
-      await server.stop()
-      throw new Error(`switchboard exited early (${JSON.stringify(exited)}); output:\n${log}`)
-    }
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (res.ok) return server
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop()
-      throw new Error(`switchboard did not become healthy at ${base}/healthz within 60 s; output:\n${log}`)
-    }
-    await sleep(100)
-  }
-}
-
-async function api(server, method, urlPath, body) {
-  const res = await fetch(server.base + urlPath, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  let json = null
-  try {
-    json = text ? JSON.parse(text) : null
-  } catch {
-    // leave json null; the caller reports text
-  }
-  return { status: res.status, json, text }
-}
 
 // ---- the test -----------------------------------------------------------------------------
 
 describe('switchboard UI', { timeout: 180_000 }, () => {
   let server
-  let browser
+  let chromium
   let page
   const pageErrors = []
 
@@ -175,31 +38,24 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
   test('starts switchboard and Chromium', async () => {
     mkdirSync(outDir, { recursive: true })
     const bin = resolveBinary()
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
     server = await startServer(bin)
-    const home = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-home-'))
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      env: { ...process.env, HOME: home },
-    })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    await createAdmin(server)
+    chromium = await launchChromium()
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base })
     page = await context.newPage()
     page.setDefaultTimeout(15_000)
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console.error: ${msg.text()}`)
+      // Chromium logs every non-2xx fetch; the 401 of /auth/me before signing in is intended.
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
     })
-    browser.__home = home
   })
 
   after(async () => {
     try {
-      await browser?.close()
+      await chromium?.close()
     } finally {
-      if (browser?.__home) rmSync(browser.__home, { recursive: true, force: true })
       await server?.stop()
     }
   })
@@ -215,11 +71,27 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
     }
   }
 
-  test('shows the empty state on a fresh server', async () => {
+  test('signs in through the login page and shows the empty state', async () => {
     assert.ok(page, 'setup failed')
     await step('empty', async () => {
+      const unauthenticated = await api({ ...server, apiKey: '' }, 'GET', '/api/v1/workflows')
+      assert.equal(unauthenticated.status, 401, 'the API needs authentication')
       await page.goto(server.base + '/')
       assert.match(await page.title(), /Switchboard/)
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+      await page.screenshot({ path: path.join(outDir, 'login.png'), fullPage: true })
+
+      // A wrong password is refused on the page.
+      await page.getByLabel('E-mail').fill(ADMIN.email)
+      await page.getByLabel('Password').fill('not the password')
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('alert').filter({ hasText: 'Wrong e-mail or password' }).waitFor()
+
+      await signIn(page, server.base)
+      // The header menu names the user and the role.
+      await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
+      await page.locator('[data-role="admin"]').waitFor()
+      await page.keyboard.press('Escape')
       await page.getByText('No workflows yet').waitFor()
       await page.getByText('switchboard workflow import examples/order-alert.json').waitFor()
       await page.screenshot({ path: path.join(outDir, 'empty.png'), fullPage: true })
@@ -247,16 +119,7 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       runId = hook.json?.run_id
       assert.ok(runId, `no run_id in ${hook.text}`)
 
-      const deadline = Date.now() + 30_000
-      let run
-      for (;;) {
-        const res = await api(server, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`)
-        assert.equal(res.status, 200, `GET run: ${res.status} ${res.text}`)
-        run = res.json
-        if (FINAL_STATES.has(run.state)) break
-        assert.ok(Date.now() < deadline, `run still ${run.state} after 30 s`)
-        await sleep(200)
-      }
+      const run = await waitForRun(server, runId)
       assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
       const msg = run.steps?.find((s) => s.step_id === 'msg')
       assert.equal(msg?.output?.text, 'Order #1 from Ada', `msg step: ${JSON.stringify(msg)}`)
@@ -303,6 +166,13 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       await page.waitForURL(server.base + '/')
       await page.goBack()
       await page.locator('[data-step-id="msg"]').waitFor()
+
+      // Signing out returns to the login page, and the session is gone.
+      await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+      await page.reload()
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
 
       assert.deepEqual(pageErrors, [], 'no errors in the browser console')
     })

@@ -2,7 +2,8 @@
 //
 //   SWITCHBOARD_BIN=/abs/path/to/bin/switchboard npm run e2e
 //
-// Starts the binary on a free port with a fresh data dir, creates a form workflow through the API,
+// Starts the binary on a free port with a fresh data dir, creates the first admin and an API key,
+// creates a form workflow through the API (authenticated with the key),
 // opens /forms/{token} (with ?email= to prefill), submits it empty and checks the error summary and
 // the per-field messages, fills it in (text, email, number, select, checkbox), submits, sees the
 // success message, and polls the runs API until the run exists with typed values in its trigger
@@ -10,26 +11,10 @@
 // Screenshots go to frontend/test-output/.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const outDir = path.resolve(here, '../test-output')
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+import { api, createAdmin, launchChromium, outDir, resolveBinary, sleep, startServer } from './harness.mjs'
 
 const WORKFLOW = {
   schema: 'switchboard/v1',
@@ -63,147 +48,20 @@ const WORKFLOW = {
   steps: [{ id: 'msg', type: 'map', fields: { text: '{{ trigger.fields.name }} booked {{ trigger.fields.seats }} seat(s)' } }],
 }
 
-function resolveBinary() {
-  const bin = process.env.SWITCHBOARD_BIN || path.resolve(here, '../../bin/switchboard')
-  if (!existsSync(bin)) {
-    throw new Error(`switchboard binary not found at ${bin}; build it (make build) or set SWITCHBOARD_BIN`)
-  }
-  return bin
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-// ---- the server under test ------------------------------------------------------------
-
-const children = new Set()
-function killAll() {
-  for (const child of children) {
-    try {
-      child.kill('SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
-}
-process.on('exit', killAll)
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    killAll()
-    process.exit(130)
-  })
-}
-
-async function startServer(bin) {
-  const port = await freePort()
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-form-data-'))
-  const addr = `127.0.0.1:${port}`
-  const base = `http://${addr}`
-  let log = ''
-  const child = spawn(bin, ['serve', '--addr', addr, '--data-dir', dataDir], {
-    env: { ...process.env, SWITCHBOARD_ADDR: addr, SWITCHBOARD_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  const append = (chunk) => {
-    log += chunk.toString()
-    if (log.length > 200_000) log = log.slice(-100_000)
-  }
-  child.stdout.on('data', append)
-  child.stderr.on('data', append)
-  let exited = null
-  const exitPromise = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = { code, signal }
-      children.delete(child)
-      resolve()
-    })
-  })
-
-  const server = {
-    base,
-    log: () => log,
-    async stop() {
-      if (!exited) {
-        child.kill('SIGTERM')
-        const timedOut = await Promise.race([exitPromise.then(() => false), sleep(5000).then(() => true)])
-        if (timedOut) {
-          child.kill('SIGKILL')
-          await exitPromise
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (exited) {
-      await server.stop()
-      throw new Error(`switchboard exited early (${JSON.stringify(exited)}); output:\n${log}`)
-    }
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (res.ok) return server
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop()
-      throw new Error(`switchboard did not become healthy at ${base}/healthz within 60 s; output:\n${log}`)
-    }
-    await sleep(100)
-  }
-}
-
-async function api(server, method, urlPath, body) {
-  const res = await fetch(server.base + urlPath, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  let json = null
-  try {
-    json = text ? JSON.parse(text) : null
-  } catch {
-    // leave json null; the caller reports text
-  }
-  return { status: res.status, json, text }
-}
-
 // ---- the test -----------------------------------------------------------------------------
 
 describe('switchboard hosted form', { timeout: 180_000 }, () => {
   let server
-  let browser
+  let chromium
   let page
   const pageErrors = []
 
   test('starts switchboard and Chromium', async () => {
     mkdirSync(outDir, { recursive: true })
-    const bin = resolveBinary()
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
-    server = await startServer(bin)
-    const home = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-home-'))
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      env: { ...process.env, HOME: home },
-    })
-    const context = await browser.newContext({ viewport: { width: 900, height: 1000 }, javaScriptEnabled: false })
+    server = await startServer(resolveBinary(), { prefix: 'switchboard-e2e-form-data-' })
+    await createAdmin(server)
+    chromium = await launchChromium()
+    const context = await chromium.browser.newContext({ viewport: { width: 900, height: 1000 }, javaScriptEnabled: false })
     page = await context.newPage()
     page.setDefaultTimeout(15_000)
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
@@ -211,14 +69,12 @@ describe('switchboard hosted form', { timeout: 180_000 }, () => {
       // Chromium logs every non-2xx document; the 422 answers to invalid submissions are intended.
       if (msg.type() === 'error' && !/status of 422/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
     })
-    browser.__home = home
   })
 
   after(async () => {
     try {
-      await browser?.close()
+      await chromium?.close()
     } finally {
-      if (browser?.__home) rmSync(browser.__home, { recursive: true, force: true })
       await server?.stop()
     }
   })

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react'
+import { Logo, UserMenu } from './auth.tsx'
 import type { Workflow } from './api.ts'
 import { ErrorNotice, Link, Loading, NavigateContext, useNow } from './components.tsx'
 import { useRun, useRuns, useWorkflows } from './queries.ts'
@@ -23,16 +24,12 @@ export default function App() {
       </a>
       <header className="app-header">
         <Link to={HOME} className="brand">
-          <svg className="brand__logo" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
-            <rect width="32" height="32" rx="7" fill="currentColor" />
-            <circle cx="9" cy="10" r="3" fill="#fff" />
-            <circle cx="9" cy="22" r="3" fill="#fff" />
-            <circle cx="23" cy="16" r="3" fill="#fff" />
-            <path d="M11.5 11.5 20.5 15M11.5 20.5 20.5 17" stroke="#fff" strokeWidth="2" strokeLinecap="round" />
-          </svg>
+          <Logo />
           <span className="brand__name">Switchboard</span>
         </Link>
         <span className="app-header__tag">Workflow automation</span>
+        <span className="app-header__spacer" />
+        <UserMenu />
       </header>
 
       <main id="main" className="app-main">

@@ -162,3 +162,65 @@ describe('api client', () => {
     expect(err).toBeInstanceOf(DOMException)
   })
 })
+
+describe('api client auth', () => {
+  const me = { kind: 'user', id: 'u1', name: 'ada@example.com', role: 'admin', csrf_token: 'tok-me' }
+
+  it('sends the CSRF cookie on unsafe methods only, with same-origin credentials', async () => {
+    const { fetch, calls } = stub(jsonResponse(200, { items: [], next_cursor: '' }), jsonResponse(201, workflow))
+    const api = createApiClient({ fetch, readCsrfCookie: () => 'csrf-from-cookie' })
+    await api.listWorkflows()
+    await api.createWorkflow({ schema: 'switchboard/v1', name: 'x', trigger: { type: 'webhook' }, steps: [] })
+    const getHeaders = calls[0].init?.headers as Record<string, string>
+    const postHeaders = calls[1].init?.headers as Record<string, string>
+    expect(getHeaders['X-CSRF-Token']).toBeUndefined()
+    expect(postHeaders['X-CSRF-Token']).toBe('csrf-from-cookie')
+    expect(calls[0].init?.credentials).toBe('same-origin')
+    expect(calls[1].init?.credentials).toBe('same-origin')
+  })
+
+  it('falls back to the token from login when the cookie cannot be read', async () => {
+    const { fetch, calls } = stub(
+      jsonResponse(200, { user: { id: 'u1', email: 'ada@example.com' }, csrf_token: 'tok-login' }),
+      jsonResponse(201, workflow),
+    )
+    const api = createApiClient({ fetch, readCsrfCookie: () => '' })
+    await api.login({ email: 'ada@example.com', password: 'correct horse' })
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ email: 'ada@example.com', password: 'correct horse' })
+    await api.createWorkflow({ schema: 'switchboard/v1', name: 'x', trigger: { type: 'webhook' }, steps: [] })
+    expect((calls[1].init?.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-login')
+  })
+
+  it('remembers the token from /auth/me', async () => {
+    const { fetch, calls } = stub(jsonResponse(200, me), jsonResponse(201, workflow))
+    const api = createApiClient({ fetch, readCsrfCookie: () => '' })
+    expect((await api.me()).role).toBe('admin')
+    await api.createWorkflow({ schema: 'switchboard/v1', name: 'x', trigger: { type: 'webhook' }, steps: [] })
+    expect((calls[1].init?.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-me')
+  })
+
+  it('tells listeners about a 401 from ordinary calls, not from sign-in calls', async () => {
+    const unauthorized = { title: 'Unauthorized', status: 401, detail: 'sign in' }
+    const { fetch } = stub(
+      jsonResponse(401, unauthorized, 'application/problem+json'),
+      jsonResponse(401, unauthorized, 'application/problem+json'),
+      jsonResponse(401, unauthorized, 'application/problem+json'),
+    )
+    const api = createApiClient({ fetch, readCsrfCookie: () => '' })
+    const seen: number[] = []
+    const off = api.onUnauthorized((err) => seen.push(err.status))
+    await expect(api.me()).rejects.toBeInstanceOf(ApiError)
+    await expect(api.login({ email: 'a@b.c', password: 'wrong password' })).rejects.toMatchObject({ status: 401 })
+    expect(seen).toEqual([])
+    await expect(api.listWorkflows()).rejects.toMatchObject({ status: 401 })
+    expect(seen).toEqual([401])
+    off()
+  })
+
+  it('reads one cookie out of document.cookie', async () => {
+    const { cookieValue } = await import('./api.ts')
+    expect(cookieValue('a=1; sb_csrf=abc%3D; b=2', 'sb_csrf')).toBe('abc=')
+    expect(cookieValue('a=1', 'sb_csrf')).toBe('')
+    expect(cookieValue('', 'sb_csrf')).toBe('')
+  })
+})

@@ -146,13 +146,84 @@ export interface ListRunsParams {
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
+export type Role = 'admin' | 'editor' | 'viewer'
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: Role
+  disabled: boolean
+  created_at: Timestamp
+}
+
+/** GET /api/v1/auth/me: who the requests act as (a signed-in user or an API key). */
+export interface Me {
+  kind: 'user' | 'api_key' | string
+  id: string
+  name: string
+  role: Role
+  user?: User
+  csrf_token?: string
+}
+
+export interface SignedIn {
+  user: User
+  csrf_token: string
+}
+
+export interface Credentials {
+  email: string
+  password: string
+  name?: string
+}
+
 export interface ApiClientOptions {
   /** Origin (and optional prefix) of the server; '' means same origin. */
   baseUrl?: string
   fetch?: FetchLike
+  /** Reads the CSRF cookie; defaults to document.cookie (sb_csrf). */
+  readCsrfCookie?: () => string
 }
 
+/** Name of the cookie the server sets for double-submit CSRF protection. */
+export const CSRF_COOKIE = 'sb_csrf'
+export const CSRF_HEADER = 'X-CSRF-Token'
+
+/** The value of one cookie in a `document.cookie` string ('' when absent). */
+export function cookieValue(cookies: string, name: string): string {
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq < 0) continue
+    if (part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim()
+      try {
+        return decodeURIComponent(v)
+      } catch {
+        return v
+      }
+    }
+  }
+  return ''
+}
+
+function documentCsrfCookie(): string {
+  return typeof document === 'undefined' ? '' : cookieValue(document.cookie, CSRF_COOKIE)
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** Requests whose 401 means "wrong credentials" or "not signed in yet", not "session ended". */
+const AUTH_PATHS = ['/api/v1/auth/login', '/api/v1/auth/setup', '/api/v1/auth/status', '/api/v1/auth/me']
+
 export interface ApiClient {
+  authStatus(signal?: AbortSignal): Promise<{ needs_setup: boolean }>
+  me(signal?: AbortSignal): Promise<Me>
+  login(credentials: Credentials): Promise<SignedIn>
+  setup(credentials: Credentials): Promise<SignedIn>
+  logout(): Promise<void>
+  /** Called with every 401 outside the sign-in calls (the session ended); returns an unsubscribe. */
+  onUnauthorized(listener: (err: ApiError) => void): () => void
   listWorkflows(params?: ListWorkflowsParams, signal?: AbortSignal): Promise<Page<Workflow>>
   getWorkflow(id: string, signal?: AbortSignal): Promise<WorkflowDetail>
   createWorkflow(doc: WorkflowDocument, signal?: AbortSignal): Promise<Workflow>
@@ -211,10 +282,18 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const base = (options.baseUrl ?? '').replace(/\/+$/, '')
   // Call through a wrapper so window.fetch is never invoked unbound ("Illegal invocation").
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const readCookie = options.readCsrfCookie ?? documentCsrfCookie
+  // The token from the last login/setup/me answer, for when the cookie cannot be read.
+  let csrfToken = ''
+  const unauthorizedListeners = new Set<(err: ApiError) => void>()
 
   async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' }
     const init: RequestInit = { method, headers, signal, credentials: 'same-origin' }
+    if (!SAFE_METHODS.has(method)) {
+      const token = readCookie() || csrfToken
+      if (token) headers[CSRF_HEADER] = token
+    }
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)
@@ -230,7 +309,13 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         detail: err instanceof Error ? err.message : String(err),
       })
     }
-    if (!res.ok) throw new ApiError(await problemFrom(res))
+    if (!res.ok) {
+      const err = new ApiError(await problemFrom(res))
+      if (res.status === 401 && !AUTH_PATHS.some((p) => path.startsWith(p))) {
+        for (const listener of unauthorizedListeners) listener(err)
+      }
+      throw err
+    }
     if (res.status === 204) return undefined as T
     const text = await res.text()
     if (!text) return undefined as T
@@ -241,7 +326,32 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     }
   }
 
+  function remember<T extends { csrf_token?: string }>(value: T): T {
+    if (value?.csrf_token) csrfToken = value.csrf_token
+    return value
+  }
+
   return {
+    authStatus(signal) {
+      return request<{ needs_setup: boolean }>('GET', '/api/v1/auth/status', undefined, signal)
+    },
+    async me(signal) {
+      return remember(await request<Me>('GET', '/api/v1/auth/me', undefined, signal))
+    },
+    async login(credentials) {
+      return remember(await request<SignedIn>('POST', '/api/v1/auth/login', credentials))
+    },
+    async setup(credentials) {
+      return remember(await request<SignedIn>('POST', '/api/v1/auth/setup', credentials))
+    },
+    async logout() {
+      await request<void>('POST', '/api/v1/auth/logout', {})
+      csrfToken = ''
+    },
+    onUnauthorized(listener) {
+      unauthorizedListeners.add(listener)
+      return () => unauthorizedListeners.delete(listener)
+    },
     async listWorkflows(params = {}, signal) {
       const raw = await request<Page<Workflow>>(
         'GET',

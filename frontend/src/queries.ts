@@ -2,7 +2,8 @@
 // something is still in flight.
 
 import { QueryClient, useInfiniteQuery, useQuery } from '@tanstack/react-query'
-import { api, ApiError, type Page, type Run } from './api.ts'
+import { ApiError, type Page, type Run } from './api.ts'
+import { useApi } from './apiContext.ts'
 import { isFinalRunState } from './format.ts'
 
 export const WORKFLOW_PAGE_SIZE = 50
@@ -26,11 +27,15 @@ export function createQueryClient(): QueryClient {
         retry: (failures, error) =>
           !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
       },
+      mutations: {
+        retry: false,
+      },
     },
   })
 }
 
 export function useWorkflows() {
+  const api = useApi()
   return useInfiniteQuery({
     queryKey: queryKeys.workflows,
     queryFn: ({ pageParam, signal }) => api.listWorkflows({ cursor: pageParam, limit: WORKFLOW_PAGE_SIZE }, signal),
@@ -46,6 +51,7 @@ export function runsPollInterval(page: Page<Run> | undefined): number {
 }
 
 export function useRuns(workflowId: string) {
+  const api = useApi()
   return useQuery({
     queryKey: queryKeys.runs(workflowId),
     queryFn: ({ signal }) => api.listRuns({ workflow: workflowId, limit: RUNS_LIMIT }, signal),
@@ -54,6 +60,7 @@ export function useRuns(workflowId: string) {
 }
 
 export function useRun(runId: string) {
+  const api = useApi()
   return useQuery({
     queryKey: queryKeys.run(runId),
     queryFn: ({ signal }) => api.getRun(runId, signal),
