@@ -276,3 +276,14 @@ func withLogger(o webhook.Options, log *slog.Logger) webhook.Options {
 	o.Logger = log
 	return o
 }
+
+func TestMetricsCountRunsAndResponses(t *testing.T) {
+	b := setup(t, store.SQLite)
+	_, hook := b.createWorkflow(t)
+	b.do(t, "POST", hook, "application/json", `{"total":500}`)
+	r := b.doAs(t, "", "GET", "/metrics", "", "")
+	if r.status != 200 || !strings.Contains(r.raw, `switchboard_runs{state="queued"} 1`) ||
+		!strings.Contains(r.raw, `switchboard_http_responses_total{code="2xx"}`) || !strings.Contains(r.raw, "switchboard_queue_jobs") {
+		t.Fatalf("metrics: %d\n%s", r.status, r.raw)
+	}
+}

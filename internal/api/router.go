@@ -34,6 +34,8 @@ type Deps struct {
 	Connections    *connections.Service
 	OutboundClient *http.Client
 	Auth           *auth.Service
+	// Metrics exposes /metrics: "public" (default), "admin" or "off".
+	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
 	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
@@ -41,20 +43,30 @@ type Deps struct {
 	Logger           *slog.Logger
 }
 
-type server struct{ Deps }
+type server struct {
+	Deps
+	counts  *httpCounts
+	started time.Time
+}
 
 const requestIDKey = "request_id"
 
 // New returns the router.
 func New(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{d}
+	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	r.Use(s.requestID, s.accessLog, s.recover)
+	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	switch d.Metrics {
+	case "", "public":
+		r.GET("/metrics", s.metrics)
+	case "admin":
+		r.GET("/metrics", s.require(admin), s.metrics)
+	}
 	r.Any("/hooks/:token", s.hook)
 	r.Any("/hooks/:token/test", s.hookTest)
 	r.GET("/forms/:token", s.formPage)

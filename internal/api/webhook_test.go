@@ -124,6 +124,7 @@ func TestWebhookIPRateEventsAndTestURL(t *testing.T) {
 		if n := b.runCount(t, ipID); n != 0 {
 			t.Fatalf("refused IP started %d runs", n)
 		}
+		b.lastInbox(t, ipID, store.VerdictRejected, "not allowed")
 
 		rlID, rlHook := b.createDoc(t, `{"schema":"switchboard/v1","name":"limited","trigger":{"type":"webhook","webhook":{"rate_limit":6}},
 			"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
@@ -148,6 +149,7 @@ func TestWebhookIPRateEventsAndTestURL(t *testing.T) {
 		if n := b.runCount(t, rlID); n != ok {
 			t.Fatalf("%d runs for %d accepted", n, ok)
 		}
+		b.lastInbox(t, rlID, store.VerdictRejected, "rate limit")
 
 		evID, evHook := b.createDoc(t, `{"schema":"switchboard/v1","name":"events","trigger":{"type":"webhook","webhook":{
 			"events":{"header":"X-GitHub-Event","accept":["push"]}}},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
@@ -159,6 +161,9 @@ func TestWebhookIPRateEventsAndTestURL(t *testing.T) {
 		}
 		if n := b.runCount(t, evID); n != 1 {
 			t.Fatalf("event filter: %d runs, want 1", n)
+		}
+		if r := b.do(t, "GET", "/api/v1/workflows/"+evID+"/inbox?verdict=ignored", "", ""); len(r.body["items"].([]any)) != 1 {
+			t.Fatalf("ignored event not in the inbox: %s", r.raw)
 		}
 
 		// The test URL keeps the request as sample data and runs nothing.
@@ -249,5 +254,19 @@ func TestScheduleTriggerValidationAndNextFireTimes(t *testing.T) {
 	next, _ := info.body["next"].([]any)
 	if info.status != 200 || len(next) != 5 || !strings.Contains(next[0].(string), "T02:30:00+0") || info.body["description"] == "" {
 		t.Fatalf("schedule info: %d %s", info.status, info.raw)
+	}
+}
+
+// lastInbox checks the newest inbox entry's verdict and reason.
+func (b *bundle) lastInbox(t *testing.T, workflowID, verdict, reason string) {
+	t.Helper()
+	r := b.do(t, "GET", "/api/v1/workflows/"+workflowID+"/inbox?limit=1", "", "")
+	items, _ := r.body["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("inbox empty: %s", r.raw)
+	}
+	e := items[0].(map[string]any)
+	if e["verdict"] != verdict || !strings.Contains(strings.ToLower(e["reason"].(string)), reason) {
+		t.Fatalf("inbox entry %v, want %s with %q", e, verdict, reason)
 	}
 }

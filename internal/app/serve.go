@@ -80,6 +80,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Connections: conns,
 			Auth:        auth.New(st, auth.Options{}),
 			PublicURL:   cfg.PublicURL,
+			Metrics:     cfg.Metrics,
 			WorkflowsChanged: func() {
 				if sched != nil {
 					sched.Refresh()

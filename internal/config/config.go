@@ -32,6 +32,7 @@ type Config struct {
 	SecretKeysOld   string        // keys that still open secrets during a rotation
 	KeyFile         string        // key file used when SecretKey is empty
 	WebhookRate     int           // default accepted requests per minute per endpoint
+	Metrics         string        // /metrics: public, admin or off
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
 	JobTimeout      time.Duration // longest execution slice of a run
 	RescueAfter     time.Duration // when a dead worker's run is picked up again
@@ -51,6 +52,7 @@ func Defaults() Config {
 		Workers:         16,
 		MaxBodyBytes:    1 << 20,
 		WebhookRate:     600,
+		Metrics:         "public",
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
 		MaxPayloadBytes: 256 << 10,
@@ -128,6 +130,7 @@ func settings() []setting {
 			get: func(c *Config) string { return c.SecretKeysOld }, set: func(c *Config, v string) error { c.SecretKeysOld = v; return nil }},
 		s("key-file", "SWITCHBOARD_KEY_FILE", "key file (created with mode 0600 on first start) when no secret-key is set (default <data-dir>/secret.key)", func(c *Config) *string { return &c.KeyFile }),
 		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
+		s("metrics", "SWITCHBOARD_METRICS", "who may read /metrics: public, admin or off", func(c *Config) *string { return &c.Metrics }),
 		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
 		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("job-timeout", "SWITCHBOARD_JOB_TIMEOUT", "longest uninterrupted execution of one run", func(c *Config) *time.Duration { return &c.JobTimeout }),
@@ -225,6 +228,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		errs = append(errs, fmt.Errorf("trusted-proxies: %w", err))
+	}
+	switch c.Metrics {
+	case "public", "admin", "off":
+	default:
+		errs = append(errs, fmt.Errorf("metrics %q: want public, admin or off", c.Metrics))
 	}
 	if c.WebhookRate < 1 || c.WebhookRate > 1_000_000 {
 		errs = append(errs, fmt.Errorf("webhook-rate %d: want 1 to 1000000 per minute", c.WebhookRate))
