@@ -3,7 +3,10 @@
 package all
 
 import (
-	_ "github.com/switchboard-dev/switchboard/connectors/http"    // http.request
-	_ "github.com/switchboard-dev/switchboard/connectors/slack"   // slack.post_message
-	_ "github.com/switchboard-dev/switchboard/connectors/webhook" // webhook.send
+	_ "github.com/switchboard-dev/switchboard/connectors/discord"  // discord.post_message
+	_ "github.com/switchboard-dev/switchboard/connectors/http"     // http.request
+	_ "github.com/switchboard-dev/switchboard/connectors/slack"    // slack.post_message
+	_ "github.com/switchboard-dev/switchboard/connectors/teams"    // teams.post_message
+	_ "github.com/switchboard-dev/switchboard/connectors/telegram" // telegram.send_message
+	_ "github.com/switchboard-dev/switchboard/connectors/webhook"  // webhook.send
 )
