@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/flows"
@@ -28,7 +29,10 @@ type Deps struct {
 	Webhooks *webhook.Receiver
 	Forms    *Forms // hosted forms at /forms/{token}; nil answers 404
 	Registry *connectors.Registry
-	Runs     RunControl
+	// Connectors loads, uploads and disables declarative connectors in
+	// Registry; nil answers 501 on the admin connector routes.
+	Connectors *declarative.Loader
+	Runs       RunControl
 	// Connections manages credentials; OutboundClient is the guarded client
 	// connection tests use.
 	Connections    *connections.Service

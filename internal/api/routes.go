@@ -67,6 +67,10 @@ func (s *server) routes() []route {
 		{"POST", "/runs/:id/replay", editor, "run.replay", "Replay a run from the start or its failed step", s.replayRun, 202},
 
 		{"GET", "/connectors", viewer, "", "Connector specs (forms are drawn from them)", s.listConnectors, 0},
+		{"POST", "/connectors", admin, "connector.upload", "Add or replace a declarative connector: its YAML or JSON file as the body (application/yaml or application/json); checked and its inline tests run first", s.uploadConnector, 201},
+		{"POST", "/connectors/:id/disable", admin, "connector.disable", "Take a connector out of service (workflows using it fail until enabled)", s.disableConnector, 0},
+		{"POST", "/connectors/:id/enable", admin, "connector.enable", "Put a disabled connector back", s.enableConnector, 0},
+		{"DELETE", "/connectors/:id", admin, "connector.delete", "Delete an uploaded declarative connector (built-ins cannot be deleted)", s.deleteConnector, 204},
 		{"GET", "/connections", viewer, "", "List connections (secrets never shown)", s.listConnections, 0},
 		{"POST", "/connections", editor, "connection.create", "Create a connection", s.createConnection, 201},
 		{"GET", "/connections/:id", viewer, "", "A connection (secrets never shown)", s.getConnection, 0},
