@@ -27,6 +27,8 @@ Usage:
   switchboard migrate up|status [flags]   apply or list database migrations
   switchboard workflow import FILE        store a workflow document, activate it, print its webhook URL
   switchboard workflow export ID          print a workflow's current document
+  switchboard connectors validate FILE…   check declarative connector files (errors name their line)
+  switchboard connectors test FILE…       those checks and the files' inline tests: what the server accepts
   switchboard secrets rotate              seal connection secrets with a new key
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
   switchboard api-key create [--key-role R] NAME   print a new API key (shown once)
@@ -54,6 +56,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = workflowCmd(ctx, args[1:], stdout, stderr)
 	case "secrets":
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
+	case "connectors":
+		err = connectorsCmd(ctx, args[1:], stdout, stderr)
 	case "admin":
 		err = adminCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "api-key":

@@ -36,6 +36,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Declarative connectors join the registry before any run starts.
+	loader, err := startConnectors(ctx, cfg, registry(), log)
+	if err != nil {
+		return err
+	}
 	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
@@ -76,6 +81,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
 			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:    registry(),
+			Connectors:  loader,
 			Runs:        eng,
 			Connections: conns,
 			Auth:        auth.New(st, auth.Options{}),

@@ -31,6 +31,7 @@ type Config struct {
 	SecretKey       string        // base64 AES-256 key sealing connection secrets
 	SecretKeysOld   string        // keys that still open secrets during a rotation
 	KeyFile         string        // key file used when SecretKey is empty
+	ConnectorsDir   string        // declarative connector files (YAML/JSON), watched; uploads land here
 	WebhookRate     int           // default accepted requests per minute per endpoint
 	Metrics         string        // /metrics: public, admin or off
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
@@ -129,6 +130,8 @@ func settings() []setting {
 		{name: "secret-keys-old", env: "SWITCHBOARD_SECRET_KEYS_OLD", usage: "comma-separated previous keys, to open secrets sealed before a rotation", secret: true,
 			get: func(c *Config) string { return c.SecretKeysOld }, set: func(c *Config, v string) error { c.SecretKeysOld = v; return nil }},
 		s("key-file", "SWITCHBOARD_KEY_FILE", "key file (created with mode 0600 on first start) when no secret-key is set (default <data-dir>/secret.key)", func(c *Config) *string { return &c.KeyFile }),
+		s("connectors-dir", "SWITCHBOARD_CONNECTORS_DIR", "folder of declarative connector files (*.yaml, *.yml, *.json), reloaded on change; uploads are written there (default <data-dir>/connectors)",
+			func(c *Config) *string { return &c.ConnectorsDir }),
 		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
 		s("metrics", "SWITCHBOARD_METRICS", "who may read /metrics: public, admin or off", func(c *Config) *string { return &c.Metrics }),
 		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
@@ -173,6 +176,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "secret.key")
+	}
+	if c.ConnectorsDir == "" {
+		c.ConnectorsDir = filepath.Join(c.DataDir, "connectors")
 	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = c.JobTimeout + time.Minute
