@@ -27,6 +27,20 @@ export default defineConfig({
   build: {
     outDir,
     emptyOutDir: true,
+    rolldownOptions: {
+      output: {
+        // Libraries in their own chunks: the workflow list loads React and TanStack Query only;
+        // the editor loads React Flow and CodeMirror when it opens.
+        codeSplitting: {
+          groups: [
+            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
+            { name: 'query', test: /node_modules[\\/]@tanstack[\\/]/ },
+            { name: 'xyflow', test: /node_modules[\\/](@xyflow|d3-[a-z-]+|classcat|zustand)[\\/]/ },
+            { name: 'codemirror', test: /node_modules[\\/](@codemirror|@lezer|@uiw|codemirror|crelt|style-mod|w3c-keyname|@marijn)[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   server: {
     // `npm run dev` talks to a locally running `switchboard serve`.

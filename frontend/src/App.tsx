@@ -1,21 +1,23 @@
-import { useEffect, useRef } from 'react'
-import { Logo, UserMenu } from './auth.tsx'
+import { lazy, Suspense, useEffect, useRef } from 'react'
 import type { Workflow } from './api.ts'
+import { Logo, UserMenu } from './auth.tsx'
 import { ErrorNotice, Link, Loading, NavigateContext, useNow } from './components.tsx'
 import { useRun, useRuns, useWorkflows } from './queries.ts'
-import { HOME, useRoute } from './route.ts'
-import { EmptyRuns, EmptyWorkflows, RunDetailView, RunTable, WorkflowTable } from './views.tsx'
+import { editorRoute, HOME, useRoute } from './route.ts'
+import { EmptyRuns, RunDetailView, RunTable } from './views.tsx'
+import { WorkflowsPage } from './workflows.tsx'
+
+// The editor (React Flow, CodeMirror) loads only when a workflow is opened.
+const Editor = lazy(() => import('./editor/Editor.tsx'))
 
 export default function App() {
   const [route, navigate] = useRoute()
   const now = useNow(1000)
-  const workflows = useWorkflows()
-  const items = workflows.data?.pages.flatMap((p) => p.items) ?? []
-  const selected = route.workflowId ? items.find((w) => w.id === route.workflowId) : undefined
+  const isEditor = route.page === 'editor' || route.page === 'new'
 
   useEffect(() => {
-    document.title = selected ? `${selected.name} · Switchboard` : 'Switchboard'
-  }, [selected])
+    if (route.page === 'workflows') document.title = 'Workflows · Switchboard'
+  }, [route.page])
 
   return (
     <NavigateContext.Provider value={navigate}>
@@ -27,64 +29,58 @@ export default function App() {
           <Logo />
           <span className="brand__name">Switchboard</span>
         </Link>
-        <span className="app-header__tag">Workflow automation</span>
+        <nav aria-label="Main" className="app-nav">
+          <Link to={HOME} current={route.page === 'workflows'}>
+            Workflows
+          </Link>
+        </nav>
         <span className="app-header__spacer" />
         <UserMenu />
       </header>
 
-      <main id="main" className="app-main">
-        <section className="panel" aria-labelledby="workflows-title">
-          <div className="panel__head">
-            <h1 id="workflows-title">Workflows</h1>
-            {workflows.isFetching && !workflows.isPending ? (
-              <span className="muted small" aria-hidden="true">
-                refreshing…
-              </span>
-            ) : null}
-          </div>
-          {workflows.isPending ? (
-            <Loading what="workflows" />
-          ) : workflows.isError && items.length === 0 ? (
-            <ErrorNotice error={workflows.error} what="workflows" onRetry={() => void workflows.refetch()} />
-          ) : items.length === 0 ? (
-            <EmptyWorkflows />
-          ) : (
-            <>
-              <WorkflowTable workflows={items} selectedId={route.workflowId} now={now} />
-              {workflows.hasNextPage ? (
-                <button
-                  type="button"
-                  className="btn load-more"
-                  onClick={() => void workflows.fetchNextPage()}
-                  disabled={workflows.isFetchingNextPage}
-                >
-                  {workflows.isFetchingNextPage ? 'Loading…' : 'Load more workflows'}
-                </button>
-              ) : null}
-            </>
-          )}
-        </section>
-
-        {route.workflowId ? (
-          <div className="split">
-            <RunsPanel
-              key={route.workflowId}
-              workflowId={route.workflowId}
-              workflow={selected}
-              selectedRunId={route.runId}
-              now={now}
-            />
-            {route.runId ? (
-              <RunPanel key={route.runId} runId={route.runId} now={now} />
-            ) : (
-              <section className="panel panel--placeholder" aria-label="Run detail">
-                <p className="muted">Select a run to see its steps and deliveries.</p>
-              </section>
-            )}
-          </div>
-        ) : null}
-      </main>
+      {isEditor ? (
+        <main id="main" className="app-main app-main--editor">
+          <Suspense fallback={<Loading what="the editor" />}>
+            <Editor key={route.workflowId ?? 'new'} workflowId={route.workflowId} now={now} />
+          </Suspense>
+        </main>
+      ) : route.page === 'runs' && route.workflowId ? (
+        <main id="main" className="app-main">
+          <RunsPage workflowId={route.workflowId} runId={route.runId} now={now} />
+        </main>
+      ) : (
+        <main id="main" className="app-main">
+          <WorkflowsPage now={now} />
+        </main>
+      )}
     </NavigateContext.Provider>
+  )
+}
+
+function RunsPage({ workflowId, runId, now }: { workflowId: string; runId: string | null; now: number }) {
+  const workflows = useWorkflows()
+  const workflow = workflows.data?.pages.flatMap((p) => p.items).find((w) => w.id === workflowId)
+  useEffect(() => {
+    document.title = `${workflow ? `Runs of ${workflow.name}` : 'Runs'} · Switchboard`
+  }, [workflow])
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to={HOME}>Workflows</Link> <span aria-hidden="true">›</span>{' '}
+        <Link to={editorRoute(workflowId)}>{workflow?.name ?? 'Workflow'}</Link> <span aria-hidden="true">›</span>{' '}
+        <span aria-current="page">Runs</span>
+      </nav>
+      <div className="split">
+        <RunsPanel workflowId={workflowId} workflow={workflow} selectedRunId={runId} now={now} />
+        {runId ? (
+          <RunPanel key={runId} runId={runId} now={now} />
+        ) : (
+          <section className="panel panel--placeholder" aria-label="Run detail">
+            <p className="muted">Select a run to see its steps and deliveries.</p>
+          </section>
+        )}
+      </div>
+    </>
   )
 }
 
@@ -100,15 +96,14 @@ function RunsPanel({
   now: number
 }) {
   const runs = useRuns(workflowId)
-  const ref = useScrollIntoViewOnMount<HTMLElement>()
   const items = runs.data?.items ?? []
   return (
-    <section className="panel" aria-labelledby="runs-title" ref={ref}>
+    <section className="panel" aria-labelledby="runs-title">
       <div className="panel__head">
-        <h2 id="runs-title">
+        <h1 id="runs-title" className="h2">
           Recent runs
           {workflow ? <span className="panel__sub"> · {workflow.name}</span> : null}
-        </h2>
+        </h1>
       </div>
       {runs.isPending ? (
         <Loading what="runs" />
@@ -153,3 +148,4 @@ function useScrollIntoViewOnMount<T extends HTMLElement>() {
   }, [])
   return ref
 }
+

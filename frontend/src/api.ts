@@ -27,6 +27,10 @@ export interface Workflow {
   trigger_type: string
   /** Only set for webhook triggers. */
   webhook_url?: string
+  /** Webhook only: requests here are kept as sample data and start no run. */
+  test_url?: string
+  /** Only set for form triggers. */
+  form_url?: string
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -35,8 +39,52 @@ export interface Workflow {
 export interface WorkflowDocument {
   schema: string
   name: string
-  trigger: { type: string; [key: string]: unknown }
-  steps: Array<{ id: string; type: string; [key: string]: unknown }>
+  trigger: TriggerDoc
+  steps: StepDoc[]
+  [key: string]: unknown
+}
+
+export interface TriggerDoc {
+  type: string
+  webhook?: Record<string, unknown>
+  schedule?: { cron: string; timezone?: string; misfire?: string }
+  form?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+export interface RetryDoc {
+  max_attempts: number
+  backoff?: string
+  initial?: string
+  max?: string
+}
+
+export interface PathDoc {
+  name: string
+  if?: string
+  steps: StepDoc[]
+}
+
+/** One node of the step tree; which fields apply depends on `type`. */
+export interface StepDoc {
+  id: string
+  type: string
+  name?: string
+  if?: string
+  fields?: Record<string, unknown>
+  mode?: string
+  paths?: PathDoc[]
+  items?: string
+  concurrency?: number
+  steps?: StepDoc[]
+  for?: string
+  until?: string
+  action?: string
+  connection?: string
+  input?: Record<string, unknown>
+  retry?: RetryDoc
+  timeout?: string
+  on_error?: string
   [key: string]: unknown
 }
 
@@ -54,6 +102,7 @@ export interface Run {
   workflow_id: string
   version: number
   state: RunState
+  trigger_type?: string
   error: string
   created_at: Timestamp
   started_at: Timestamp | null
@@ -71,6 +120,8 @@ export interface TriggerInput {
 
 export interface StepRun {
   step_id: string
+  /** Set for steps inside a for_each: which item. */
+  item_key?: string
   state: StepState
   input: unknown
   output: unknown
@@ -142,6 +193,108 @@ export interface ListRunsParams {
   workflow?: string
   limit?: number
   cursor?: string
+  state?: string
+  /** RFC 3339: runs created at or after. */
+  since?: string
+}
+
+export interface FieldSpec {
+  key: string
+  label: string
+  type: 'string' | 'text' | 'number' | 'boolean' | 'select' | 'object' | 'list' | 'any' | string
+  required?: boolean
+  help?: string
+  default?: unknown
+  options?: Array<{ value: string; label: string }>
+  secret?: boolean
+}
+
+export interface ActionSpec {
+  id: string
+  name: string
+  description?: string
+  input: FieldSpec[]
+  sample_output?: unknown
+}
+
+export interface ConnectorSpec {
+  id: string
+  name: string
+  description?: string
+  icon?: string
+  version?: string
+  auth: { kind: string; fields?: FieldSpec[]; optional?: boolean }
+  actions: ActionSpec[]
+}
+
+export interface Connection {
+  id: string
+  name: string
+  connector: string
+  fields: Record<string, unknown>
+  secret_set?: Record<string, boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface NewConnection {
+  name: string
+  connector: string
+  fields: Record<string, unknown>
+}
+
+export interface Sample {
+  sample: TriggerInput | null
+  captured_at: Timestamp | null
+}
+
+export interface VersionInfo {
+  version: number
+  created_at: Timestamp
+  document?: WorkflowDocument
+}
+
+export type EvaluateRequest = ({ template: string } | { expression: string }) & { data?: Record<string, unknown> }
+
+export interface Evaluated {
+  value: unknown
+  type: string
+}
+
+export interface ScheduleInfo {
+  cron: string
+  timezone: string
+  misfire: string
+  description: string
+  active: boolean
+  next: Timestamp[]
+}
+
+export interface InboxItem {
+  id: string
+  received_at: Timestamp
+  method: string
+  path: string
+  headers: Record<string, unknown>
+  query: Record<string, unknown>
+  body: string
+  body_size: number
+  source_ip: string
+  verdict: string
+  reason: string
+  run_id: string | null
+}
+
+export interface Editable {
+  workflow: WorkflowDetail
+  /** The ETag to send as If-Match when saving. */
+  etag: string
+}
+
+export interface TestPayload {
+  body?: unknown
+  headers?: Record<string, string>
+  query?: Record<string, string>
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
@@ -226,9 +379,31 @@ export interface ApiClient {
   onUnauthorized(listener: (err: ApiError) => void): () => void
   listWorkflows(params?: ListWorkflowsParams, signal?: AbortSignal): Promise<Page<Workflow>>
   getWorkflow(id: string, signal?: AbortSignal): Promise<WorkflowDetail>
-  createWorkflow(doc: WorkflowDocument, signal?: AbortSignal): Promise<Workflow>
+  createWorkflow(doc: WorkflowDocument, options?: { active?: boolean }): Promise<WorkflowDetail>
   listRuns(params?: ListRunsParams, signal?: AbortSignal): Promise<Page<Run>>
   getRun(id: string, signal?: AbortSignal): Promise<RunDetail>
+
+  /** A workflow with the ETag to save it with. */
+  getEditable(id: string, signal?: AbortSignal): Promise<Editable>
+  /** Saves a new version; 412 when someone else saved since `etag`. */
+  updateWorkflow(id: string, doc: WorkflowDocument, etag: string): Promise<Editable>
+  validateWorkflow(doc: WorkflowDocument, signal?: AbortSignal): Promise<{ valid: boolean }>
+  setActive(id: string, active: boolean): Promise<Workflow>
+  deleteWorkflow(id: string): Promise<void>
+  duplicateWorkflow(id: string): Promise<Workflow>
+  importWorkflow(doc: unknown): Promise<Workflow>
+  exportUrl(id: string): string
+  listVersions(id: string, signal?: AbortSignal): Promise<VersionInfo[]>
+  getVersion(id: string, version: number, signal?: AbortSignal): Promise<VersionInfo>
+  restoreVersion(id: string, version: number): Promise<Editable>
+  testWorkflow(id: string, payload?: TestPayload): Promise<Run>
+  getSample(id: string, signal?: AbortSignal): Promise<Sample>
+  listInbox(id: string, signal?: AbortSignal): Promise<Page<InboxItem>>
+  scheduleInfo(id: string, signal?: AbortSignal): Promise<ScheduleInfo>
+  listConnectors(signal?: AbortSignal): Promise<ConnectorSpec[]>
+  listConnections(signal?: AbortSignal): Promise<Connection[]>
+  createConnection(conn: NewConnection): Promise<Connection>
+  evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
 }
 
 function query(params: Record<string, string | number | undefined>): string {
@@ -274,6 +449,10 @@ function page<T>(raw: Partial<Page<T>> | null): Page<T> {
   return { items: raw?.items ?? [], next_cursor: raw?.next_cursor ?? '' }
 }
 
+function versionEtag(version: number): string {
+  return `"v${version}"`
+}
+
 function runDetail(raw: RunDetail): RunDetail {
   return { ...raw, trigger: raw.trigger ?? null, steps: raw.steps ?? [], deliveries: raw.deliveries ?? [] }
 }
@@ -288,7 +467,17 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const unauthorizedListeners = new Set<(err: ApiError) => void>()
 
   async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' }
+    return (await send<T>(method, path, body, signal)).data
+  }
+
+  async function send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ data: T; headers: Headers | null }> {
+    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...extraHeaders }
     const init: RequestInit = { method, headers, signal, credentials: 'same-origin' }
     if (!SAFE_METHODS.has(method)) {
       const token = readCookie() || csrfToken
@@ -316,11 +505,12 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       }
       throw err
     }
-    if (res.status === 204) return undefined as T
+    const resHeaders = res.headers ?? null
+    if (res.status === 204) return { data: undefined as T, headers: resHeaders }
     const text = await res.text()
-    if (!text) return undefined as T
+    if (!text) return { data: undefined as T, headers: resHeaders }
     try {
-      return JSON.parse(text) as T
+      return { data: JSON.parse(text) as T, headers: resHeaders }
     } catch {
       throw new ApiError({ title: 'Invalid response', status: res.status, detail: 'The server did not send JSON.' })
     }
@@ -364,13 +554,20 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     getWorkflow(id, signal) {
       return request<WorkflowDetail>('GET', `/api/v1/workflows/${seg(id)}`, undefined, signal)
     },
-    createWorkflow(doc, signal) {
-      return request<Workflow>('POST', '/api/v1/workflows', doc, signal)
+    createWorkflow(doc, options = {}) {
+      const q = options.active === false ? '?active=false' : ''
+      return request<WorkflowDetail>('POST', `/api/v1/workflows${q}`, doc)
     },
     async listRuns(params = {}, signal) {
       const raw = await request<Page<Run>>(
         'GET',
-        `/api/v1/runs${query({ workflow: params.workflow, limit: params.limit, cursor: params.cursor })}`,
+        `/api/v1/runs${query({
+          workflow: params.workflow,
+          limit: params.limit,
+          cursor: params.cursor,
+          state: params.state,
+          since: params.since,
+        })}`,
         undefined,
         signal,
       )
@@ -378,6 +575,76 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     async getRun(id, signal) {
       return runDetail(await request<RunDetail>('GET', `/api/v1/runs/${seg(id)}`, undefined, signal))
+    },
+    async getEditable(id, signal) {
+      const { data, headers } = await send<WorkflowDetail>('GET', `/api/v1/workflows/${seg(id)}`, undefined, signal)
+      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+    },
+    async updateWorkflow(id, doc, etag) {
+      const { data, headers } = await send<WorkflowDetail>('PUT', `/api/v1/workflows/${seg(id)}`, doc, undefined, {
+        'If-Match': etag,
+      })
+      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+    },
+    validateWorkflow(doc, signal) {
+      return request<{ valid: boolean }>('POST', '/api/v1/workflows/validate', doc, signal)
+    },
+    setActive(id, active) {
+      return request<Workflow>('POST', `/api/v1/workflows/${seg(id)}/${active ? 'activate' : 'deactivate'}`, {})
+    },
+    async deleteWorkflow(id) {
+      await request<void>('DELETE', `/api/v1/workflows/${seg(id)}`)
+    },
+    duplicateWorkflow(id) {
+      return request<Workflow>('POST', `/api/v1/workflows/${seg(id)}/duplicate`, {})
+    },
+    importWorkflow(doc) {
+      return request<Workflow>('POST', '/api/v1/workflows/import', doc)
+    },
+    exportUrl(id) {
+      return `${base}/api/v1/workflows/${seg(id)}/export`
+    },
+    async listVersions(id, signal) {
+      const raw = await request<Page<VersionInfo>>('GET', `/api/v1/workflows/${seg(id)}/versions`, undefined, signal)
+      return raw?.items ?? []
+    },
+    getVersion(id, version, signal) {
+      return request<VersionInfo>('GET', `/api/v1/workflows/${seg(id)}/versions/${version}`, undefined, signal)
+    },
+    async restoreVersion(id, version) {
+      const { data, headers } = await send<WorkflowDetail>(
+        'POST',
+        `/api/v1/workflows/${seg(id)}/versions/${version}/restore`,
+        {},
+      )
+      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+    },
+    testWorkflow(id, payload) {
+      return request<Run>('POST', `/api/v1/workflows/${seg(id)}/test`, payload ?? {})
+    },
+    async getSample(id, signal) {
+      const raw = await request<Sample>('GET', `/api/v1/workflows/${seg(id)}/sample`, undefined, signal)
+      return { sample: raw?.sample ?? null, captured_at: raw?.captured_at ?? null }
+    },
+    async listInbox(id, signal) {
+      return page(await request<Page<InboxItem>>('GET', `/api/v1/workflows/${seg(id)}/inbox`, undefined, signal))
+    },
+    scheduleInfo(id, signal) {
+      return request<ScheduleInfo>('GET', `/api/v1/workflows/${seg(id)}/schedule`, undefined, signal)
+    },
+    async listConnectors(signal) {
+      const raw = await request<{ items: ConnectorSpec[] }>('GET', '/api/v1/connectors', undefined, signal)
+      return raw?.items ?? []
+    },
+    async listConnections(signal) {
+      const raw = await request<Page<Connection>>('GET', '/api/v1/connections', undefined, signal)
+      return raw?.items ?? []
+    },
+    createConnection(conn) {
+      return request<Connection>('POST', '/api/v1/connections', conn)
+    },
+    evaluate(req, signal) {
+      return request<Evaluated>('POST', '/api/v1/expressions/evaluate', req, signal)
     },
   }
 }

@@ -1,6 +1,6 @@
 // Small shared presentational pieces.
 
-import { createContext, useContext, useEffect, useRef, useState, type MouseEvent, type ReactNode } from 'react'
+import { createContext, useContext, useEffect, useId, useRef, useState, type MouseEvent, type ReactNode } from 'react'
 import { ApiError } from './api.ts'
 import { formatDateTime, formatRelative, httpStatusTone, prettyJson, stateTone } from './format.ts'
 import { isPlainClick, routePath, type Route } from './route.ts'
@@ -8,7 +8,7 @@ import { isPlainClick, routePath, type Route } from './route.ts'
 // ---- navigation -------------------------------------------------------------
 
 /** Provided by App; the default does a full page load (good enough outside the app). */
-export const NavigateContext = createContext<(route: Route) => void>((route) => {
+export const NavigateContext = createContext<(route: Route, opts?: { replace?: boolean; force?: boolean }) => void>((route) => {
   window.location.assign(routePath(route))
 })
 
@@ -160,5 +160,120 @@ export function Loading({ what }: { what: string }) {
     <p className="loading" role="status" aria-live="polite">
       Loading {what}…
     </p>
+  )
+}
+
+// ---- modal dialog -------------------------------------------------------------
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), [contenteditable="true"]'
+
+/**
+ * A modal dialog: focus moves in (to `initialFocus` or the first control), Tab stays inside,
+ * Escape closes, and focus returns to where it was.
+ */
+export function Modal({
+  title,
+  onClose,
+  children,
+  wide,
+  describedBy,
+}: {
+  title: string
+  onClose: () => void
+  children: ReactNode
+  wide?: boolean
+  describedBy?: string
+}) {
+  const ref = useRef<HTMLDivElement>(null)
+  const titleId = useId()
+  const closeRef = useRef(onClose)
+  closeRef.current = onClose
+
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null
+    const el = ref.current
+    const first = el?.querySelector<HTMLElement>('[data-autofocus]') ?? el?.querySelector<HTMLElement>(FOCUSABLE)
+    first?.focus()
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation()
+        closeRef.current()
+      } else if (e.key === 'Tab' && el) {
+        const items = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((x) => x.offsetParent !== null || x === document.activeElement)
+        if (!items.length) return
+        const firstItem = items[0]
+        const lastItem = items[items.length - 1]
+        if (e.shiftKey && document.activeElement === firstItem) {
+          e.preventDefault()
+          lastItem.focus()
+        } else if (!e.shiftKey && document.activeElement === lastItem) {
+          e.preventDefault()
+          firstItem.focus()
+        }
+      }
+    }
+    el?.addEventListener('keydown', onKey)
+    return () => {
+      el?.removeEventListener('keydown', onKey)
+      if (before && document.contains(before)) before.focus()
+    }
+  }, [])
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        className={wide ? 'modal modal--wide' : 'modal'}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={describedBy}
+        ref={ref}
+      >
+        <div className="modal__head">
+          <h2 id={titleId}>{title}</h2>
+          <button type="button" className="btn btn--icon" onClick={onClose} aria-label="Close">
+            ×
+          </button>
+        </div>
+        {children}
+      </div>
+    </div>
+  )
+}
+
+// ---- switch -------------------------------------------------------------------
+
+export function Switch({
+  checked,
+  onChange,
+  label,
+  disabled,
+  busy,
+  showText = true,
+}: {
+  checked: boolean
+  onChange: (next: boolean) => void
+  label: string
+  disabled?: boolean
+  busy?: boolean
+  showText?: boolean
+}) {
+  return (
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      className={`switch${checked ? ' is-on' : ''}`}
+      disabled={disabled || busy}
+      aria-busy={busy || undefined}
+      onClick={() => onChange(!checked)}
+    >
+      <span className="switch__track" aria-hidden="true">
+        <span className="switch__thumb" />
+      </span>
+      {showText ? <span className="switch__text">{checked ? 'On' : 'Off'}</span> : null}
+    </button>
   )
 }

@@ -67,3 +67,53 @@ export function useRun(runId: string) {
     refetchInterval: (q) => (q.state.data && isFinalRunState(q.state.data.state) ? false : ACTIVE_POLL_MS),
   })
 }
+
+export const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
+
+export interface WorkflowStats {
+  last: Run | null
+  /** Succeeded / (succeeded + failed) over 7 days, or null without finished runs. */
+  successRate: number | null
+  runs7d: number
+}
+
+/** Success rate of runs over the last 7 days (filtered and canceled runs do not count). */
+export function successRate(runs: Run[]): number | null {
+  const ok = runs.filter((r) => r.state === 'succeeded').length
+  const failed = runs.filter((r) => r.state === 'failed').length
+  return ok + failed === 0 ? null : ok / (ok + failed)
+}
+
+export function useWorkflowStats(workflowId: string) {
+  const api = useApi()
+  return useQuery({
+    queryKey: ['workflow-stats', workflowId],
+    queryFn: async ({ signal }): Promise<WorkflowStats> => {
+      const since = new Date(Date.now() - SEVEN_DAYS_MS).toISOString()
+      const [recent, week] = await Promise.all([
+        api.listRuns({ workflow: workflowId, limit: 1 }, signal),
+        api.listRuns({ workflow: workflowId, limit: 200, since }, signal),
+      ])
+      return { last: recent.items[0] ?? null, successRate: successRate(week.items), runs7d: week.items.length }
+    },
+    refetchInterval: IDLE_POLL_MS,
+  })
+}
+
+export function useConnectors() {
+  const api = useApi()
+  return useQuery({
+    queryKey: ['connectors'],
+    queryFn: ({ signal }) => api.listConnectors(signal),
+    staleTime: 5 * 60_000,
+  })
+}
+
+export function useConnections() {
+  const api = useApi()
+  return useQuery({
+    queryKey: ['connections'],
+    queryFn: ({ signal }) => api.listConnections(signal),
+    staleTime: 30_000,
+  })
+}

@@ -1,23 +1,45 @@
-import { describe, expect, it } from 'vitest'
-import { HOME, parseRoute, routePath } from './route.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { confirmLeave, editorRoute, HOME, NEW_WORKFLOW, parseRoute, routePath, runsRoute, setNavigationGuard } from './route.ts'
 
 describe('routes', () => {
   it.each([
     ['/', HOME],
     ['/unknown', HOME],
     ['/workflows', HOME],
-    ['/workflows/wf1', { workflowId: 'wf1', runId: null }],
-    ['/workflows/wf1/', { workflowId: 'wf1', runId: null }],
-    ['/workflows/wf1/runs/r9', { workflowId: 'wf1', runId: 'r9' }],
-    ['/workflows/wf%201/runs/r%2F9', { workflowId: 'wf 1', runId: 'r/9' }],
+    ['/workflows/new', NEW_WORKFLOW],
+    ['/workflows/wf1', editorRoute('wf1')],
+    ['/workflows/wf1/', editorRoute('wf1')],
+    ['/workflows/wf1/runs', runsRoute('wf1')],
+    ['/workflows/wf1/runs/r9', runsRoute('wf1', 'r9')],
+    ['/workflows/wf%201/runs/r%2F9', runsRoute('wf 1', 'r/9')],
   ])('parses %s', (path, want) => {
     expect(parseRoute(path)).toEqual(want)
   })
 
   it('round-trips', () => {
-    for (const r of [HOME, { workflowId: 'a b', runId: null }, { workflowId: 'wf', runId: 'r/1' }]) {
+    for (const r of [HOME, NEW_WORKFLOW, editorRoute('a b'), runsRoute('wf'), runsRoute('wf', 'r/1')]) {
       expect(parseRoute(routePath(r))).toEqual(r)
     }
-    expect(routePath({ workflowId: 'wf1', runId: 'r1' })).toBe('/workflows/wf1/runs/r1')
+    expect(routePath(runsRoute('wf1', 'r1'))).toBe('/workflows/wf1/runs/r1')
+    expect(routePath(editorRoute('wf1'))).toBe('/workflows/wf1')
+  })
+})
+
+describe('navigation guard', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('asks only while there is something to lose', () => {
+    const confirm = vi.fn(() => false)
+    vi.stubGlobal('window', { confirm })
+    let dirty = true
+    const off = setNavigationGuard(() => (dirty ? 'Leave without saving?' : null))
+    expect(confirmLeave()).toBe(false)
+    expect(confirm).toHaveBeenCalledWith('Leave without saving?')
+    dirty = false
+    expect(confirmLeave()).toBe(true)
+    dirty = true
+    off()
+    expect(confirmLeave()).toBe(true)
+    expect(confirm).toHaveBeenCalledTimes(1)
   })
 })

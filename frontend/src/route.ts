@@ -1,26 +1,54 @@
-// A tiny path router: `/`, `/workflows/{id}`, `/workflows/{id}/runs/{runId}`.
+// A tiny path router:
+//   /                               workflows
+//   /workflows/new                  editor of a new (unsaved) workflow
+//   /workflows/{id}                 editor
+//   /workflows/{id}/runs            runs of a workflow
+//   /workflows/{id}/runs/{runId}    one run
 // The Go server answers every non-API path with index.html, so deep links work.
 
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
+
+export type Page = 'workflows' | 'editor' | 'new' | 'runs'
 
 export interface Route {
+  page: Page
   workflowId: string | null
   runId: string | null
 }
 
-export const HOME: Route = { workflowId: null, runId: null }
+export const HOME: Route = { page: 'workflows', workflowId: null, runId: null }
+export const NEW_WORKFLOW: Route = { page: 'new', workflowId: null, runId: null }
+
+export function editorRoute(workflowId: string): Route {
+  return { page: 'editor', workflowId, runId: null }
+}
+
+export function runsRoute(workflowId: string, runId: string | null = null): Route {
+  return { page: 'runs', workflowId, runId }
+}
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(safeDecode)
   if (parts[0] !== 'workflows' || !parts[1]) return HOME
-  if (parts[2] === 'runs' && parts[3]) return { workflowId: parts[1], runId: parts[3] }
-  return { workflowId: parts[1], runId: null }
+  if (parts[1] === 'new' && parts.length === 2) return NEW_WORKFLOW
+  if (parts[2] === 'runs') return runsRoute(parts[1], parts[3] || null)
+  return editorRoute(parts[1])
 }
 
 export function routePath(route: Route): string {
-  if (!route.workflowId) return '/'
-  const wf = `/workflows/${encodeURIComponent(route.workflowId)}`
-  return route.runId ? `${wf}/runs/${encodeURIComponent(route.runId)}` : wf
+  switch (route.page) {
+    case 'workflows':
+      return '/'
+    case 'new':
+      return '/workflows/new'
+    case 'editor':
+      return route.workflowId ? `/workflows/${encodeURIComponent(route.workflowId)}` : '/'
+    case 'runs': {
+      if (!route.workflowId) return '/'
+      const base = `/workflows/${encodeURIComponent(route.workflowId)}/runs`
+      return route.runId ? `${base}/${encodeURIComponent(route.runId)}` : base
+    }
+  }
 }
 
 function safeDecode(s: string): string {
@@ -31,19 +59,56 @@ function safeDecode(s: string): string {
   }
 }
 
+// ---- leaving with unsaved changes ------------------------------------------------------
+
+type Guard = () => string | null
+let guard: Guard | null = null
+
+/**
+ * While set, navigating away asks first: the guard returns a question (unsaved changes) or
+ * null (nothing to lose). Returns a function that removes it.
+ */
+export function setNavigationGuard(g: Guard): () => void {
+  guard = g
+  return () => {
+    if (guard === g) guard = null
+  }
+}
+
+/** True when navigation may go ahead (nothing to lose, or the user agreed). */
+export function confirmLeave(): boolean {
+  const question = guard?.()
+  if (!question) return true
+  return window.confirm(question)
+}
+
 /** Current route plus a navigate function that pushes browser history. */
-export function useRoute(): [Route, (next: Route) => void] {
+export function useRoute(): [Route, (next: Route, opts?: { replace?: boolean; force?: boolean }) => void] {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.pathname))
+  const current = useRef(window.location.pathname)
 
   useEffect(() => {
-    const onPop = () => setRoute(parseRoute(window.location.pathname))
+    const onPop = () => {
+      if (!confirmLeave()) {
+        // Stay: put the page we are on back on top.
+        window.history.pushState(null, '', current.current)
+        return
+      }
+      current.current = window.location.pathname
+      setRoute(parseRoute(window.location.pathname))
+    }
     window.addEventListener('popstate', onPop)
     return () => window.removeEventListener('popstate', onPop)
   }, [])
 
-  const navigate = useCallback((next: Route) => {
+  const navigate = useCallback((next: Route, opts: { replace?: boolean; force?: boolean } = {}) => {
     const path = routePath(next)
-    if (path !== window.location.pathname) window.history.pushState(null, '', path)
+    if (path !== window.location.pathname) {
+      if (!opts.force && !confirmLeave()) return
+      if (opts.replace) window.history.replaceState(null, '', path)
+      else window.history.pushState(null, '', path)
+    }
+    current.current = path
     setRoute(next)
   }, [])
 

@@ -1,20 +1,9 @@
 import { renderToStaticMarkup } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
-import type { Run, RunDetail, Workflow } from './api.ts'
-import { EmptyWorkflows, IMPORT_HINT, RunDetailView, RunTable, WorkflowTable } from './views.tsx'
+import type { Run, RunDetail } from './api.ts'
+import { RunDetailView, RunTable } from './views.tsx'
 
 const now = Date.parse('2026-11-26T12:00:00Z')
-
-const workflow: Workflow = {
-  id: 'wf1',
-  name: 'Order alert',
-  active: true,
-  version: 3,
-  trigger_type: 'webhook',
-  webhook_url: 'http://127.0.0.1:8080/hooks/tok',
-  created_at: '2026-11-26T10:00:00Z',
-  updated_at: '2026-11-26T11:55:00Z',
-}
 
 const run: Run = {
   id: '01a21a24-778d-758c-b3d6-e01a49159769',
@@ -28,34 +17,6 @@ const run: Run = {
 }
 
 describe('views', () => {
-  it('shows the empty state with the import hint', () => {
-    const html = renderToStaticMarkup(<EmptyWorkflows />)
-    expect(html).toContain('No workflows yet')
-    expect(html).toContain(IMPORT_HINT)
-  })
-
-  it('renders a workflow row', () => {
-    const html = renderToStaticMarkup(<WorkflowTable workflows={[workflow]} selectedId="wf1" now={now} />)
-    expect(html).toContain('href="/workflows/wf1"')
-    expect(html).toContain('aria-current="true"')
-    expect(html).toContain('>Order alert<')
-    expect(html).toContain('>yes<')
-    expect(html).toContain('>webhook<')
-    expect(html).toContain('http://127.0.0.1:8080/hooks/tok')
-    expect(html).toContain('aria-label="Copy webhook URL of Order alert"')
-    expect(html).toContain('>v3<')
-    expect(html).toContain('5 min ago')
-  })
-
-  it('renders an inactive workflow without webhook', () => {
-    const html = renderToStaticMarkup(
-      <WorkflowTable workflows={[{ ...workflow, active: false, trigger_type: 'schedule', webhook_url: '' }]} selectedId={null} now={now} />,
-    )
-    expect(html).toContain('>no<')
-    expect(html).not.toContain('Copy webhook URL')
-    expect(html).not.toContain('aria-current')
-  })
-
   it('renders runs with state badge, duration and error', () => {
     const queued: Run = { ...run, id: 'q1', state: 'queued', error: '', started_at: null, finished_at: null }
     const html = renderToStaticMarkup(<RunTable runs={[run, queued]} workflowId="wf1" selectedRunId={null} now={now} />)

@@ -3,19 +3,15 @@
 import { useContext, type MouseEvent } from 'react'
 import type { Delivery, Run, RunDetail, StepRun, Workflow } from './api.ts'
 import {
-  CopyButton,
   HttpStatusBadge,
   JsonBlock,
   Link,
   NavigateContext,
   RelativeTime,
   StateBadge,
-  YesNoBadge,
 } from './components.tsx'
 import { elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
-import type { Route } from './route.ts'
-
-export const IMPORT_HINT = 'switchboard workflow import examples/order-alert.json'
+import { runsRoute, type Route } from './route.ts'
 
 /** Whole-row click for mouse users; the link in the first cell stays the accessible target. */
 function useRowClick(to: Route) {
@@ -26,88 +22,6 @@ function useRowClick(to: Route) {
     if (window.getSelection()?.toString()) return // let people select text
     navigate(to)
   }
-}
-
-// ---- workflows --------------------------------------------------------------
-
-export function EmptyWorkflows() {
-  return (
-    <div className="empty">
-      <p className="empty__title">No workflows yet</p>
-      <p>Import the example workflow to get started:</p>
-      <pre className="command">
-        <code>{IMPORT_HINT}</code>
-      </pre>
-    </div>
-  )
-}
-
-export function WorkflowTable({
-  workflows,
-  selectedId,
-  now,
-}: {
-  workflows: Workflow[]
-  selectedId: string | null
-  now: number
-}) {
-  return (
-    <div className="table-wrap">
-      <table className="table" aria-label="Workflows">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Active</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Webhook URL</th>
-            <th scope="col" className="num">
-              Version
-            </th>
-            <th scope="col">Updated</th>
-          </tr>
-        </thead>
-        <tbody>
-          {workflows.map((wf) => (
-            <WorkflowRow key={wf.id} wf={wf} selected={wf.id === selectedId} now={now} />
-          ))}
-        </tbody>
-      </table>
-    </div>
-  )
-}
-
-function WorkflowRow({ wf, selected, now }: { wf: Workflow; selected: boolean; now: number }) {
-  const to: Route = { workflowId: wf.id, runId: null }
-  const onClick = useRowClick(to)
-  return (
-    <tr className={selected ? 'is-selected clickable' : 'clickable'} data-workflow-id={wf.id} onClick={onClick}>
-      <th scope="row">
-        <Link to={to} current={selected} className="row-link">
-          {wf.name || <span className="muted">(unnamed)</span>}
-        </Link>
-      </th>
-      <td>
-        <YesNoBadge value={wf.active} />
-      </td>
-      <td>{wf.trigger_type || <span className="muted">—</span>}</td>
-      <td>
-        {wf.webhook_url ? (
-          <span className="url-cell">
-            <code className="url" title={wf.webhook_url}>
-              {wf.webhook_url}
-            </code>
-            <CopyButton text={wf.webhook_url} label={`Copy webhook URL of ${wf.name}`} />
-          </span>
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
-      <td className="num">v{wf.version}</td>
-      <td>
-        <RelativeTime value={wf.updated_at} now={now} />
-      </td>
-    </tr>
-  )
 }
 
 // ---- runs -------------------------------------------------------------------
@@ -166,7 +80,7 @@ export function RunTable({
 }
 
 function RunRow({ run, workflowId, selected, now }: { run: Run; workflowId: string; selected: boolean; now: number }) {
-  const to: Route = { workflowId, runId: run.id }
+  const to: Route = runsRoute(workflowId, run.id)
   const onClick = useRowClick(to)
   const ms = elapsedMs(run.started_at, run.finished_at, now)
   return (

@@ -1,0 +1,348 @@
+// The builder end to end (issue 7): the real `switchboard` binary + Debian's Chromium.
+//
+//   SWITCHBOARD_BIN=/abs/path/to/bin/switchboard npm run e2e
+//
+// A marketer's path, by clicks and typing only: log in; create a webhook workflow from scratch;
+// add a filter; save; listen for a test event and send it from the send-a-test-request panel; add
+// a map whose value is picked from the expression autocomplete (with a live preview); add a
+// Slack action, creating the Slack connection inline (bot_token, base_url pointing at a local
+// Slack-compatible receiver); save; test the workflow and see results on each node; activate;
+// send a real webhook and see the message arrive at the receiver. Also: undo/redo, version
+// history, and the unsaved-changes guard. Screenshots of each page go to frontend/test-output/.
+//
+// The server runs with SWITCHBOARD_OUTBOUND_ALLOW=127.0.0.1 so actions may reach the receiver.
+
+import assert from 'node:assert/strict'
+import { mkdirSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { after, describe, test } from 'node:test'
+import { api, createAdmin, launchChromium, outDir, resolveBinary, signIn, sleep, startServer, waitForRun } from './harness.mjs'
+
+/** A Slack-compatible chat.postMessage endpoint that records what it gets. */
+function startSlackReceiver() {
+  const requests = []
+  const srv = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      let json = null
+      try {
+        json = JSON.parse(body)
+      } catch {
+        // form-encoded or empty
+      }
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body, json })
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify({ ok: true, channel: 'C1', ts: '1.2' }))
+    })
+  })
+  return new Promise((resolve) => {
+    srv.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: srv.address().port,
+        requests,
+        close: () => new Promise((r) => srv.close(r)),
+      })
+    })
+  })
+}
+
+async function waitFor(what, fn, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+describe('switchboard builder', { timeout: 240_000 }, () => {
+  let server
+  let chromium
+  let page
+  let receiver
+  const pageErrors = []
+
+  test('starts switchboard, a Slack receiver and Chromium', async () => {
+    mkdirSync(outDir, { recursive: true })
+    receiver = await startSlackReceiver()
+    server = await startServer(resolveBinary(), {
+      prefix: 'switchboard-e2e-builder-',
+      env: { SWITCHBOARD_OUTBOUND_ALLOW: '127.0.0.1' },
+    })
+    await createAdmin(server)
+    chromium = await launchChromium()
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base })
+    page = await context.newPage()
+    page.setDefaultTimeout(15_000)
+    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
+    page.on('console', (msg) => {
+      // Chromium logs every non-2xx fetch: the 401 before signing in and the 422s of live
+      // validation while the workflow is incomplete are intended.
+      if (msg.type() === 'error' && !/status of (401|422)/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
+    })
+  })
+
+  after(async () => {
+    try {
+      await chromium?.close()
+    } finally {
+      await server?.stop()
+      await receiver?.close()
+    }
+  })
+
+  let broken = null
+  async function step(name, fn) {
+    if (broken) throw new Error(`skipped: the step "${broken}" failed`)
+    try {
+      await fn()
+    } catch (err) {
+      broken = name
+      if (page) await page.screenshot({ path: path.join(outDir, `failure-builder-${name}.png`), fullPage: true }).catch(() => {})
+      if (server) console.error(`---- switchboard output (${name}) ----\n${server.log().slice(-8000)}`)
+      throw err
+    }
+  }
+
+  const shot = (name) => page.screenshot({ path: path.join(outDir, `builder-${name}.png`) })
+
+  /** Types into a CodeMirror field found by its label. */
+  async function typeInto(label, text) {
+    const box = page.getByRole('textbox', { name: label, exact: true })
+    await box.click()
+    await page.keyboard.type(text, { delay: 15 })
+  }
+
+  let workflowId
+  let webhookUrl
+  let testUrl
+
+  test('logs in and creates a webhook workflow from scratch', async () => {
+    assert.ok(page, 'setup failed')
+    await step('create', async () => {
+      await signIn(page, server.base)
+      await page.getByRole('heading', { name: 'Workflows' }).waitFor()
+      await page.getByText('No workflows yet').waitFor()
+      await shot('workflows-empty')
+
+      await page.getByRole('button', { name: 'New workflow' }).click()
+      const dialog = page.getByRole('dialog', { name: 'New workflow' })
+      await dialog.getByLabel('Workflow name').fill('Big orders to Slack')
+      await dialog.getByRole('radio', { name: 'Webhook', exact: true }).check()
+      await shot('new-workflow')
+      await dialog.getByRole('button', { name: 'Create workflow' }).click()
+      assert.equal(new URL(page.url()).pathname, '/workflows/new')
+      await page.getByRole('button', { name: /^Trigger: Webhook/ }).waitFor()
+      assert.equal(await page.getByLabel('Workflow name').inputValue(), 'Big orders to Slack')
+    })
+  })
+
+  test('adds a filter and saves', async () => {
+    await step('filter', async () => {
+      await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
+      await page.getByRole('dialog').getByRole('button', { name: /^Filter/ }).click()
+      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await typeInto('Continue only if (required)', 'trigger.body.total > 100')
+      await page.getByRole('button', { name: 'Save', exact: true }).click()
+      await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
+      workflowId = page.url().split('/').pop()
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v1' }).waitFor()
+      const saved = await api(server, 'GET', `/api/v1/workflows/${workflowId}`)
+      assert.equal(saved.status, 200, saved.text)
+      assert.deepEqual(saved.json.document.steps, [{ id: 'filter', type: 'filter', if: 'trigger.body.total > 100' }])
+      assert.equal(saved.json.active, false, 'a new workflow starts switched off')
+      webhookUrl = saved.json.webhook_url
+      testUrl = saved.json.test_url
+    })
+  })
+
+  test('listens for a test event and sends one from the test-request panel', async () => {
+    await step('listen', async () => {
+      await page.getByRole('button', { name: /^Trigger: Webhook/ }).click()
+      assert.equal(await page.getByTestId('webhook-url').innerText(), webhookUrl)
+      await page.getByRole('button', { name: 'Copy webhook URL' }).click()
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), webhookUrl)
+
+      await page.getByRole('button', { name: 'Listen for test event' }).click()
+      await page.getByText('Listening for a request to the test URL').waitFor()
+      const form = page.getByRole('form', { name: 'Send a test request' })
+      await form.getByLabel('Body').fill(JSON.stringify({ id: 1001, total: 250, customer: { name: 'Ada Lovelace', email: 'ADA@example.com' } }, null, 2))
+      await form.getByRole('button', { name: 'Send test request' }).click()
+      await form.getByText(/Answer: 200/).waitFor()
+      await page.getByTestId('sample').getByText('"Ada Lovelace"').waitFor()
+      assert.equal(await page.getByText('Listening for a request to the test URL').count(), 0, 'stops listening once the event came')
+      await shot('trigger-sample')
+      const sample = await api(server, 'GET', `/api/v1/workflows/${workflowId}/sample`)
+      assert.equal(sample.json.sample.body.customer.name, 'Ada Lovelace')
+      void testUrl
+    })
+  })
+
+  test('adds a map with an expression picked from the autocomplete', async () => {
+    await step('map', async () => {
+      await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
+      await page.getByRole('dialog').getByRole('button', { name: /^Map data/ }).click()
+      await page.getByRole('button', { name: /^Step 2: Map data \(map\)/ }).waitFor()
+      await page.getByLabel('Step ID').fill('msg')
+      await page.getByLabel('Step ID').press('Enter')
+      await page.getByRole('button', { name: /^Step 2: Map data \(msg\)/ }).waitFor()
+
+      await page.getByRole('button', { name: 'Add field' }).click()
+      await page.keyboard.type('text')
+      await typeInto('Value of text', 'Big order from {{ trigger.body.cu')
+      // The completion list offers what the sample has under trigger.body.
+      const option = page.getByRole('option', { name: /^customer/ })
+      await option.waitFor()
+      await shot('autocomplete')
+      await option.click()
+      await page.keyboard.type('.na')
+      await page.getByRole('option', { name: /^name/ }).click()
+      await page.keyboard.type(' }}')
+      const preview = page.locator('[data-field]').filter({ has: page.getByRole('textbox', { name: 'Value of text' }) }).getByTestId('preview')
+      await preview.filter({ hasText: 'Big order from Ada Lovelace' }).waitFor()
+      await shot('map-preview')
+    })
+  })
+
+  test('adds a Slack action and creates its connection inline', async () => {
+    await step('slack', async () => {
+      await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
+      await page.getByRole('dialog').getByLabel('Search steps and apps').fill('slack')
+      await page.getByRole('dialog').getByRole('button', { name: /^Slack: Post a message/ }).click()
+      await page.getByRole('button', { name: /^Step 3: Slack: Post a message \(slack\)/ }).waitFor()
+
+      await page.getByRole('button', { name: 'New connection' }).click()
+      const conn = page.getByRole('form', { name: 'New Slack connection' })
+      await conn.getByLabel('Connection name').fill('team-slack')
+      await conn.getByLabel('Bot token').fill('xoxb-e2e-token')
+      await conn.getByLabel('API base URL').fill(`http://127.0.0.1:${receiver.port}/api`)
+      await shot('connection')
+      await conn.getByRole('button', { name: 'Save connection' }).click()
+      await waitFor('the connection to be chosen', async () => (await page.getByRole('combobox', { name: /^Connection/ }).inputValue()) === 'team-slack')
+
+      await page.getByRole('textbox', { name: 'Channel', exact: true }).click()
+      await page.keyboard.type('#sales')
+      await typeInto('Text (required)', '{{ steps.msg.te')
+      await page.getByRole('option', { name: /^text/ }).click()
+      await page.keyboard.type(' }}')
+      await shot('slack')
+
+      await page.getByRole('button', { name: 'Save', exact: true }).click()
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
+      const saved = await api(server, 'GET', `/api/v1/workflows/${workflowId}`)
+      assert.deepEqual(saved.json.document.steps.slice(1), [
+        { id: 'msg', type: 'map', fields: { text: 'Big order from {{ trigger.body.customer.name }}' } },
+        {
+          id: 'slack',
+          type: 'action',
+          action: 'slack.post_message',
+          connection: 'team-slack',
+          input: { channel: '#sales', text: '{{ steps.msg.text }}' },
+        },
+      ])
+    })
+  })
+
+  test('undo and redo, and the unsaved-changes guard', async () => {
+    await step('undo', async () => {
+      await page.getByRole('button', { name: /^Step 1: Filter/ }).click()
+      await page.keyboard.press('Delete')
+      await page.getByRole('button', { name: /^Step 1: Map data \(msg\)/ }).waitFor()
+      await page.getByTestId('save-status').filter({ hasText: 'Unsaved changes' }).waitFor()
+      await page.getByRole('button', { name: 'Undo' }).click()
+      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
+      await page.getByRole('button', { name: 'Redo' }).click()
+      await page.getByTestId('save-status').filter({ hasText: 'Unsaved changes' }).waitFor()
+
+      // Leaving asks first; dismissing keeps the page.
+      let asked = ''
+      page.once('dialog', (d) => {
+        asked = d.message()
+        void d.dismiss()
+      })
+      await page.getByRole('link', { name: 'Workflows' }).first().click()
+      assert.match(asked, /unsaved changes/)
+      assert.match(page.url(), new RegExp(`/workflows/${workflowId}$`))
+
+      await page.keyboard.press('Control+z')
+      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
+    })
+  })
+
+  test('tests the whole workflow and shows results on each node', async () => {
+    await step('test', async () => {
+      const before = receiver.requests.length
+      await page.getByRole('button', { name: 'Test workflow' }).click()
+      const bar = page.getByRole('region', { name: 'Test run' })
+      await bar.locator('[data-state="succeeded"]').waitFor({ timeout: 30_000 })
+      for (const id of ['filter', 'msg', 'slack']) {
+        await page.locator(`[data-node="${id}"][data-run-state="succeeded"]`).waitFor()
+      }
+      await shot('test-run')
+      await waitFor('the test message at the receiver', () => receiver.requests.length > before)
+      const msg = receiver.requests.at(-1)
+      assert.equal(msg.url, '/api/chat.postMessage')
+      assert.equal(msg.headers.authorization, 'Bearer xoxb-e2e-token')
+      assert.equal(msg.json?.text, 'Big order from Ada Lovelace')
+      assert.equal(msg.json?.channel, '#sales')
+
+      // The step panel shows the step's output from the test.
+      await page.getByRole('button', { name: /^Step 3: Slack/ }).click()
+      await page.getByRole('region', { name: 'Last test result' }).getByText('"ts": "1.2"').waitFor()
+    })
+  })
+
+  test('activates, and a real webhook sends the message to the receiver', async () => {
+    await step('activate', async () => {
+      const active = page.getByRole('switch', { name: 'Active' })
+      assert.equal(await active.getAttribute('aria-checked'), 'false')
+      await active.click()
+      await waitFor('the switch to turn on', async () => (await active.getAttribute('aria-checked')) === 'true')
+      const wf = await api(server, 'GET', `/api/v1/workflows/${workflowId}`)
+      assert.equal(wf.json.active, true)
+
+      const before = receiver.requests.length
+      const hookPath = new URL(webhookUrl).pathname
+      const small = await api(server, 'POST', hookPath, { id: 7, total: 20, customer: { name: 'Small Sam' } })
+      assert.equal(small.status, 202, small.text)
+      const big = await api(server, 'POST', hookPath, { id: 8, total: 900, customer: { name: 'Grace Hopper' } })
+      assert.equal(big.status, 202, big.text)
+      const bigRun = await waitForRun(server, big.json.run_id)
+      assert.equal(bigRun.state, 'succeeded', bigRun.error)
+      const smallRun = await waitForRun(server, small.json.run_id)
+      assert.equal(smallRun.state, 'filtered', 'the filter stops small orders')
+      await waitFor('the message at the receiver', () => receiver.requests.length > before)
+      const texts = receiver.requests.slice(before).map((r) => r.json?.text)
+      assert.deepEqual(texts, ['Big order from Grace Hopper'])
+    })
+  })
+
+  test('shows version history and the workflow list with its last run', async () => {
+    await step('versions', async () => {
+      await page.getByRole('button', { name: 'Versions' }).click()
+      const versions = page.getByRole('complementary', { name: 'Settings' })
+      await versions.getByRole('heading', { name: 'Version history' }).waitFor()
+      await versions.getByRole('button', { name: 'Restore version 1' }).waitFor()
+      await shot('versions')
+
+      await page.getByRole('link', { name: 'Workflows' }).first().click()
+      await page.waitForURL(server.base + '/')
+      const row = page.locator(`tr[data-workflow-id="${workflowId}"]`)
+      await row.getByRole('switch', { name: 'Active: Big orders to Slack' }).waitFor()
+      assert.equal(await row.getByRole('switch').getAttribute('aria-checked'), 'true')
+      await row.getByRole('link', { name: /^Last run: / }).waitFor()
+      await page.getByLabel('Search workflows').fill('nothing like this')
+      await page.getByText('No workflow matches').waitFor()
+      await page.getByLabel('Search workflows').fill('big orders')
+      await row.waitFor()
+      await shot('workflows')
+      assert.deepEqual(pageErrors, [], 'no errors in the browser console')
+    })
+  })
+})

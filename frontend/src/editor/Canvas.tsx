@@ -1,0 +1,322 @@
+// The canvas: trigger and step tree drawn with React Flow, laid out automatically. Nodes are
+// buttons (select a node to edit it); every "+" is a button that adds a step at that place.
+
+import {
+  BaseEdge,
+  Controls,
+  EdgeLabelRenderer,
+  getSmoothStepPath,
+  Handle,
+  MiniMap,
+  Position,
+  ReactFlow,
+  useReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type NodeProps,
+} from '@xyflow/react'
+import '@xyflow/react/dist/style.css'
+import { memo, useEffect, useMemo, useRef } from 'react'
+import type { StepDoc } from '../api.ts'
+import { EditorContext, nodeButtonId, useEditor, type EditorContextValue } from './context.ts'
+import { findStep, stepKindLabel, stepSummary } from './doc.ts'
+import { TypeIcon } from './icons.tsx'
+import { layoutDocument, type FlowEdge, type FlowNode } from './layout.ts'
+
+type NodeData = FlowNode['data'] & Record<string, unknown>
+type EdgeData = { insert?: FlowEdge['insert']; label?: string; dashed?: boolean } & Record<string, unknown>
+
+const hiddenHandle = { opacity: 0, pointerEvents: 'none' as const, border: 0, width: 1, height: 1, minWidth: 0, minHeight: 0 }
+
+function Handles() {
+  return (
+    <>
+      <Handle type="target" position={Position.Top} isConnectable={false} style={hiddenHandle} />
+      <Handle type="source" position={Position.Bottom} isConnectable={false} style={hiddenHandle} />
+    </>
+  )
+}
+
+function triggerSummary(type: string, trigger: Record<string, unknown>): string {
+  if (type === 'webhook') {
+    const m = (trigger.webhook as { methods?: string[] } | undefined)?.methods
+    return `${(m?.length ? m : ['POST']).join(', ')} request to the workflow URL`
+  }
+  if (type === 'schedule') return (trigger.schedule as { cron?: string } | undefined)?.cron || 'no schedule yet'
+  if (type === 'form') {
+    const n = ((trigger.form as { fields?: unknown[] } | undefined)?.fields ?? []).length
+    return `${n} field${n === 1 ? '' : 's'}`
+  }
+  return ''
+}
+
+const TriggerNode = memo(function TriggerNode() {
+  const ed = useEditor()
+  const t = ed.doc.trigger
+  const errors = ed.errorCount(null)
+  const selected = ed.selected === 'trigger'
+  const label = t.type ? `${t.type[0].toUpperCase()}${t.type.slice(1)}` : 'Trigger'
+  return (
+    <div className={`flow-node flow-node--trigger${selected ? ' is-selected' : ''}${errors ? ' has-error' : ''}`} data-node="trigger">
+      <Handles />
+      <button
+        type="button"
+        id={nodeButtonId(null)}
+        className="flow-node__button"
+        aria-pressed={selected}
+        aria-label={`Trigger: ${label}${errors ? `, ${errors} problem${errors > 1 ? 's' : ''}` : ''}`}
+        onClick={() => ed.select('trigger')}
+      >
+        <span className="flow-node__icon" aria-hidden="true">
+          <TypeIcon type={t.type} />
+        </span>
+        <span className="flow-node__text">
+          <span className="flow-node__kind">Trigger</span>
+          <span className="flow-node__title">{label}</span>
+          <span className="flow-node__summary">{triggerSummary(t.type, t)}</span>
+        </span>
+        {errors ? (
+          <span className="flow-node__error" aria-hidden="true">
+            {errors}
+          </span>
+        ) : null}
+        {ed.triggerRunState ? <span className={`flow-node__state state-${ed.triggerRunState}`} aria-hidden="true" /> : null}
+      </button>
+    </div>
+  )
+})
+
+const StepNode = memo(function StepNode({ data }: NodeProps<Node<NodeData>>) {
+  const ed = useEditor()
+  const entry = data.stepId ? findStep(ed.doc, data.stepId) : undefined
+  if (!entry) return null
+  const step: StepDoc = entry.step
+  const errors = ed.errorCount(step.id)
+  const state = ed.runState(step.id)
+  const selected = ed.selected === step.id
+  const kind = stepKindLabel(step, ed.actionName)
+  const title = step.name || kind
+  const summary = stepSummary(step)
+  const status = [
+    errors ? `${errors} problem${errors > 1 ? 's' : ''}` : '',
+    state ? `last test: ${state}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')
+  return (
+    <div
+      className={`flow-node flow-node--${step.type}${selected ? ' is-selected' : ''}${errors ? ' has-error' : ''}${state ? ` run-${state}` : ''}`}
+      data-node={step.id}
+      data-run-state={state}
+    >
+      <Handles />
+      <button
+        type="button"
+        id={nodeButtonId(step.id)}
+        className="flow-node__button"
+        aria-pressed={selected}
+        aria-label={`Step ${data.number}: ${title} (${step.id})${status ? `, ${status}` : ''}`}
+        onClick={() => ed.select(step.id)}
+      >
+        <span className="flow-node__icon" aria-hidden="true">
+          <TypeIcon type={step.type} />
+        </span>
+        <span className="flow-node__text">
+          <span className="flow-node__kind">
+            {data.number}. {step.name ? kind : step.type === 'action' ? 'Action' : 'Logic'}
+          </span>
+          <span className="flow-node__title">{title}</span>
+          <span className="flow-node__summary">
+            <code>{step.id}</code>
+            {summary ? ` · ${summary}` : ''}
+          </span>
+        </span>
+        {errors ? (
+          <span className="flow-node__error" aria-hidden="true" title={`${errors} problem(s)`}>
+            {errors}
+          </span>
+        ) : null}
+        {state ? (
+          <span className={`flow-node__state state-${state}`} aria-hidden="true" title={`Last test: ${state}`}>
+            {state === 'succeeded' ? '✓' : state === 'failed' ? '!' : state === 'filtered' ? '⛛' : '…'}
+          </span>
+        ) : null}
+      </button>
+    </div>
+  )
+})
+
+const AddNode = memo(function AddNode({ data }: NodeProps<Node<NodeData>>) {
+  const ed = useEditor()
+  return (
+    <div className="flow-add">
+      <Handles />
+      {ed.canEdit ? (
+        <button
+          type="button"
+          className="flow-add__button"
+          aria-label={`Add a step ${data.place}`}
+          title={`Add a step ${data.place}`}
+          onClick={() => ed.openAdd(data.list!, data.index!, data.place!)}
+        >
+          +
+        </button>
+      ) : (
+        <span className="flow-add__end" aria-hidden="true" />
+      )}
+    </div>
+  )
+})
+
+const LoopGroup = memo(function LoopGroup({ data }: NodeProps<Node<NodeData>>) {
+  return (
+    <div className="flow-group" aria-hidden="true">
+      <Handles />
+      <span className="flow-group__label">For each item · {data.stepId}</span>
+    </div>
+  )
+})
+
+const Dot = memo(function Dot() {
+  return (
+    <div className="flow-dot" aria-hidden="true">
+      <Handles />
+    </div>
+  )
+})
+
+function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }: EdgeProps<Edge<EdgeData>>) {
+  const ed = useEditor()
+  const [path, labelX, labelY] = getSmoothStepPath({
+    sourceX,
+    sourceY,
+    targetX,
+    targetY,
+    sourcePosition: Position.Bottom,
+    targetPosition: Position.Top,
+    borderRadius: 10,
+  })
+  const insert = data?.insert
+  const label = data?.label
+  return (
+    <>
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} className={data?.dashed ? 'flow-edge--dashed' : undefined} />
+      {insert || label ? (
+        <EdgeLabelRenderer>
+          {label ? (
+            <div className="flow-edge__label nodrag nopan" style={{ transform: `translate(-50%, -100%) translate(${targetX}px, ${targetY - 6}px)` }}>
+              {label}
+            </div>
+          ) : null}
+          {insert && ed.canEdit ? (
+            <button
+              type="button"
+              className="flow-edge__add nodrag nopan"
+              style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${label ? labelY - 8 : labelY}px)` }}
+              aria-label={`Add a step ${insert.place}`}
+              title={`Add a step ${insert.place}`}
+              onClick={() => ed.openAdd(insert.list, insert.index, insert.place)}
+            >
+              +
+            </button>
+          ) : null}
+        </EdgeLabelRenderer>
+      ) : null}
+    </>
+  )
+}
+
+const nodeTypes = { trigger: TriggerNode, step: StepNode, add: AddNode, group: LoopGroup, dot: Dot }
+const edgeTypes = { insert: InsertEdge }
+
+export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
+  // Layout depends only on the shape of the tree, so typing in a field does not move nodes.
+  const shapeKey = JSON.stringify(shapeOf(ctx.doc.steps))
+  const layout = useMemo(() => layoutDocument(ctx.doc), [shapeKey]) // eslint-disable-line react-hooks/exhaustive-deps
+  const nodes = useMemo<Node<NodeData>[]>(
+    () =>
+      layout.nodes.map((n) => ({
+        id: n.id,
+        type: n.type,
+        position: n.position,
+        data: n.data as NodeData,
+        width: n.width,
+        height: n.height,
+        style: { width: n.width, height: n.height },
+        draggable: false,
+        selectable: false,
+        connectable: false,
+        focusable: false,
+        zIndex: n.zIndex,
+      })),
+    [layout],
+  )
+  const edges = useMemo<Edge<EdgeData>[]>(
+    () =>
+      layout.edges.map((e) => ({
+        id: e.id,
+        source: e.source,
+        target: e.target,
+        type: 'insert',
+        data: { insert: e.insert, label: e.label, dashed: e.dashed },
+        selectable: false,
+        focusable: false,
+      })),
+    [layout],
+  )
+  return (
+    <EditorContext.Provider value={ctx}>
+      <div className="canvas" data-testid="canvas">
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          nodesFocusable={false}
+          edgesFocusable={false}
+          elementsSelectable={false}
+          fitView
+          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+          minZoom={0.2}
+          maxZoom={1.5}
+          onlyRenderVisibleElements={nodes.length > 60}
+          proOptions={{ hideAttribution: true }}
+          onPaneClick={() => ctx.select(null)}
+          zoomOnDoubleClick={false}
+        >
+          <AutoFit shapeKey={shapeKey} />
+          <Controls showInteractive={false} position="bottom-left" />
+          {nodes.length > 12 ? <MiniMap pannable zoomable ariaLabel="Overview of the workflow" /> : null}
+        </ReactFlow>
+      </div>
+    </EditorContext.Provider>
+  )
+}
+
+/** Fits the tree into view again when steps are added, removed or moved. */
+function AutoFit({ shapeKey }: { shapeKey: string }) {
+  const flow = useReactFlow()
+  const first = useRef(true)
+  useEffect(() => {
+    if (first.current) {
+      first.current = false
+      return
+    }
+    const t = window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1, minZoom: 0.5, duration: 150 }), 30)
+    return () => window.clearTimeout(t)
+  }, [shapeKey, flow])
+  return null
+}
+
+/** The tree's shape: types, ids and nesting, without field values. */
+function shapeOf(steps: StepDoc[] | undefined): unknown {
+  return (steps ?? []).map((s) => [
+    s.id,
+    s.type,
+    s.type === 'paths' ? (s.paths ?? []).map((p) => [p.name, shapeOf(p.steps)]) : null,
+    s.type === 'for_each' ? shapeOf(s.steps) : null,
+  ])
+}

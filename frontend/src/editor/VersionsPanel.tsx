@@ -1,0 +1,107 @@
+// Version history: every saved version, with "restore" (saved again as the newest version).
+
+import { useQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { useApi } from '../apiContext.ts'
+import { useCanEdit } from '../auth.tsx'
+import { ErrorNotice, JsonBlock, Loading, RelativeTime } from '../components.tsx'
+import { formatDateTime } from '../format.ts'
+
+export function VersionsPanel({
+  workflowId,
+  current,
+  now,
+  onRestore,
+  onClose,
+}: {
+  workflowId: string
+  current: number
+  now: number
+  onRestore: (version: number) => Promise<void>
+  onClose: () => void
+}) {
+  const api = useApi()
+  const canEdit = useCanEdit()
+  const versions = useQuery({
+    queryKey: ['versions', workflowId, current],
+    queryFn: ({ signal }) => api.listVersions(workflowId, signal),
+  })
+  const [open, setOpen] = useState<number | null>(null)
+  const doc = useQuery({
+    queryKey: ['version', workflowId, open],
+    queryFn: ({ signal }) => api.getVersion(workflowId, open!, signal),
+    enabled: open !== null,
+  })
+  const [busy, setBusy] = useState<number | null>(null)
+  const items = [...(versions.data ?? [])].sort((a, b) => b.version - a.version)
+  return (
+    <div className="versions-panel">
+      <header className="side-panel__head">
+        <div>
+          <p className="side-panel__kind">Workflow</p>
+          <h2 className="side-panel__title">Version history</h2>
+        </div>
+        <button type="button" className="btn btn--small" onClick={onClose}>
+          Close
+        </button>
+      </header>
+      <p className="field__help">Every save is a version. Runs keep the version they started on.</p>
+      {versions.isPending ? (
+        <Loading what="versions" />
+      ) : versions.isError ? (
+        <ErrorNotice error={versions.error} what="versions" onRetry={() => void versions.refetch()} />
+      ) : (
+        <ol className="versions" reversed>
+          {items.map((v) => (
+            <li key={v.version} className={v.version === current ? 'is-current' : undefined}>
+              <div className="versions__row">
+                <span>
+                  <strong>v{v.version}</strong>{' '}
+                  <span className="muted small" title={formatDateTime(v.created_at)}>
+                    <RelativeTime value={v.created_at} now={now} />
+                  </span>
+                  {v.version === current ? <span className="badge badge--info">current</span> : null}
+                </span>
+                <span className="versions__actions">
+                  <button
+                    type="button"
+                    className="btn btn--small"
+                    aria-expanded={open === v.version}
+                    onClick={() => setOpen(open === v.version ? null : v.version)}
+                  >
+                    {open === v.version ? 'Hide' : 'View'}
+                  </button>
+                  {canEdit && v.version !== current ? (
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      disabled={busy !== null}
+                      aria-label={`Restore version ${v.version}`}
+                      onClick={async () => {
+                        setBusy(v.version)
+                        try {
+                          await onRestore(v.version)
+                        } finally {
+                          setBusy(null)
+                        }
+                      }}
+                    >
+                      {busy === v.version ? 'Restoring…' : 'Restore'}
+                    </button>
+                  ) : null}
+                </span>
+              </div>
+              {open === v.version ? (
+                doc.data ? (
+                  <JsonBlock value={doc.data.document} label={`Document of version ${v.version}`} />
+                ) : (
+                  <Loading what={`version ${v.version}`} />
+                )
+              ) : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  )
+}
