@@ -133,7 +133,10 @@ export function ExprField({
 
 interface Row {
   key: string
+  /** The text shown. */
   value: string
+  /** The value written to the document (kept as loaded until the text is edited). */
+  raw: unknown
   id: number
 }
 
@@ -143,10 +146,13 @@ function toText(v: unknown): string {
   return JSON.stringify(v)
 }
 
-function fromText(s: string): unknown {
-  // Numbers, booleans, objects and lists typed as JSON keep their type; the rest is text.
+/**
+ * What typed text stands for: an object or list written as JSON keeps its shape; everything
+ * else is text (a number is written {{ 5 }} — a field that is one {{ }} keeps the value's type).
+ */
+export function fromText(s: string): unknown {
   const t = s.trim()
-  if (/^(-?\d+(\.\d+)?|true|false|null)$/.test(t) || /^[[{]/.test(t)) {
+  if (/^[[{]/.test(t) && !t.startsWith('{{')) {
     try {
       return JSON.parse(t)
     } catch {
@@ -159,12 +165,12 @@ function fromText(s: string): unknown {
 let rowSeq = 0
 
 function rowsOf(obj: Record<string, unknown> | undefined): Row[] {
-  return Object.entries(obj ?? {}).map(([key, value]) => ({ key, value: toText(value), id: ++rowSeq }))
+  return Object.entries(obj ?? {}).map(([key, value]) => ({ key, value: toText(value), raw: value, id: ++rowSeq }))
 }
 
 function objOf(rows: Row[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const r of rows) if (r.key.trim()) out[r.key.trim()] = fromText(r.value)
+  for (const r of rows) if (r.key.trim()) out[r.key.trim()] = r.raw
   return out
 }
 
@@ -264,7 +270,7 @@ export function KeyValueField({
                 labelledBy={`${vid}-label`}
                 describedBy={`${vid}-preview`}
                 value={row.value}
-                onChange={(v) => update(rows.map((r) => (r.id === row.id ? { ...r, value: v } : r)))}
+                onChange={(v) => update(rows.map((r) => (r.id === row.id ? { ...r, value: v, raw: fromText(v) } : r)))}
                 getData={getData}
                 invalid={rowErrors.length > 0}
                 placeholder={valueLabel + ' — type {{ for data'}
@@ -300,7 +306,7 @@ export function KeyValueField({
           type="button"
           className="btn btn--small"
           onClick={() => {
-            const row = { key: '', value: '', id: ++rowSeq }
+            const row: Row = { key: '', value: '', raw: '', id: ++rowSeq }
             focusNext.current = row.id
             setRows([...rows, row])
           }}
