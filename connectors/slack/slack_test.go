@@ -127,12 +127,12 @@ func TestIncomingWebhook(t *testing.T) {
 	}
 	for _, c := range cases {
 		f := &fakeSlack{t: t, answer: func(path string, body map[string]any) (int, http.Header, string) {
-			if path != "/services/T0/B0/XXX" {
+			if path != "/services/T0/B0/s3cr3t" {
 				t.Errorf("path %s", path)
 			}
 			return c.status, http.Header{"Content-Type": {"text/html"}}, c.body
 		}}
-		_, err := run(t, map[string]string{"webhook_url": "SERVER/services/T0/B0/XXX"}, map[string]any{"text": "hello", "channel": "#ignored"}, f)
+		_, err := run(t, map[string]string{"webhook_url": "SERVER/services/T0/B0/s3cr3t"}, map[string]any{"text": "hello", "channel": "#ignored"}, f)
 		if c.kind == "" {
 			if err != nil || f.requests[0]["text"] != "hello" {
 				t.Fatalf("%d: %v %v", c.status, err, f.requests)
