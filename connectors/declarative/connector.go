@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
-	httpconn "github.com/switchboard-dev/switchboard/connectors/http"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 )
 
@@ -110,8 +108,8 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if err != nil {
 		return connectors.Result{}, connectors.Retryable(fmt.Errorf("reading the answer: %w", err))
 	}
-	response := map[string]any{"status": resp.StatusCode, "headers": flatten(resp.Header),
-		"body": parseBody(resp.Header.Get("Content-Type"), raw)}
+	response := map[string]any{"status": resp.StatusCode, "headers": connectors.FlattenHeader(resp.Header),
+		"body": connectors.ParseBody(resp.Header.Get("Content-Type"), raw)}
 	if err := c.statusError(resp, response); err != nil {
 		return connectors.Result{}, err
 	}
@@ -311,7 +309,7 @@ func (c *Connector) statusError(resp *http.Response, response map[string]any) er
 	}
 	switch {
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		wait := httpconn.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		wait := connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if wait == 0 && c.errorRetryAfter != nil {
 			if v, rerr := c.errorRetryAfter.Render(env); rerr == nil {
 				if secs, perr := strconv.ParseFloat(strings.TrimSpace(expr.Stringify(v)), 64); perr == nil && secs > 0 && secs < 86400 {
@@ -379,25 +377,6 @@ func dropNulls(v any) any {
 	default:
 		return v
 	}
-}
-
-func parseBody(contentType string, b []byte) any {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && len(b) > 0 && (b[0] == '{' || b[0] == '[')) {
-		var v any
-		if err := json.Unmarshal(b, &v); err == nil {
-			return v
-		}
-	}
-	return string(b)
-}
-
-func flatten(h http.Header) map[string]any {
-	out := make(map[string]any, len(h))
-	for k, v := range h {
-		out[k] = strings.Join(v, ", ")
-	}
-	return out
 }
 
 var _ connectors.Connector = (*Connector)(nil)

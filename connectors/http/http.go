@@ -9,11 +9,9 @@ import (
 
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -128,8 +126,8 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	}
 	out := map[string]any{
 		"status":  resp.StatusCode,
-		"headers": flatten(resp.Header),
-		"body":    parseBody(resp.Header.Get("Content-Type"), respBody),
+		"headers": connectors.FlattenHeader(resp.Header),
+		"body":    connectors.ParseBody(resp.Header.Get("Content-Type"), respBody),
 	}
 	if fail, ok := in["fail_on_status"].(bool); ok && !fail {
 		return connectors.Result{Output: out}, nil
@@ -150,46 +148,12 @@ func statusError(resp *http.Response) error {
 	err := fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
 	switch {
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return connectors.RateLimited(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
+		return connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
 	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
 		return connectors.Retryable(err)
 	default:
 		return connectors.Permanent(err)
 	}
-}
-
-// ParseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-func parseBody(contentType string, b []byte) any {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
-		var v any
-		if err := json.Unmarshal(b, &v); err == nil {
-			return v
-		}
-	}
-	return string(b)
-}
-
-func flatten(h http.Header) map[string]any {
-	out := make(map[string]any, len(h))
-	for k, v := range h {
-		out[k] = strings.Join(v, ", ")
-	}
-	return out
 }
 
 func scalar(v any) string {

@@ -75,7 +75,7 @@ func TestStatusesMapToErrorKindsAndRetryAfter(t *testing.T) {
 			t.Errorf("%d: err = %v, want %s after %s", c.status, err, c.kind, c.after)
 		}
 	}
-	if d := ParseRetryAfter(time.Now().Add(90*time.Second).UTC().Format(nethttp.TimeFormat), time.Now()); d < 80*time.Second || d > 91*time.Second {
+	if d := connectors.RetryAfter(time.Now().Add(90*time.Second).UTC().Format(nethttp.TimeFormat), time.Now()); d < 80*time.Second || d > 91*time.Second {
 		t.Fatalf("HTTP-date Retry-After = %s", d)
 	}
 }

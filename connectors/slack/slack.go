@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,13 +113,6 @@ func send(ctx context.Context, client *http.Client, url, token string, body any)
 	return resp, b, nil
 }
 
-func retryAfter(resp *http.Response) time.Duration {
-	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	return 0
-}
-
 // postWebhook: Slack answers 200 "ok", or an HTTP error with a short code
 // in the body (invalid_payload, channel_not_found, …).
 func postWebhook(ctx context.Context, req connectors.Request, msg map[string]any) (connectors.Result, error) {
@@ -133,7 +125,7 @@ func postWebhook(ctx context.Context, req connectors.Request, msg map[string]any
 	case resp.StatusCode == http.StatusOK:
 		return connectors.Result{Output: map[string]any{"ok": true}}, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return connectors.Result{}, connectors.RateLimited(retryAfter(resp), errors.New("Slack rate limit"))
+		return connectors.Result{}, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), errors.New("Slack rate limit"))
 	case resp.StatusCode >= 500:
 		return connectors.Result{}, connectors.Retryable(fmt.Errorf("Slack answered %d: %s", resp.StatusCode, code))
 	default:
@@ -156,7 +148,7 @@ type apiAnswer struct {
 func classify(resp *http.Response, body []byte) (apiAnswer, error) {
 	var a apiAnswer
 	if resp.StatusCode == http.StatusTooManyRequests {
-		return a, connectors.RateLimited(retryAfter(resp), errors.New("Slack rate limit (ratelimited)"))
+		return a, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), errors.New("Slack rate limit (ratelimited)"))
 	}
 	if resp.StatusCode >= 500 {
 		return a, connectors.Retryable(fmt.Errorf("Slack answered %d", resp.StatusCode))
@@ -170,7 +162,7 @@ func classify(resp *http.Response, body []byte) (apiAnswer, error) {
 	err := fmt.Errorf("Slack error: %s", a.Error)
 	switch {
 	case a.Error == "ratelimited":
-		return a, connectors.RateLimited(retryAfter(resp), err)
+		return a, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
 	case transient[a.Error]:
 		return a, connectors.Retryable(err)
 	default:

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -243,13 +242,13 @@ func classify(resp *http.Response, body []byte, now time.Time, secrets []string)
 				return connectors.Retryable(fmt.Errorf("Teams could not deliver the message: %s", detail))
 			}
 			code, _ := strconv.Atoi(m[1])
-			return byStatus(code, retryAfter(resp.Header, now), detail)
+			return byStatus(code, connectors.RetryAfter(resp.Header.Get("Retry-After"), now), detail)
 		case strings.HasPrefix(text, "System.Net.Http.HttpRequestException"):
 			return connectors.Retryable(fmt.Errorf("Teams could not deliver the message: %s", detail))
 		}
 		return nil
 	}
-	return byStatus(status, retryAfter(resp.Header, now), detail)
+	return byStatus(status, connectors.RetryAfter(resp.Header.Get("Retry-After"), now), detail)
 }
 
 func byStatus(status int, after time.Duration, detail string) error {
@@ -287,21 +286,6 @@ func clip(s string) string {
 		return string(r[:limit]) + "…"
 	}
 	return s
-}
-
-// retryAfter reads Retry-After: seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-		return time.Duration(math.Round(secs*1000)) * time.Millisecond
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // secretsOf lists the parts of the webhook URL that must never appear in an

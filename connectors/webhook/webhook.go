@@ -105,20 +105,12 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	case code < 300:
 		return connectors.Result{Output: out}, nil
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return connectors.Result{Output: out}, connectors.RateLimited(retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("HTTP %d", code))
+		return connectors.Result{Output: out}, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
 	case code >= 500 || code == http.StatusRequestTimeout:
 		return connectors.Result{Output: out}, connectors.Retryable(fmt.Errorf("HTTP %d", code))
 	default:
 		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d", code))
 	}
-}
-
-func retryAfter(v string) time.Duration {
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	return 0
 }
 
 var _ connectors.Connector = Connector{}
