@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Connection is a named, sealed set of credentials for one connector.
@@ -16,6 +19,7 @@ type Connection struct {
 	KeyID        string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	ConnectionOAuth
 }
 
 // CreateConnection inserts a connection; a taken name is ErrConflict.
@@ -79,4 +83,96 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 		return fmt.Errorf("connection %s: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// ConnectionOAuth is the OAuth2 part of a connection row: the sealed client
+// settings and tokens, and the status shown without opening them.
+type ConnectionOAuth struct {
+	OAuthSealed    string     `gorm:"column:oauth_sealed"`
+	OAuthStatus    string     `gorm:"column:oauth_status"` // "", "ok" or "needs_attention"
+	OAuthError     string     `gorm:"column:oauth_error"`
+	OAuthExpiresAt *time.Time `gorm:"column:oauth_expires_at"`
+}
+
+// UpdateConnectionOAuth saves a connection's OAuth2 part (and nothing else).
+func (s *Store) UpdateConnectionOAuth(ctx context.Context, c *Connection) error {
+	c.UpdatedAt = time.Now().UTC()
+	res := s.db.WithContext(ctx).Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
+		"oauth_sealed": c.OAuthSealed, "oauth_status": c.OAuthStatus, "oauth_error": c.OAuthError,
+		"oauth_expires_at": c.OAuthExpiresAt, "updated_at": c.UpdatedAt})
+	if res.Error != nil {
+		return fmt.Errorf("updating OAuth2 tokens of connection %s: %w", c.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("connection %s: %w", c.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// LockConnection reads a connection and holds its row until the transaction
+// ends: SELECT … FOR UPDATE on PostgreSQL; on SQLite every transaction
+// already holds the database's write lock (BEGIN IMMEDIATE). Call it on a
+// Store bound to a transaction (InTx).
+func (s *Store) LockConnection(ctx context.Context, id string) (*Connection, error) {
+	q := s.db.WithContext(ctx)
+	if s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var c Connection
+	if err := q.First(&c, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "connection "+id)
+	}
+	return &c, nil
+}
+
+// OAuthState is an authorization started in a browser, kept until its
+// callback arrives (once) or it expires. Only the state's SHA-256 is stored.
+type OAuthState struct {
+	StateHash    string `gorm:"primaryKey"`
+	ConnectionID string
+	UserID       string
+	Verifier     string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+// TableName is oauth_states.
+func (OAuthState) TableName() string { return "oauth_states" }
+
+// CreateOAuthState stores a started authorization and drops the ones
+// expired at now.
+func (s *Store) CreateOAuthState(ctx context.Context, o *OAuthState, now time.Time) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Where("expires_at < ?", now.UTC()).Delete(&OAuthState{}).Error; err != nil {
+		return fmt.Errorf("dropping expired OAuth2 states: %w", err)
+	}
+	if err := db.Create(o).Error; err != nil {
+		return notFound(err, "storing OAuth2 state")
+	}
+	return nil
+}
+
+// TakeOAuthState returns the authorization with the given state hash and
+// deletes it in the same transaction, so a state is used at most once; an
+// unknown or already used state is ErrNotFound. Expiry is the caller's to
+// check.
+func (s *Store) TakeOAuthState(ctx context.Context, hash string) (*OAuthState, error) {
+	var o OAuthState
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&o, "state_hash = ?", hash).Error; err != nil {
+			return notFound(err, "OAuth2 state")
+		}
+		res := tx.Where("state_hash = ?", hash).Delete(&OAuthState{})
+		if res.Error != nil {
+			return fmt.Errorf("using OAuth2 state: %w", res.Error)
+		}
+		if res.RowsAffected == 0 { // taken by a concurrent callback
+			return fmt.Errorf("OAuth2 state: %w", ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
 }
