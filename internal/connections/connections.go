@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -43,9 +44,10 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Service manages connections.
 type Service struct {
-	st   *store.Store
-	reg  *connectors.Registry
-	ring *secrets.Keyring
+	st    *store.Store
+	reg   *connectors.Registry
+	ring  *secrets.Keyring
+	oauth OAuthTokens // nil: OAuth2 connections cannot be opened
 }
 
 // New returns a Service.
@@ -63,6 +65,8 @@ type View struct {
 	KeyID     string          `json:"key_id"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
+	// OAuth is set for OAuth2 connections: settings and status, never tokens.
+	OAuth *OAuthView `json:"oauth,omitempty"`
 }
 
 // Input creates or updates a connection. On update, a secret field left
@@ -71,6 +75,10 @@ type Input struct {
 	Name      string            `json:"name"`
 	Connector string            `json:"connector"`
 	Fields    map[string]string `json:"fields"`
+	// OAuth2 gives any connection OAuth2 client settings. On update it
+	// replaces the stored settings, except that an omitted client_secret
+	// keeps its stored value.
+	OAuth2 *OAuthConfig `json:"oauth2,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
@@ -141,6 +149,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*View, error) {
 	if err := s.seal(c, spec, in.Fields); err != nil {
 		return nil, err
 	}
+	if err := s.applyOAuth(c, spec, nil, in.Fields, in.OAuth2); err != nil {
+		return nil, err
+	}
 	if err := s.st.CreateConnection(ctx, c); err != nil {
 		return nil, err
 	}
@@ -164,6 +175,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 	if err != nil {
 		return nil, err
 	}
+	before := maps.Clone(current)
 	for k, v := range in.Fields {
 		current[k] = v
 	}
@@ -174,11 +186,17 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 	if err := s.check(spec, merged); err != nil {
 		return nil, err
 	}
+	if err := s.applyOAuth(&store.Connection{ID: c.ID, ConnectionOAuth: c.ConnectionOAuth}, spec, before, current, in.OAuth2); err != nil {
+		return nil, err // checked before anything is written
+	}
 	c.Name = in.Name
 	if err := s.seal(c, spec, current); err != nil {
 		return nil, err
 	}
 	if err := s.st.UpdateConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := s.updateOAuth(ctx, c, spec, before, current, in.OAuth2); err != nil {
 		return nil, err
 	}
 	return s.view(c, spec, current), nil
@@ -207,6 +225,7 @@ func (s *Service) view(c *store.Connection, spec connectors.Spec, fields map[str
 			v.Fields[f.Key] = val
 		}
 	}
+	v.OAuth = s.oauthView(c, spec, fields)
 	return v
 }
 
@@ -255,7 +274,7 @@ func (s *Service) Credentials(ctx context.Context, name, connectorID string) (ma
 	if c.Connector != connectorID {
 		return nil, fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid)
 	}
-	return s.open(c)
+	return s.credentials(ctx, c)
 }
 
 // Test runs the connector's connection test, when it has one.
@@ -268,7 +287,7 @@ func (s *Service) Test(ctx context.Context, id string, run func(ctx context.Cont
 	if !ok {
 		return &InvalidError{Problems: map[string]string{"connector": "unknown connector " + c.Connector}}
 	}
-	creds, err := s.open(c)
+	creds, err := s.credentials(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -285,7 +304,7 @@ func (s *Service) Reseal(ctx context.Context) (int, error) {
 	n := 0
 	for i := range cs {
 		c := &cs[i]
-		if c.KeyID == s.ring.Primary() {
+		if c.KeyID == s.ring.Primary() && !s.oauthNeedsReseal(c) {
 			continue
 		}
 		fields, err := s.open(c)
@@ -297,6 +316,9 @@ func (s *Service) Reseal(ctx context.Context) (int, error) {
 			return n, err
 		}
 		if err := s.st.UpdateConnection(ctx, c); err != nil {
+			return n, err
+		}
+		if err := s.resealOAuth(ctx, c); err != nil {
 			return n, err
 		}
 		n++
