@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -37,6 +38,7 @@ type Deps struct {
 	// connection tests use.
 	Connections    *connections.Service
 	OutboundClient *http.Client
+	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
 	Auth           *auth.Service
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string

@@ -77,6 +77,9 @@ func (s *server) routes() []route {
 		{"PUT", "/connections/:id", editor, "connection.update", "Change a connection; omitted secrets are kept", s.updateConnection, 0},
 		{"DELETE", "/connections/:id", editor, "connection.delete", "Delete a connection", s.deleteConnection, 204},
 		{"POST", "/connections/:id/test", editor, "", "Test a connection's credentials", s.testConnection, 0},
+		{"POST", "/connections/:id/oauth/start", editor, "", "Begin OAuth2 authorization (code flow with PKCE): answers the provider's consent URL to send the browser to", s.startOAuth, 0},
+		{"POST", "/connections/:id/oauth/connect", editor, "connection.oauth_connect", "Fetch a token for an OAuth2 client-credentials connection", s.connectOAuth, 0},
+		{"GET", "/oauth/callback", editor, "connection.oauth_authorize", "Where the OAuth2 provider sends the browser back (code, state): checks the state, stores the tokens, redirects to the app", s.oauthCallback, 303},
 
 		{"GET", "/users", admin, "", "List users", s.listUsers, 0},
 		{"POST", "/users", admin, "user.create", "Add a user", s.createUser, 201},

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -44,6 +45,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
+	// OAuth2 connections get fresh tokens in every process that runs steps.
+	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
+		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
+	conns.UseOAuth(oauthFlows)
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -84,6 +89,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Connectors:  loader,
 			Runs:        eng,
 			Connections: conns,
+			OAuth:       oauthFlows,
 			Auth:        auth.New(st, auth.Options{}),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
