@@ -190,7 +190,8 @@ func (s *source) auth(a authDef, fields []connectors.Field) authConfig {
 			s.add("auth.password", "%q is not one of auth.fields", cfg.password)
 		}
 	case "oauth2":
-		// Declared for the catalog; executing needs OAuth2 connections.
+		// The token comes from the connection's OAuth2 settings (refreshed
+		// ahead of expiry); actions send it as Authorization: Bearer.
 		cfg.kind = connectors.AuthOAuth2
 	default:
 		s.add("auth.type", "must be none, bearer, header, query, basic or oauth2 (got %q)", a.Type)

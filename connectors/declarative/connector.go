@@ -70,9 +70,6 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("connector %s has no action %q", c.spec.ID, req.Action))
 	}
-	if c.auth.kind == connectors.AuthOAuth2 {
-		return connectors.Result{}, connectors.Permanent(errors.New("OAuth2 is not supported yet by declarative connectors"))
-	}
 	input := make(map[string]any, len(req.Input)+len(a.defaults))
 	for k, v := range a.defaults {
 		input[k] = v
@@ -261,6 +258,17 @@ func (c *Connector) applyAuth(creds map[string]string, h http.Header, q url.Valu
 		}
 		r := http.Request{Header: h}
 		r.SetBasicAuth(user, creds[a.password])
+	case "oauth2":
+		// The connection's OAuth2 manager hands a fresh token to each step.
+		tok := creds["access_token"]
+		if tok == "" {
+			return connectors.BadInput(errors.New("this action needs a connected OAuth2 connection (access_token)"))
+		}
+		typ := creds["token_type"]
+		if typ == "" || strings.EqualFold(typ, "bearer") {
+			typ = "Bearer"
+		}
+		h.Set("Authorization", typ+" "+tok)
 	}
 	return nil
 }

@@ -267,8 +267,16 @@ func TestAuthStyles(t *testing.T) {
 	if c.Spec().Auth.Kind != connectors.AuthOAuth2 {
 		t.Fatalf("kind %s", c.Spec().Auth.Kind)
 	}
-	if _, err := c.Execute(context.Background(), connectors.Request{Action: "go"}); err == nil || !strings.Contains(err.Error(), "not supported yet") {
-		t.Fatalf("oauth2: %v", err)
+	if _, err := c.Execute(context.Background(), connectors.Request{Action: "go"}); connectors.KindOf(err) != connectors.KindBadInput ||
+		!strings.Contains(err.Error(), "OAuth2") {
+		t.Fatalf("oauth2 without a token: %v", err)
+	}
+	rec := newReceiver(t)
+	if _, err := rec.run(t, c, "go", map[string]any{}, map[string]string{"access_token": "at-1", "token_type": "bearer"}); err != nil {
+		t.Fatalf("oauth2 with a token: %v", err)
+	}
+	if got := rec.req.Header.Get("Authorization"); got != "Bearer at-1" {
+		t.Fatalf("Authorization %q", got)
 	}
 }
 

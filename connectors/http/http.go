@@ -112,6 +112,9 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	}
 	if tok := req.Credentials["bearer_token"]; tok != "" {
 		hreq.Header.Set("Authorization", "Bearer "+tok)
+	} else if tok := req.Credentials["access_token"]; tok != "" {
+		// An OAuth2 connection: the token is refreshed before each step.
+		hreq.Header.Set("Authorization", "Bearer "+tok)
 	} else if user := req.Credentials["username"]; user != "" {
 		hreq.SetBasicAuth(user, req.Credentials["password"])
 	}
