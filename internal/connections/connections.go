@@ -272,7 +272,7 @@ func (s *Service) Credentials(ctx context.Context, name, connectorID string) (ma
 		return nil, err
 	}
 	if c.Connector != connectorID {
-		return nil, fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid)
+		return nil, connectors.Permanent(fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid))
 	}
 	return s.credentials(ctx, c)
 }

@@ -485,7 +485,10 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 			return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q does not exist", s.Connection))
 		}
 		if err != nil {
-			return x.stepFailed(ctx, s, sc, started, input, attempt, err)
+			// A provider outage while refreshing a token can pass; a
+			// connection that must be reconnected cannot (the source marks
+			// it permanent).
+			return x.actionFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("opening connection %q: %w", s.Connection, err))
 		}
 	}
 	red := newRedactor(creds)
@@ -522,6 +525,12 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		// Shutdown or job timeout, not the step's fault: hand the run back.
 		return outcome{kind: outInfra, cause: fmt.Errorf("step %s interrupted: %w", s.ID, ctx.Err())}
 	}
+	return x.actionFailed(ctx, s, sc, started, input, attempt, err)
+}
+
+// actionFailed classifies an action's error and retries it (by snoozing)
+// when its kind and the step's retry policy allow, else fails the step.
+func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, sc *scope, started time.Time, input map[string]any, attempt int, err error) outcome {
 	kind := connectors.KindOf(err)
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):

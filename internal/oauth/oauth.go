@@ -34,6 +34,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/connectors"
+
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"golang.org/x/oauth2"
@@ -126,7 +128,12 @@ type ReconnectError struct {
 func (e *ReconnectError) Error() string {
 	return fmt.Sprintf("connection %q needs to be reconnected: %s", e.Connection, e.Reason)
 }
-func (e *ReconnectError) Unwrap() error { return ErrNeedsReconnect }
+
+// Unwrap makes the error both ErrNeedsReconnect and, for the engine, a
+// permanent connector error: retrying cannot help until someone reconnects.
+func (e *ReconnectError) Unwrap() []error {
+	return []error{ErrNeedsReconnect, &connectors.Error{Kind: connectors.KindPermanent, Err: ErrNeedsReconnect}}
+}
 
 // TokenError is a failed call to the provider's token endpoint.
 type TokenError struct {
