@@ -81,8 +81,8 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
     page.on('console', (msg) => {
       // Chromium logs every non-2xx fetch: the 401 before signing in and the 422s of live
-      // validation while the workflow is incomplete are intended.
-      if (msg.type() === 'error' && !/status of (401|422)/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
+      // validation while the workflow is incomplete and the 412 of the conflict are intended.
+      if (msg.type() === 'error' && !/status of (401|412|422)/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
     })
   })
 
@@ -323,6 +323,26 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     })
   })
 
+  test('a save that conflicts with someone else’s offers to reload', async () => {
+    await step('conflict', async () => {
+      await page.getByLabel('Workflow name').fill('Big orders to Slack (mine)')
+      // Meanwhile someone saves another version through the API.
+      const cur = await api(server, 'GET', `/api/v1/workflows/${workflowId}`)
+      const theirs = { ...cur.json.document, name: 'Big orders to Slack (theirs)' }
+      const put = await api(server, 'PUT', `/api/v1/workflows/${workflowId}`, theirs, { 'If-Match': cur.headers.get('etag') })
+      assert.equal(put.status, 200, put.text)
+
+      await page.keyboard.press('Control+s')
+      const banner = page.getByRole('alert').filter({ hasText: 'changed by someone else' })
+      await banner.waitFor()
+      await shot('conflict')
+      await banner.getByRole('button', { name: /Reload their version/ }).click()
+      await waitFor('their name', async () => (await page.getByLabel('Workflow name').inputValue()) === 'Big orders to Slack (theirs)')
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v3' }).waitFor()
+      assert.equal(await banner.count(), 0)
+    })
+  })
+
   test('shows version history and the workflow list with its last run', async () => {
     await step('versions', async () => {
       await page.getByRole('button', { name: 'Versions' }).click()
@@ -343,6 +363,93 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await row.waitFor()
       await shot('workflows')
       assert.deepEqual(pageErrors, [], 'no errors in the browser console')
+    })
+  })
+
+  test('creates workflows from each template', async () => {
+    await step('templates', async () => {
+      const cases = [
+        ['Webhook → Slack alert', ['alert']],
+        ['Form → HubSpot contact + Slack', ['contact', 'notify']],
+        ['Schedule → HTTP report', ['report']],
+        ['Order webhook → paths to CRM and chat', ['order', 'route', 'crm', 'chat']],
+      ]
+      for (const [title, ids] of cases) {
+        await page.goto(server.base + '/')
+        await page.getByRole('button', { name: 'New workflow' }).click()
+        const dialog = page.getByRole('dialog', { name: 'New workflow' })
+        await dialog.getByRole('radio', { name: title, exact: true }).check()
+        await dialog.getByRole('button', { name: 'Create workflow' }).click()
+        // Saved straight away (the server accepted the template), inactive.
+        await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
+        for (const id of ids) await page.locator(`[data-node="${id}"]`).waitFor()
+        await page.getByTestId('save-status').filter({ hasText: 'Saved · v1' }).waitFor()
+        if (title.startsWith('Order')) {
+          await page.getByText('Big orders to CRM', { exact: true }).waitFor()
+          await shot('template-paths')
+        }
+      }
+    })
+  })
+
+  test('viewers see the workflows and the editor without edit controls', async () => {
+    await step('viewer', async () => {
+      const viewer = { email: 'viewer@example.com', password: 'look but do not touch', name: 'Vera Viewer', role: 'viewer' }
+      const created = await api(server, 'POST', '/api/v1/users', viewer)
+      assert.equal(created.status, 201, created.text)
+      const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const vpage = await context.newPage()
+      vpage.setDefaultTimeout(15_000)
+      try {
+        await signIn(vpage, server.base, viewer)
+        const row = vpage.locator(`tr[data-workflow-id="${workflowId}"]`)
+        await row.waitFor()
+        assert.equal(await vpage.getByRole('button', { name: 'New workflow' }).count(), 0)
+        assert.ok(await row.getByRole('switch').isDisabled(), 'the active switch is read-only')
+        assert.equal(await row.getByRole('button', { name: /^Delete/ }).count(), 0)
+        await vpage.getByRole('button', { name: /viewer@example.com/ }).click()
+        await vpage.locator('[data-role="viewer"]').waitFor()
+        await vpage.keyboard.press('Escape')
+
+        await row.getByRole('link', { name: /^Big orders to Slack/ }).click()
+        await vpage.getByRole('button', { name: /^Step 2: Map data \(msg\)/ }).click()
+        await vpage.getByLabel('Step ID').waitFor()
+        assert.equal(await vpage.getByRole('button', { name: 'Save', exact: true }).count(), 0)
+        assert.equal(await vpage.getByRole('button', { name: 'Test workflow' }).count(), 0)
+        assert.equal(await vpage.getByRole('button', { name: /^Add a step/ }).count(), 0)
+        assert.equal(await vpage.getByRole('button', { name: 'Delete step' }).count(), 0)
+        assert.ok(await vpage.getByLabel('Step ID').evaluate((el) => el.readOnly))
+        assert.equal(await vpage.getByRole('textbox', { name: 'Value of text' }).getAttribute('contenteditable'), 'false')
+        await vpage.screenshot({ path: path.join(outDir, 'builder-viewer.png') })
+      } finally {
+        await context.close()
+      }
+    })
+  })
+
+  test('opens a workflow with 100 steps quickly', async () => {
+    await step('hundred', async () => {
+      const steps = Array.from({ length: 100 }, (_, i) => ({ id: `s${i + 1}`, type: 'map', fields: { n: `{{ ${i + 1} }}` } }))
+      const doc = { schema: 'switchboard/v1', name: 'Hundred steps', trigger: { type: 'webhook', webhook: {} }, steps }
+      const created = await api(server, 'POST', '/api/v1/workflows?active=false', doc)
+      assert.equal(created.status, 201, created.text)
+      const t0 = Date.now()
+      await page.goto(`${server.base}/workflows/${created.json.id}`)
+      await page.locator('[data-node="s1"]').waitFor()
+      const shown = Date.now() - t0
+      // Keyboard: from the first step, arrow down through the canvas; the canvas follows.
+      await page.getByRole('button', { name: /^Step 1: Map data \(s1\)/ }).focus()
+      const t1 = Date.now()
+      for (let i = 0; i < 99; i++) await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('Enter')
+      await waitFor('s100 in the panel', async () => (await page.getByLabel('Step ID').inputValue()) === 's100')
+      const walkMs = Date.now() - t1
+      await page.locator('[data-node="s100"]').waitFor()
+      assert.ok(await page.locator('[data-node="s100"]').isVisible())
+      await shot('hundred-steps')
+      console.log(`# 100 steps: first node shown ${shown} ms after navigation; 99 arrow keys + Enter to the last step took ${walkMs} ms`)
+      assert.ok(shown < 8000, `the editor took ${shown} ms to show`)
+      assert.ok(walkMs < 10_000, `walking the canvas took ${walkMs} ms`)
     })
   })
 })

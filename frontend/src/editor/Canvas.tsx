@@ -27,6 +27,24 @@ import { layoutDocument, type FlowEdge, type FlowNode } from './layout.ts'
 type NodeData = FlowNode['data'] & Record<string, unknown>
 type EdgeData = { insert?: FlowEdge['insert']; label?: string; dashed?: boolean } & Record<string, unknown>
 
+/** Pans the canvas so a node that got the keyboard focus is in view. */
+function useRevealOnFocus(nodeId: string) {
+  const flow = useReactFlow()
+  return () => {
+    const node = flow.getInternalNode(nodeId)
+    const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect()
+    if (!node || !pane) return
+    const { x, y, zoom } = flow.getViewport()
+    const w = node.measured.width ?? 0
+    const h = node.measured.height ?? 0
+    const px = node.internals.positionAbsolute.x * zoom + x
+    const py = node.internals.positionAbsolute.y * zoom + y
+    const margin = 24
+    if (px >= margin && py >= margin && px + w * zoom <= pane.width - margin && py + h * zoom <= pane.height - margin) return
+    void flow.setCenter(node.internals.positionAbsolute.x + w / 2, node.internals.positionAbsolute.y + h / 2, { zoom: Math.max(zoom, 0.6), duration: 120 })
+  }
+}
+
 const hiddenHandle = { opacity: 0, pointerEvents: 'none' as const, border: 0, width: 1, height: 1, minWidth: 0, minHeight: 0 }
 
 function Handles() {
@@ -53,6 +71,7 @@ function triggerSummary(type: string, trigger: Record<string, unknown>): string 
 
 const TriggerNode = memo(function TriggerNode() {
   const ed = useEditor()
+  const reveal = useRevealOnFocus('trigger')
   const t = ed.doc.trigger
   const errors = ed.errorCount(null)
   const selected = ed.selected === 'trigger'
@@ -67,6 +86,7 @@ const TriggerNode = memo(function TriggerNode() {
         aria-pressed={selected}
         aria-label={`Trigger: ${label}${errors ? `, ${errors} problem${errors > 1 ? 's' : ''}` : ''}`}
         onClick={() => ed.select('trigger')}
+        onFocus={reveal}
       >
         <span className="flow-node__icon" aria-hidden="true">
           <TypeIcon type={t.type} />
@@ -87,8 +107,9 @@ const TriggerNode = memo(function TriggerNode() {
   )
 })
 
-const StepNode = memo(function StepNode({ data }: NodeProps<Node<NodeData>>) {
+const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>) {
   const ed = useEditor()
+  const reveal = useRevealOnFocus(id)
   const entry = data.stepId ? findStep(ed.doc, data.stepId) : undefined
   if (!entry) return null
   const step: StepDoc = entry.step
@@ -118,6 +139,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<NodeData>>) {
         aria-pressed={selected}
         aria-label={`Step ${data.number}: ${title} (${step.id})${status ? `, ${status}` : ''}`}
         onClick={() => ed.select(step.id)}
+        onFocus={reveal}
       >
         <span className="flow-node__icon" aria-hidden="true">
           <TypeIcon type={step.type} />
@@ -147,8 +169,9 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<NodeData>>) {
   )
 })
 
-const AddNode = memo(function AddNode({ data }: NodeProps<Node<NodeData>>) {
+const AddNode = memo(function AddNode({ id, data }: NodeProps<Node<NodeData>>) {
   const ed = useEditor()
+  const reveal = useRevealOnFocus(id)
   return (
     <div className="flow-add">
       <Handles />
@@ -159,6 +182,7 @@ const AddNode = memo(function AddNode({ data }: NodeProps<Node<NodeData>>) {
           aria-label={`Add a step ${data.place}`}
           title={`Add a step ${data.place}`}
           onClick={() => ed.openAdd(data.list!, data.index!, data.place!)}
+          onFocus={reveal}
         >
           +
         </button>
@@ -227,6 +251,9 @@ function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }:
   )
 }
 
+/** Taller than this (in canvas pixels) and the canvas is not fitted into view. */
+const TALL = 2400
+
 const nodeTypes = { trigger: TriggerNode, step: StepNode, add: AddNode, group: LoopGroup, dot: Dot }
 const edgeTypes = { insert: InsertEdge }
 
@@ -234,6 +261,7 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
   // Layout depends only on the shape of the tree, so typing in a field does not move nodes.
   const shapeKey = JSON.stringify(shapeOf(ctx.doc.steps))
   const layout = useMemo(() => layoutDocument(ctx.doc), [shapeKey]) // eslint-disable-line react-hooks/exhaustive-deps
+  const tall = layout.height > TALL
   const nodes = useMemo<Node<NodeData>[]>(
     () =>
       layout.nodes.map((n) => ({
@@ -278,16 +306,23 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
           nodesFocusable={false}
           edgesFocusable={false}
           elementsSelectable={false}
-          fitView
+          fitView={!tall}
           fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-          minZoom={0.2}
+          onInit={(flow) => {
+            // A long workflow starts at its top, readable, instead of fitted to a blur.
+            if (!tall) return
+            const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect()
+            const zoom = 0.8
+            void flow.setViewport({ x: ((pane?.width ?? 800) - layout.width * zoom) / 2, y: 24, zoom })
+          }}
+          minZoom={0.05}
           maxZoom={1.5}
-          onlyRenderVisibleElements={nodes.length > 60}
+          onlyRenderVisibleElements={nodes.length > 400}
           proOptions={{ hideAttribution: true }}
           onPaneClick={() => ctx.select(null)}
           zoomOnDoubleClick={false}
         >
-          <AutoFit shapeKey={shapeKey} />
+          {tall ? null : <AutoFit shapeKey={shapeKey} />}
           <Controls showInteractive={false} position="bottom-left" />
           {nodes.length > 12 ? <MiniMap pannable zoomable ariaLabel="Overview of the workflow" /> : null}
         </ReactFlow>

@@ -231,6 +231,14 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   const focusNode = (id: string | null) =>
     window.setTimeout(() => document.getElementById(nodeButtonId(id))?.focus(), 50)
 
+  /** Moves the keyboard focus to the first field of the side panel. */
+  const focusPanel = () =>
+    window.setTimeout(() => {
+      const panel = document.getElementById('side-panel')
+      const first = panel?.querySelector<HTMLElement>('input:not([type=hidden]), select, textarea, [contenteditable=true], button')
+      ;(first ?? panel)?.focus()
+    }, 60)
+
   const addStep = (kind: string) => {
     if (!addAt) return
     const connector = kind.includes('.') ? kind.split('.')[0] : null
@@ -241,6 +249,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
     setAddAt(null)
     select(step.id)
     setAnnounce(`Added step ${step.id}.`)
+    focusPanel()
   }
 
   const deleteStep = (id: string) => {
@@ -383,7 +392,13 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
     const key = e.key.toLowerCase()
     const inField = isEditable(e.target)
     const stepId = selected && selected !== 'trigger' ? selected : null
-    if (mod && key === 's') {
+    if (e.key === 'F6') {
+      // Between the canvas and the settings of the selected node.
+      e.preventDefault()
+      const panel = document.getElementById('side-panel')
+      if (panel?.contains(document.activeElement)) focusNode(selected === 'trigger' ? null : selected)
+      else focusPanel()
+    } else if (mod && key === 's') {
       e.preventDefault()
       void save()
     } else if (mod && key === 'enter') {
@@ -404,6 +419,14 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
     } else if (!inField && canEdit && stepId && e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
       e.preventDefault()
       move(stepId, e.key === 'ArrowUp' ? -1 : 1)
+    } else if (!e.altKey && !mod && (e.key === 'ArrowDown' || e.key === 'ArrowUp') && (e.target as HTMLElement).id?.startsWith('node-')) {
+      // Walk the nodes of the canvas in order.
+      e.preventDefault()
+      const order: Array<string | null> = [null, ...walkSteps(doc).map((x) => x.step.id)]
+      const here = (e.target as HTMLElement).id
+      const i = order.findIndex((id) => nodeButtonId(id) === here)
+      const next = order[Math.max(0, Math.min(order.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)))]
+      document.getElementById(nodeButtonId(next))?.focus()
     } else if (!inField && e.key === '?') {
       e.preventDefault()
       setSide((s) => (s.kind === 'shortcuts' ? { kind: 'selection' } : { kind: 'shortcuts' }))
@@ -568,7 +591,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
         <Suspense fallback={<div className="canvas"><Loading what="the canvas" /></div>}>
           <Canvas ctx={ctx} />
         </Suspense>
-        <aside className="side-panel" aria-label="Settings">
+        <aside className="side-panel" id="side-panel" aria-label="Settings" tabIndex={-1}>
           {side.kind === 'versions' && workflow ? (
             <VersionsPanel workflowId={workflow.id} current={workflow.version} now={now} onRestore={restore} onClose={() => setSide({ kind: 'selection' })} />
           ) : side.kind === 'shortcuts' ? (
@@ -686,6 +709,8 @@ function Shortcuts({ onClose }: { onClose: () => void }) {
     ['Delete', 'Delete the selected step'],
     ['Ctrl/⌘ + D', 'Duplicate the selected step'],
     ['Alt + ↑ / ↓', 'Move the selected step up or down'],
+    ['↑ / ↓ on a node', 'Go to the previous or next node'],
+    ['F6', 'Move between the canvas and the settings'],
     ['Escape', 'Close a dialog, or clear the selection'],
     ['?', 'Show or hide this list'],
   ]
