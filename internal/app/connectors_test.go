@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	_ "github.com/switchboard-dev/switchboard/connectors/all" // built-ins, as cmd/switchboard has them
 	"os"
 	"path/filepath"
 	"strings"
