@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { ADMIN, api, createAdmin, launchChromium, outDir, resolveBinary, signIn, startServer, waitForRun } from './harness.mjs'
+import { ADMIN, api, axeViolations, createAdmin, launchChromium, outDir, resolveBinary, signIn, startServer, waitForRun } from './harness.mjs'
 
 const WORKFLOW = {
   schema: 'switchboard/v1',
@@ -80,6 +80,7 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       assert.match(await page.title(), /Switchboard/)
       await page.getByRole('heading', { name: 'Sign in' }).waitFor()
       await page.screenshot({ path: path.join(outDir, 'login.png'), fullPage: true })
+      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the login page')
 
       // A wrong password is refused on the page.
       await page.getByLabel('E-mail').fill(ADMIN.email)
@@ -142,9 +143,9 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       // The name opens the editor with the trigger and both steps on the canvas.
       await link.click()
       assert.equal(new URL(page.url()).pathname, `/workflows/${workflow.id}`)
-      await page.getByRole('button', { name: /^Step 1: Filter \(big\)/ }).waitFor()
-      await page.getByRole('button', { name: /^Step 2: Map data \(msg\)/ }).waitFor()
-      await page.getByRole('button', { name: /^Trigger: Webhook/ }).click()
+      await page.getByRole('button', { name: /^Step 1 Filter big\b/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 2 Map data msg\b/ }).waitFor()
+      await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
       assert.equal(await page.getByTestId('webhook-url').innerText(), workflow.webhook_url)
       await page.getByRole('button', { name: 'Copy webhook URL' }).click()
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), workflow.webhook_url)
@@ -156,6 +157,7 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       await runRow.locator('[data-state="succeeded"]').waitFor()
       assert.match(await page.getByRole('heading', { name: /Recent runs/ }).innerText(), /Order alert/)
       await page.screenshot({ path: path.join(outDir, 'runs.png'), fullPage: true })
+      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the runs page')
 
       await runRow.getByRole('link').click()
       const msg = page.locator('[data-step-id="msg"]')
@@ -163,6 +165,7 @@ describe('switchboard UI', { timeout: 180_000 }, () => {
       assert.equal(await msg.locator('.badge').innerText(), 'succeeded')
       await page.locator('[data-step-id="big"]').waitFor()
       await page.screenshot({ path: path.join(outDir, 'run-detail.png'), fullPage: true })
+      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the run detail')
 
       // A deep link straight to the run works (server-side SPA fallback) ...
       await page.goto(`${server.base}/workflows/${encodeURIComponent(workflow.id)}/runs/${encodeURIComponent(runId)}`)

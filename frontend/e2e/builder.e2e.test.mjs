@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { api, createAdmin, launchChromium, outDir, resolveBinary, signIn, sleep, startServer, waitForRun } from './harness.mjs'
+import { api, axeViolations, createAdmin, launchChromium, outDir, resolveBinary, signIn, sleep, startServer, waitForRun } from './harness.mjs'
 
 /** A Slack-compatible chat.postMessage endpoint that records what it gets. */
 function startSlackReceiver() {
@@ -110,6 +110,12 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
 
   const shot = (name) => page.screenshot({ path: path.join(outDir, `builder-${name}.png`) })
 
+  /** No serious or critical WCAG 2.1 A/AA problems (axe-core) on the page as it is. */
+  async function a11y(where) {
+    const problems = await axeViolations(page)
+    assert.deepEqual(problems, [], `accessibility problems on ${where}`)
+  }
+
   /** Types into a CodeMirror field found by its label. */
   async function typeInto(label, text) {
     const box = page.getByRole('textbox', { name: label, exact: true })
@@ -128,15 +134,17 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.getByRole('heading', { name: 'Workflows' }).waitFor()
       await page.getByText('No workflows yet').waitFor()
       await shot('workflows-empty')
+      await a11y('the empty workflows page')
 
       await page.getByRole('button', { name: 'New workflow' }).click()
       const dialog = page.getByRole('dialog', { name: 'New workflow' })
       await dialog.getByLabel('Workflow name').fill('Big orders to Slack')
       await dialog.getByRole('radio', { name: 'Webhook', exact: true }).check()
       await shot('new-workflow')
+      await a11y('the new-workflow dialog')
       await dialog.getByRole('button', { name: 'Create workflow' }).click()
       assert.equal(new URL(page.url()).pathname, '/workflows/new')
-      await page.getByRole('button', { name: /^Trigger: Webhook/ }).waitFor()
+      await page.getByRole('button', { name: /^Trigger Webhook/ }).waitFor()
       assert.equal(await page.getByLabel('Workflow name').inputValue(), 'Big orders to Slack')
     })
   })
@@ -145,7 +153,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     await step('filter', async () => {
       await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
       await page.getByRole('dialog').getByRole('button', { name: /^Filter/ }).click()
-      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 1 Filter filter\b/ }).waitFor()
       await typeInto('Continue only if (required)', 'trigger.body.total > 100')
       await page.getByRole('button', { name: 'Save', exact: true }).click()
       await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
@@ -162,7 +170,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
 
   test('listens for a test event and sends one from the test-request panel', async () => {
     await step('listen', async () => {
-      await page.getByRole('button', { name: /^Trigger: Webhook/ }).click()
+      await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
       assert.equal(await page.getByTestId('webhook-url').innerText(), webhookUrl)
       await page.getByRole('button', { name: 'Copy webhook URL' }).click()
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), webhookUrl)
@@ -176,6 +184,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.getByTestId('sample').getByText('"Ada Lovelace"').waitFor()
       assert.equal(await page.getByText('Listening for a request to the test URL').count(), 0, 'stops listening once the event came')
       await shot('trigger-sample')
+      await a11y('the trigger panel')
       const sample = await api(server, 'GET', `/api/v1/workflows/${workflowId}/sample`)
       assert.equal(sample.json.sample.body.customer.name, 'Ada Lovelace')
       void testUrl
@@ -186,10 +195,10 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     await step('map', async () => {
       await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
       await page.getByRole('dialog').getByRole('button', { name: /^Map data/ }).click()
-      await page.getByRole('button', { name: /^Step 2: Map data \(map\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 2 Map data map\b/ }).waitFor()
       await page.getByLabel('Step ID').fill('msg')
       await page.getByLabel('Step ID').press('Enter')
-      await page.getByRole('button', { name: /^Step 2: Map data \(msg\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 2 Map data msg\b/ }).waitFor()
 
       await page.getByRole('button', { name: 'Add field' }).click()
       await page.keyboard.type('text')
@@ -205,6 +214,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       const preview = page.locator('[data-field]').filter({ has: page.getByRole('textbox', { name: 'Value of text' }) }).getByTestId('preview')
       await preview.filter({ hasText: 'Big order from Ada Lovelace' }).waitFor()
       await shot('map-preview')
+      await a11y('the map panel')
     })
   })
 
@@ -213,7 +223,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
       await page.getByRole('dialog').getByLabel('Search steps and apps').fill('slack')
       await page.getByRole('dialog').getByRole('button', { name: /^Slack: Post a message/ }).click()
-      await page.getByRole('button', { name: /^Step 3: Slack: Post a message \(slack\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 3 Slack: Post a message slack\b/ }).waitFor()
 
       await page.getByRole('button', { name: 'New connection' }).click()
       const conn = page.getByRole('form', { name: 'New Slack connection' })
@@ -230,6 +240,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.getByRole('option', { name: /^text/ }).click()
       await page.keyboard.type(' }}')
       await shot('slack')
+      await a11y('the Slack panel')
 
       await page.getByRole('button', { name: 'Save', exact: true }).click()
       await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
@@ -249,12 +260,12 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
 
   test('undo and redo, and the unsaved-changes guard', async () => {
     await step('undo', async () => {
-      await page.getByRole('button', { name: /^Step 1: Filter/ }).click()
+      await page.getByRole('button', { name: /^Step 1 Filter/ }).click()
       await page.keyboard.press('Delete')
-      await page.getByRole('button', { name: /^Step 1: Map data \(msg\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 1 Map data msg\b/ }).waitFor()
       await page.getByTestId('save-status').filter({ hasText: 'Unsaved changes' }).waitFor()
       await page.getByRole('button', { name: 'Undo' }).click()
-      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 1 Filter filter\b/ }).waitFor()
       await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
       await page.getByRole('button', { name: 'Redo' }).click()
       await page.getByTestId('save-status').filter({ hasText: 'Unsaved changes' }).waitFor()
@@ -270,7 +281,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       assert.match(page.url(), new RegExp(`/workflows/${workflowId}$`))
 
       await page.keyboard.press('Control+z')
-      await page.getByRole('button', { name: /^Step 1: Filter \(filter\)/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 1 Filter filter\b/ }).waitFor()
       await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
     })
   })
@@ -285,6 +296,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
         await page.locator(`[data-node="${id}"][data-run-state="succeeded"]`).waitFor()
       }
       await shot('test-run')
+      await a11y('the test results')
       await waitFor('the test message at the receiver', () => receiver.requests.length > before)
       const msg = receiver.requests.at(-1)
       assert.equal(msg.url, '/api/chat.postMessage')
@@ -293,7 +305,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       assert.equal(msg.json?.channel, '#sales')
 
       // The step panel shows the step's output from the test.
-      await page.getByRole('button', { name: /^Step 3: Slack/ }).click()
+      await page.getByRole('button', { name: /^Step 3 Slack/ }).click()
       await page.getByRole('region', { name: 'Last test result' }).getByText('"ts": "1.2"').waitFor()
     })
   })
@@ -350,6 +362,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await versions.getByRole('heading', { name: 'Version history' }).waitFor()
       await versions.getByRole('button', { name: 'Restore version 1' }).waitFor()
       await shot('versions')
+      await a11y('the version history')
 
       await page.getByRole('link', { name: 'Workflows' }).first().click()
       await page.waitForURL(server.base + '/')
@@ -362,6 +375,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.getByLabel('Search workflows').fill('big orders')
       await row.waitFor()
       await shot('workflows')
+      await a11y('the workflows page')
       assert.deepEqual(pageErrors, [], 'no errors in the browser console')
     })
   })
@@ -412,7 +426,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
         await vpage.keyboard.press('Escape')
 
         await row.getByRole('link', { name: /^Big orders to Slack/ }).click()
-        await vpage.getByRole('button', { name: /^Step 2: Map data \(msg\)/ }).click()
+        await vpage.getByRole('button', { name: /^Step 2 Map data msg\b/ }).click()
         await vpage.getByLabel('Step ID').waitFor()
         assert.equal(await vpage.getByRole('button', { name: 'Save', exact: true }).count(), 0)
         assert.equal(await vpage.getByRole('button', { name: 'Test workflow' }).count(), 0)
@@ -438,7 +452,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.locator('[data-node="s1"]').waitFor()
       const shown = Date.now() - t0
       // Keyboard: from the first step, arrow down through the canvas; the canvas follows.
-      await page.getByRole('button', { name: /^Step 1: Map data \(s1\)/ }).focus()
+      await page.getByRole('button', { name: /^Step 1 Map data s1\b/ }).focus()
       const t1 = Date.now()
       for (let i = 0; i < 99; i++) await page.keyboard.press('ArrowDown')
       await page.keyboard.press('Enter')

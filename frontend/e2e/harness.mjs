@@ -219,3 +219,22 @@ export async function signIn(page, base, admin = ADMIN) {
   await page.getByLabel('Password').fill(admin.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
+
+const axeSource = path.resolve(here, '../node_modules/axe-core/axe.min.js')
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) on the page and returns the serious and critical
+ * violations as readable lines ("rule: target …").
+ */
+export async function axeViolations(page, { include, exclude = [] } = {}) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: axeSource })
+  const result = await page.evaluate(
+    async ({ include, exclude }) => {
+      const context = include ? { include: [include], exclude: exclude.map((e) => [e]) } : { exclude: exclude.map((e) => [e]) }
+      const r = await window.axe.run(context, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))
+    },
+    { include, exclude },
+  )
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.help}): ${v.targets.join(' | ')}`)
+}

@@ -86,7 +86,7 @@ function RunRow({ run, workflowId, selected, now }: { run: Run; workflowId: stri
   return (
     <tr className={selected ? 'is-selected clickable' : 'clickable'} data-run-id={run.id} onClick={onClick}>
       <th scope="row">
-        <Link to={to} current={selected} className="row-link mono" aria-label={`Run ${run.id}, ${run.state}`}>
+        <Link to={to} current={selected} className="row-link mono" aria-label={`Run ${shortId(run.id)}, ${run.state}`}>
           {shortId(run.id)}
         </Link>
       </th>

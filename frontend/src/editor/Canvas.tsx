@@ -72,6 +72,7 @@ function triggerSummary(type: string, trigger: Record<string, unknown>): string 
 const TriggerNode = memo(function TriggerNode() {
   const ed = useEditor()
   const reveal = useRevealOnFocus('trigger')
+  const bid = nodeButtonId(null)
   const t = ed.doc.trigger
   const errors = ed.errorCount(null)
   const selected = ed.selected === 'trigger'
@@ -84,7 +85,6 @@ const TriggerNode = memo(function TriggerNode() {
         id={nodeButtonId(null)}
         className="flow-node__button"
         aria-pressed={selected}
-        aria-label={`Trigger: ${label}${errors ? `, ${errors} problem${errors > 1 ? 's' : ''}` : ''}`}
         onClick={() => ed.select('trigger')}
         onFocus={reveal}
       >
@@ -92,9 +92,18 @@ const TriggerNode = memo(function TriggerNode() {
           <TypeIcon type={t.type} />
         </span>
         <span className="flow-node__text">
-          <span className="flow-node__kind">Trigger</span>
-          <span className="flow-node__title">{label}</span>
-          <span className="flow-node__summary">{triggerSummary(t.type, t)}</span>
+          <span className="flow-node__kind" id={`${bid}-k`}>
+            Trigger
+          </span>{' '}
+          <span className="flow-node__title" id={`${bid}-t`}>
+            {label}
+          </span>{' '}
+          <span className="flow-node__summary" id={`${bid}-d`}>
+            {triggerSummary(t.type, t)}
+          </span>
+        </span>
+        <span className="visually-hidden" id={`${bid}-s`}>
+          {errors ? `, ${errors} problem${errors > 1 ? 's' : ''}` : ''}
         </span>
         {errors ? (
           <span className="flow-node__error" aria-hidden="true">
@@ -116,6 +125,7 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
   const errors = ed.errorCount(step.id)
   const state = ed.runState(step.id)
   const selected = ed.selected === step.id
+  const bid = nodeButtonId(step.id)
   const kind = stepKindLabel(step, ed.actionName)
   const title = step.name || kind
   const summary = stepSummary(step)
@@ -134,10 +144,9 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
       <Handles />
       <button
         type="button"
-        id={nodeButtonId(step.id)}
+        id={bid}
         className="flow-node__button"
         aria-pressed={selected}
-        aria-label={`Step ${data.number}: ${title} (${step.id})${status ? `, ${status}` : ''}`}
         onClick={() => ed.select(step.id)}
         onFocus={reveal}
       >
@@ -145,14 +154,19 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
           <TypeIcon type={step.type} />
         </span>
         <span className="flow-node__text">
-          <span className="flow-node__kind">
-            {data.number}. {step.name ? kind : step.type === 'action' ? 'Action' : 'Logic'}
-          </span>
-          <span className="flow-node__title">{title}</span>
+          <span className="flow-node__kind" id={`${bid}-k`}>
+            Step {data.number}
+          </span>{' '}
+          <span className="flow-node__title" id={`${bid}-t`}>
+            {title}
+          </span>{' '}
           <span className="flow-node__summary">
-            <code>{step.id}</code>
-            {summary ? ` · ${summary}` : ''}
+            <code id={`${bid}-i`}>{step.id}</code>
+            {summary ? <span id={`${bid}-d`}> · {summary}</span> : null}
           </span>
+        </span>
+        <span className="visually-hidden" id={`${bid}-s`}>
+          {status ? `, ${status}` : ''}
         </span>
         {errors ? (
           <span className="flow-node__error" aria-hidden="true" title={`${errors} problem(s)`}>
@@ -161,7 +175,7 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
         ) : null}
         {state ? (
           <span className={`flow-node__state state-${state}`} aria-hidden="true" title={`Last test: ${state}`}>
-            {state === 'succeeded' ? '✓' : state === 'failed' ? '!' : state === 'filtered' ? '⛛' : '…'}
+            {state === 'succeeded' ? '✓' : state === 'failed' ? '!' : state === 'filtered' ? '–' : '…'}
           </span>
         ) : null}
       </button>

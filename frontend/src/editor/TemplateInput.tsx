@@ -109,7 +109,8 @@ export default function TemplateInput({
       ]),
       templateHighlighter,
       theme,
-      multiline ? EditorView.lineWrapping : singleLine,
+      EditorView.lineWrapping,
+      ...(multiline ? [] : [singleLine]),
       EditorView.contentAttributes.of({
         id,
         'aria-labelledby': labelledBy,
