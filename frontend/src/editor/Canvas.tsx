@@ -243,7 +243,7 @@ function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }:
       {insert || label ? (
         <EdgeLabelRenderer>
           {label ? (
-            <div className="flow-edge__label nodrag nopan" style={{ transform: `translate(-50%, -100%) translate(${targetX}px, ${targetY - 6}px)` }}>
+            <div className="flow-edge__label nodrag nopan" style={{ transform: `translate(-50%, 0) translate(${targetX}px, ${labelY + 8}px)` }}>
               {label}
             </div>
           ) : null}
@@ -251,7 +251,7 @@ function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }:
             <button
               type="button"
               className="flow-edge__add nodrag nopan"
-              style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${label ? labelY - 8 : labelY}px)` }}
+              style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
               aria-label={`Add a step ${insert.place}`}
               title={`Add a step ${insert.place}`}
               onClick={() => ed.openAdd(insert.list, insert.index, insert.place)}
@@ -268,7 +268,7 @@ function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }:
 /** Taller than this (in canvas pixels) and the canvas is not fitted into view. */
 const TALL = 2400
 
-const nodeTypes = { trigger: TriggerNode, step: StepNode, add: AddNode, group: LoopGroup, dot: Dot }
+const nodeTypes = { trigger: TriggerNode, step: StepNode, add: AddNode, loop: LoopGroup, dot: Dot }
 const edgeTypes = { insert: InsertEdge }
 
 export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
@@ -280,7 +280,8 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
     () =>
       layout.nodes.map((n) => ({
         id: n.id,
-        type: n.type,
+        // React Flow styles its own "group" type; the loop box has its own look.
+        type: n.type === 'group' ? 'loop' : n.type,
         position: n.position,
         data: n.data as NodeData,
         width: n.width,

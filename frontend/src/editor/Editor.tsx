@@ -99,13 +99,15 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   const [history, dispatch] = useReducer(historyReducer<WorkflowDocument>, startDoc, initHistory)
   const doc = history.present
   const [saved, setSaved] = useState<{ json: string; etag: string; workflow: WorkflowDetail | null }>(() => ({
-    json: initial ? JSON.stringify(initial.workflow.document) : '',
+    // A draft counts as changed once it differs from how it started.
+    json: JSON.stringify(startDoc),
     etag: initial?.etag ?? '',
     workflow: initial?.workflow ?? null,
   }))
   const workflow = saved.workflow
   const workflowId = workflow?.id ?? null
-  const dirty = !workflow || JSON.stringify(doc) !== saved.json
+  const changed = JSON.stringify(doc) !== saved.json
+  const dirty = !workflow || changed
 
   const [selected, setSelected] = useState<string | null>(() => {
     const remembered = sessionStorage.getItem(SELECTED_KEY)
@@ -159,7 +161,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   // ---- leaving with unsaved changes -----------------------------------------------------------
 
   const dirtyRef = useRef(dirty)
-  dirtyRef.current = dirty && canEdit
+  dirtyRef.current = changed && canEdit
   useEffect(
     () => setNavigationGuard(() => (dirtyRef.current ? 'This workflow has unsaved changes. Leave without saving them?' : null)),
     [],

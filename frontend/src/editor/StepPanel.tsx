@@ -43,7 +43,7 @@ export function StepPanel(props: StepPanelProps) {
     onChange(next, `${step.id}:${key}`)
   }
   const kind = stepKindLabel(step, (a) => actionSpec(connectors, a).action?.name)
-  const general = errors.filter((e) => e.stepId === step.id && (e.field === '' || e.field === 'type' || e.field === 'action'))
+  const general = errors.filter((e) => e.stepId === step.id && ['', 'type', 'steps'].includes(e.field))
 
   return (
     <div className="step-panel" data-step-panel={step.id}>
@@ -56,7 +56,7 @@ export function StepPanel(props: StepPanelProps) {
 
       {general.map((e, i) => (
         <div key={i} className="notice notice--error" role="alert">
-          {e.message}
+          {e.field === 'steps' ? `Steps inside: ${e.message}. Use the + inside it on the canvas.` : e.message}
         </div>
       ))}
 

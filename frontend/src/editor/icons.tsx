@@ -6,7 +6,7 @@ const PATHS: Record<string, string> = {
   form: 'M6 3h12v18H6zM9 8h6M9 12h6M9 16h4',
   filter: 'M3 4h18l-7 8v6l-4 2v-8z',
   map: 'M4 8h13l-3-3M20 16H7l3 3',
-  paths: 'M6 3v6a4 4 0 0 0 4 4h4a4 4 0 0 1 4 4v4M6 9v12',
+  paths: 'M12 3v6M12 9l-6 6v6M12 9l6 6v6',
   for_each: 'M4 12a8 8 0 0 1 14-5l2-2v6h-6l2-2a5 5 0 1 0 1 6',
   delay: 'M7 3h10M7 21h10M8 3c0 5 8 5 8 9s-8 4-8 9M16 3c0 5-8 5-8 9s8 4 8 9',
   action: 'M7 4v16l13-8z',
