@@ -13,7 +13,7 @@
 // The server runs with SWITCHBOARD_OUTBOUND_ALLOW=127.0.0.1 so actions may reach the receiver.
 
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -377,6 +377,25 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await shot('workflows')
       await a11y('the workflows page')
       assert.deepEqual(pageErrors, [], 'no errors in the browser console')
+    })
+  })
+
+  test('exports a workflow and imports it as a new one', async () => {
+    await step('import-export', async () => {
+      await page.goto(server.base + '/')
+      const row = page.locator(`tr[data-workflow-id="${workflowId}"]`)
+      const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: /^Export/ }).click()])
+      const file = path.join(outDir, 'exported-workflow.json')
+      await download.saveAs(file)
+      const exported = JSON.parse(readFileSync(file, 'utf8'))
+      assert.equal(exported.schema, 'switchboard/v1')
+      assert.deepEqual(exported.steps.map((s) => s.id), ['filter', 'msg', 'slack'])
+
+      await page.locator('input[type=file]').setInputFiles(file)
+      await page.waitForURL((u) => /\/workflows\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(workflowId))
+      await page.getByRole('button', { name: /^Step 3 Slack: Post a message slack\b/ }).waitFor()
+      const list = await api(server, 'GET', '/api/v1/workflows')
+      assert.equal(list.json.items.filter((w) => w.name === exported.name).length, 2, 'the import is a second workflow')
     })
   })
 
