@@ -213,6 +213,9 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await page.keyboard.type(' }}')
       const preview = page.locator('[data-field]').filter({ has: page.getByRole('textbox', { name: 'Value of text' }) }).getByTestId('preview')
       await preview.filter({ hasText: 'Big order from Ada Lovelace' }).waitFor()
+      // The whole step, tried alone with the sample.
+      await page.getByRole('button', { name: 'Test this step' }).click()
+      await page.getByRole('region', { name: 'Test this step' }).getByText('"text": "Big order from Ada Lovelace"').waitFor()
       await shot('map-preview')
       await a11y('the map panel')
     })

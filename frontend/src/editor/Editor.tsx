@@ -124,6 +124,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   const [testError, setTestError] = useState<string | null>(null)
   const [activeBusy, setActiveBusy] = useState(false)
   const [announce, setAnnounce] = useState('')
+  const [tried, setTried] = useState<Record<string, unknown>>({})
 
   const located: LocatedError[] = useMemo(() => locateErrors(doc, errors), [doc, errors])
 
@@ -217,8 +218,8 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   const states = useMemo(() => runStates(testRun), [testRun])
 
   const sources: DataSources = useMemo(
-    () => ({ doc, sample: sample.data?.sample ?? null, run: run.data ?? null, connectors: specs }),
-    [doc, sample.data, run.data, specs],
+    () => ({ doc, sample: sample.data?.sample ?? null, run: run.data ?? null, connectors: specs, tried }),
+    [doc, sample.data, run.data, specs, tried],
   )
   const sourcesRef = useRef(sources)
   sourcesRef.current = sources
@@ -628,6 +629,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
               canMoveUp={canMove(doc, selectedEntry.step.id, -1)}
               canMoveDown={canMove(doc, selectedEntry.step.id, 1)}
               results={(testRun ?? run.data)?.steps.filter((s) => s.step_id === selectedEntry.step.id) ?? []}
+              onTried={(output) => setTried((t) => ({ ...t, [selectedEntry.step.id]: output }))}
             />
           ) : (
             <Overview problems={located} docLevel={docLevel} select={select} stepsCount={walkSteps(doc).length} />

@@ -2,6 +2,8 @@
 // errors on each field, the last test result, and delete / duplicate / move.
 
 import { useEffect, useId, useState } from 'react'
+import { useApi } from '../apiContext.ts'
+import { canTestStep, testLogicStep, type StepTestResult } from './stepTest.ts'
 import type { ConnectorSpec, PathDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
 import { useCanEdit } from '../auth.tsx'
 import { JsonBlock, StateBadge } from '../components.tsx'
@@ -23,6 +25,8 @@ export interface StepPanelProps {
   canMoveUp: boolean
   canMoveDown: boolean
   results: StepRun[]
+  /** A logic step was tried alone: its output feeds later steps' autocomplete. */
+  onTried: (output: unknown) => void
 }
 
 function actionSpec(connectors: ConnectorSpec[], action: string | undefined) {
@@ -145,6 +149,8 @@ export function StepPanel(props: StepPanelProps) {
         <summary>Retries, timeout and errors</summary>
         <AdvancedEditor step={step} idPrefix={p} set={set} errs={errs} />
       </details>
+
+      {canEdit && canTestStep(step) ? <TryStep step={step} getData={getData} onTried={props.onTried} /> : null}
 
       <TestResult results={props.results} />
 
@@ -516,3 +522,37 @@ function TestResult({ results }: { results: StepRun[] }) {
   )
 }
 
+
+function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Record<string, unknown>; onTried: (output: unknown) => void }) {
+  const api = useApi()
+  const [busy, setBusy] = useState(false)
+  const [result, setResult] = useState<StepTestResult | null>(null)
+  const run = async () => {
+    setBusy(true)
+    const r = await testLogicStep(api, step, getData())
+    setResult(r)
+    setBusy(false)
+    if (!r.error) onTried(r.output)
+  }
+  return (
+    <section className="try-step" aria-label="Test this step">
+      <div className="inline">
+        <button type="button" className="btn" onClick={() => void run()} disabled={busy}>
+          {busy ? 'Testing…' : 'Test this step'}
+        </button>
+        <span className="muted small">with the sample data, without running the workflow</span>
+      </div>
+      {result ? (
+        <div role="status" className="try-step__result">
+          {result.error ? (
+            <p className="error-text">
+              {result.error.field ? <code>{result.error.field}</code> : null} {result.error.message}
+            </p>
+          ) : (
+            <JsonBlock value={result.output} label="Output of this step with the sample data" />
+          )}
+        </div>
+      ) : null}
+    </section>
+  )
+}

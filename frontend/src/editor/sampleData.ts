@@ -13,6 +13,8 @@ export interface DataSources {
   /** The last test run, if any. */
   run: RunDetail | null
   connectors: ConnectorSpec[]
+  /** Outputs from "Test this step" (logic steps evaluated alone). */
+  tried?: Record<string, unknown>
 }
 
 /** What `trigger` looks like before any sample exists. */
@@ -63,6 +65,8 @@ export function guessOutput(step: StepDoc, connectors: ConnectorSpec[]): unknown
 }
 
 function outputOf(step: StepDoc, src: DataSources): unknown {
+  // Tried in this session: newer than any run.
+  if (src.tried && step.id in src.tried) return src.tried[step.id]
   const rec = src.run?.steps.find((s) => s.step_id === step.id && s.state === 'succeeded' && s.output !== null && s.output !== undefined)
   if (rec) return rec.output
   return guessOutput(step, src.connectors)
