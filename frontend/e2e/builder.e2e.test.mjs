@@ -420,6 +420,24 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
         await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
         for (const id of ids) await page.locator(`[data-node="${id}"]`).waitFor()
         await page.getByTestId('save-status').filter({ hasText: 'Saved · v1' }).waitFor()
+        if (title.startsWith('Schedule')) {
+          await page.getByRole('button', { name: /^Trigger Schedule/ }).click()
+          const words = page.getByRole('region', { name: 'Schedule in words' })
+          await words.getByRole('listitem').nth(4).waitFor()
+          assert.equal(await words.getByRole('listitem').count(), 5, 'the next five fire times')
+          await shot('schedule')
+          await a11y('the schedule trigger')
+        }
+        if (title.startsWith('Form')) {
+          await page.getByRole('button', { name: /^Trigger Form/ }).click()
+          await page.getByRole('link', { name: 'Open the hosted form' }).waitFor()
+          await page.getByLabel('Label of field 3').fill('Company name')
+          await page.getByRole('region', { name: 'Form preview' }).getByText('Company name').waitFor()
+          await shot('form-trigger')
+          await a11y('the form trigger')
+          await page.keyboard.press('Control+z')
+          await page.getByTestId('save-status').filter({ hasText: 'Saved · v1' }).waitFor()
+        }
         if (title.startsWith('Order')) {
           await page.getByText('Big orders to CRM', { exact: true }).waitFor()
           await shot('template-paths')

@@ -356,7 +356,8 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
             <ol className="next-runs">
               {info.data.next.map((t) => (
                 <li key={t}>
-                  <time dateTime={t}>{formatDateTime(t)}</time>
+                  {/* In the schedule's own time zone, as the server gives it. */}
+                  <time dateTime={t}>{t.slice(0, 16).replace('T', ' ')}</time>
                 </li>
               ))}
             </ol>
@@ -421,6 +422,7 @@ function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
               Key of field {i + 1}
             </label>
             <input id={`${uid}-f${i}-key`} className="input mono" value={f.key} placeholder="key" readOnly={!canEdit} onChange={(e) => setField(i, { key: e.target.value }, 'key')} />
+            <div className="form-field-row__more">
             <label className="visually-hidden" htmlFor={`${uid}-f${i}-type`}>
               Type of field {i + 1}
             </label>
@@ -438,6 +440,7 @@ function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
                 ×
               </button>
             ) : null}
+            </div>
             {errs(`form.fields[${i}]`).map((e) => (
               <p key={e} className="field__error form-field-row__error">
                 {e}
