@@ -36,7 +36,12 @@ func setup(t *testing.T, dialect string) *bundle {
 
 func setupWith(t *testing.T, dialect string, wo webhook.Options) *bundle {
 	t.Helper()
-	st := storetest.Open(t, dialect)
+	return setupOn(t, storetest.Open(t, dialect), wo)
+}
+
+// setupOn builds the API over an already opened store.
+func setupOn(t *testing.T, st *store.Store, wo webhook.Options) *bundle {
+	t.Helper()
 	_, err := engine.MigrateQueue(context.Background(), st)
 	storetest.Must(t, err, "queue migrations")
 	log := slog.New(slog.DiscardHandler)

@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/secrets"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
@@ -269,4 +275,39 @@ func (b *bundle) lastInbox(t *testing.T, workflowID, verdict, reason string) {
 	if e["verdict"] != verdict || !strings.Contains(strings.ToLower(e["reason"].(string)), reason) {
 		t.Fatalf("inbox entry %v, want %s with %q", e, verdict, reason)
 	}
+}
+
+func TestWebhookSecretsFromAConnection(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		st := storetest.Open(t, dialect)
+		ring, _, err := secrets.LoadOrCreateFile(filepath.Join(t.TempDir(), "secret.key"))
+		storetest.Must(t, err, "keys")
+		conns := connections.New(st, connectors.Default, ring)
+		b := setupOn(t, st, webhook.Options{MaxBody: 4096, Now: func() time.Time { return clock }, Secrets: conns})
+		c, err := conns.Create(context.Background(), connections.Input{Name: "shop-secret", Connector: "webhook",
+			Fields: map[string]string{"secret": oldSecret}})
+		storetest.Must(t, err, "connection")
+		id, hook := b.createDoc(t, `{"schema":"switchboard/v1","name":"signed","trigger":{"type":"webhook","webhook":{
+			"verify":{"scheme":"standard-webhooks","connection":"shop-secret"}}},
+			"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`)
+		body := `{"total":1}`
+		if r := b.send(t, hook, body, signed(t, oldSecret, body, clock, "msg_a")); r.status != 202 {
+			t.Fatalf("signed with the connection's secret: %d %s", r.status, r.raw)
+		}
+		if r := b.send(t, hook, body, signed(t, newSecret, body, clock, "msg_b")); r.status != 401 {
+			t.Fatalf("signed with another secret: %d", r.status)
+		}
+		// Rotating the secret in the connection applies at once.
+		_, err = conns.Update(context.Background(), c.ID, connections.Input{Fields: map[string]string{"secret": newSecret}})
+		storetest.Must(t, err, "rotate")
+		if r := b.send(t, hook, body, signed(t, newSecret, body, clock, "msg_c")); r.status != 202 {
+			t.Fatalf("after rotation, new secret: %d %s", r.status, r.raw)
+		}
+		if r := b.send(t, hook, body, signed(t, oldSecret, body, clock, "msg_d")); r.status != 401 {
+			t.Fatalf("after rotation, old secret: %d", r.status)
+		}
+		if n := b.runCount(t, id); n != 2 {
+			t.Fatalf("%d runs, want 2", n)
+		}
+	})
 }

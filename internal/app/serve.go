@@ -83,7 +83,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Store: st,
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
-				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Logger: log}),
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Logger: log}),
 			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,

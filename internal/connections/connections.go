@@ -325,3 +325,15 @@ func (s *Service) Reseal(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Fields opens the named connection whatever its connector: a webhook
+// trigger's verify.connection keeps its signing secrets (field "secret",
+// or "secrets" comma-separated for rotation; "username"/"password" for
+// basic) in a connection instead of the workflow document.
+func (s *Service) Fields(ctx context.Context, name string) (map[string]string, error) {
+	c, err := s.st.GetConnectionByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(c)
+}

@@ -37,12 +37,19 @@ type Compiler interface {
 	Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error)
 }
 
+// SecretSource opens a named connection's fields.
+type SecretSource interface {
+	Fields(ctx context.Context, name string) (map[string]string, error)
+}
+
 // Options are the instance-wide webhook settings.
 type Options struct {
 	MaxBody        int64          // default body cap (a workflow may set its own, up to 25 MiB)
 	RatePerMinute  int            // default per-endpoint rate limit (0: 600)
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	DedupeWindow   time.Duration  // default 7 days
+	// Secrets opens the connection a verify block names (may be nil).
+	Secrets SecretSource
 	Logger         *slog.Logger
 	Now            func() time.Time
 }
@@ -164,7 +171,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	if wh == nil {
 		wh = &workflow.WebhookTrigger{}
 	}
-	ver, err := r.verifier(version.ID, wh)
+	ver, err := r.verifier(ctx, version.ID, wh)
 	if err != nil {
 		return q.refuse(&Error{Status: http.StatusInternalServerError, Reason: "this endpoint's verification is not configured correctly: " + err.Error()})
 	}
@@ -294,8 +301,13 @@ func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
 	return &Reply{Status: http.StatusOK, Body: map[string]any{"captured": true}}, nil
 }
 
-// verifier returns the version's verifier, built once.
-func (r *Receiver) verifier(versionID string, wh *workflow.WebhookTrigger) (*verify.Verifier, error) {
+// verifier returns the version's verifier, built once; one whose secrets
+// live in a connection is built per request, so a rotated secret applies at
+// once.
+func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.WebhookTrigger) (*verify.Verifier, error) {
+	if wh.Verify != nil && wh.Verify.Connection != "" {
+		return r.connectionVerifier(ctx, *wh.Verify)
+	}
 	r.mu.Lock()
 	v, ok := r.verifiers[versionID]
 	r.mu.Unlock()
@@ -317,6 +329,30 @@ func (r *Receiver) verifier(versionID string, wh *workflow.WebhookTrigger) (*ver
 	r.verifiers[versionID] = v
 	r.mu.Unlock()
 	return v, nil
+}
+
+func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*verify.Verifier, error) {
+	if r.o.Secrets == nil {
+		return nil, fmt.Errorf("connection %q cannot be opened here", cfg.Connection)
+	}
+	fields, err := r.o.Secrets.Fields(ctx, cfg.Connection)
+	if err != nil {
+		return nil, fmt.Errorf("connection %q: %w", cfg.Connection, err)
+	}
+	if cfg.Scheme == verify.SchemeBasic {
+		cfg.Users = []verify.BasicUser{{Username: fields["username"], Password: fields["password"]}}
+	} else {
+		for _, v := range strings.Split(fields["secrets"], ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				cfg.Secrets = append(cfg.Secrets, v)
+			}
+		}
+		if v := fields["secret"]; v != "" {
+			cfg.Secrets = append([]string{v}, cfg.Secrets...)
+		}
+	}
+	cfg.Connection = ""
+	return verify.New(cfg)
 }
 
 // allow takes a token from the endpoint's bucket (burst: a tenth of a
