@@ -12,7 +12,7 @@ import { isFinalRunState } from '../format.ts'
 import { queryKeys, useConnectors } from '../queries.ts'
 import { editorRoute, HOME, runsRoute, setNavigationGuard } from '../route.ts'
 import { AddStepDialog } from './AddStepDialog.tsx'
-import { nodeButtonId, type EditorContextValue } from './context.ts'
+import { nodeButtonId, SampleContext, type EditorContextValue } from './context.ts'
 import {
   canMove,
   duplicateStep,
@@ -220,6 +220,10 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   const sources: DataSources = useMemo(
     () => ({ doc, sample: sample.data?.sample ?? null, run: run.data ?? null, connectors: specs, tried }),
     [doc, sample.data, run.data, specs, tried],
+  )
+  const sampleStatus = useMemo(
+    () => ({ real: !!sample.data?.sample || !!run.data?.trigger || doc.trigger.type === 'schedule' }),
+    [sample.data, run.data, doc.trigger.type],
   )
   const sourcesRef = useRef(sources)
   sourcesRef.current = sources
@@ -594,47 +598,49 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
         <Suspense fallback={<div className="canvas"><Loading what="the canvas" /></div>}>
           <Canvas ctx={ctx} />
         </Suspense>
-        <aside className="side-panel" id="side-panel" aria-label="Settings" tabIndex={-1}>
-          {side.kind === 'versions' && workflow ? (
-            <VersionsPanel workflowId={workflow.id} current={workflow.version} now={now} onRestore={restore} onClose={() => setSide({ kind: 'selection' })} />
-          ) : side.kind === 'shortcuts' ? (
-            <Shortcuts onClose={() => setSide({ kind: 'selection' })} />
-          ) : selected === 'trigger' ? (
-            <TriggerPanel
-              trigger={doc.trigger}
-              workflow={workflow}
-              dirty={dirty}
-              errors={located}
-              onChange={(t: TriggerDoc, key) => change({ ...doc, trigger: t }, `trigger:${key}`)}
-              sample={sample.data}
-              listening={listening}
-              onListen={startListening}
-            />
-          ) : selectedEntry ? (
-            <StepPanel
-              key={selectedEntry.step.id}
-              doc={doc}
-              step={selectedEntry.step}
-              connectors={specs}
-              errors={located}
-              getData={() => dataForStep(sourcesRef.current, selectedEntry.step.id)}
-              onChange={(next: StepDoc, key) => change(updateStep(doc, selectedEntry.step.id, () => next), key)}
-              onRename={(to) => {
-                change(renameStep(doc, selectedEntry.step.id, to))
-                setSelected(to)
-              }}
-              onDelete={() => deleteStep(selectedEntry.step.id)}
-              onDuplicate={() => duplicate(selectedEntry.step.id)}
-              onMove={(d) => move(selectedEntry.step.id, d)}
-              canMoveUp={canMove(doc, selectedEntry.step.id, -1)}
-              canMoveDown={canMove(doc, selectedEntry.step.id, 1)}
-              results={(testRun ?? run.data)?.steps.filter((s) => s.step_id === selectedEntry.step.id) ?? []}
-              onTried={(output) => setTried((t) => ({ ...t, [selectedEntry.step.id]: output }))}
-            />
-          ) : (
-            <Overview problems={located} docLevel={docLevel} select={select} stepsCount={walkSteps(doc).length} />
-          )}
-        </aside>
+        <SampleContext.Provider value={sampleStatus}>
+          <aside className="side-panel" id="side-panel" aria-label="Settings" tabIndex={-1}>
+            {side.kind === 'versions' && workflow ? (
+              <VersionsPanel workflowId={workflow.id} current={workflow.version} now={now} onRestore={restore} onClose={() => setSide({ kind: 'selection' })} />
+            ) : side.kind === 'shortcuts' ? (
+              <Shortcuts onClose={() => setSide({ kind: 'selection' })} />
+            ) : selected === 'trigger' ? (
+              <TriggerPanel
+                trigger={doc.trigger}
+                workflow={workflow}
+                dirty={dirty}
+                errors={located}
+                onChange={(t: TriggerDoc, key) => change({ ...doc, trigger: t }, `trigger:${key}`)}
+                sample={sample.data}
+                listening={listening}
+                onListen={startListening}
+              />
+            ) : selectedEntry ? (
+              <StepPanel
+                key={selectedEntry.step.id}
+                doc={doc}
+                step={selectedEntry.step}
+                connectors={specs}
+                errors={located}
+                getData={() => dataForStep(sourcesRef.current, selectedEntry.step.id)}
+                onChange={(next: StepDoc, key) => change(updateStep(doc, selectedEntry.step.id, () => next), key)}
+                onRename={(to) => {
+                  change(renameStep(doc, selectedEntry.step.id, to))
+                  setSelected(to)
+                }}
+                onDelete={() => deleteStep(selectedEntry.step.id)}
+                onDuplicate={() => duplicate(selectedEntry.step.id)}
+                onMove={(d) => move(selectedEntry.step.id, d)}
+                canMoveUp={canMove(doc, selectedEntry.step.id, -1)}
+                canMoveDown={canMove(doc, selectedEntry.step.id, 1)}
+                results={(testRun ?? run.data)?.steps.filter((s) => s.step_id === selectedEntry.step.id) ?? []}
+                onTried={(output) => setTried((t) => ({ ...t, [selectedEntry.step.id]: output }))}
+              />
+            ) : (
+              <Overview problems={located} docLevel={docLevel} select={select} stepsCount={walkSteps(doc).length} />
+            )}
+          </aside>
+        </SampleContext.Provider>
       </div>
 
       {addAt ? (

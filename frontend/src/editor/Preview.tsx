@@ -1,10 +1,11 @@
 // Live preview of a template or expression, evaluated by the server against the sample data.
 
-import { useEffect, useState } from 'react'
+import { useContext, useEffect, useState } from 'react'
 import { ApiError } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import type { ExprMode } from './completion.ts'
+import { SampleContext } from './context.ts'
 import { trimForEvaluate } from './sampleData.ts'
 
 type State =
@@ -42,6 +43,7 @@ export function Preview({
 }) {
   const api = useApi()
   const canEdit = useCanEdit()
+  const sample = useContext(SampleContext)
   const [state, setState] = useState<State>({ kind: 'idle' })
   const active = canEdit && needsPreview(value, mode)
   const dataKey = active ? JSON.stringify(getData()) : ''
@@ -78,9 +80,13 @@ export function Preview({
 
   if (!active || state.kind === 'idle') return null
   return (
-    <div id={id} className={`preview preview--${state.kind}`} aria-live="polite" data-testid="preview">
+    <div id={id} className={`preview preview--${state.kind === 'error' && !sample.real ? 'nosample' : state.kind}`} aria-live="polite" data-testid="preview">
       {state.kind === 'loading' ? (
         <span className="muted">Preview…</span>
+      ) : state.kind === 'error' && !sample.real ? (
+        <span className="muted" title={state.message}>
+          Preview needs sample data: send a test event from the trigger.
+        </span>
       ) : state.kind === 'error' ? (
         <>
           <span className="preview__label">Preview error:</span> <span className="preview__error">{state.message}</span>

@@ -27,3 +27,6 @@ export function useEditor(): EditorContextValue {
 export function nodeButtonId(stepId: string | null): string {
   return stepId ? `node-${stepId}` : 'node-trigger'
 }
+
+/** Whether the trigger data behind previews is a real sample (captured or from a run). */
+export const SampleContext = createContext<{ real: boolean }>({ real: true })
