@@ -205,6 +205,7 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
             )}
           </div>
         ) : null}
+        {workflow && listening ? <RecentRequests workflowId={workflow.id} /> : null}
         {sample?.sample ? (
           <div className="sample" data-testid="sample">
             <p role={listening ? undefined : 'status'} className="sample__head">
@@ -491,5 +492,31 @@ function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
         </div>
       </section>
     </>
+  )
+}
+
+/** While listening: what reached the webhook lately, with the verdict (e.g. a failed signature). */
+function RecentRequests({ workflowId }: { workflowId: string }) {
+  const api = useApi()
+  const [since] = useState(() => Date.now() - 2000)
+  const inbox = useQuery({
+    queryKey: ['inbox', workflowId],
+    queryFn: ({ signal }) => api.listInbox(workflowId, signal),
+    refetchInterval: 1500,
+  })
+  const items = (inbox.data?.items ?? []).filter((i) => Date.parse(i.received_at) >= since && i.verdict !== 'captured').slice(0, 5)
+  if (!items.length) return null
+  return (
+    <div className="recent-requests" aria-live="polite">
+      <h4>Other requests while listening</h4>
+      <ul>
+        {items.map((i) => (
+          <li key={i.id}>
+            <span className="method">{i.method}</span> <span className={`badge badge--${i.verdict === 'accepted' ? 'success' : 'warning'}`}>{i.verdict}</span>{' '}
+            <span className="small">{i.reason}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   )
 }
