@@ -289,6 +289,28 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     })
   })
 
+  test('moves a step by dragging it onto a +', async () => {
+    await step('drag', async () => {
+      const target = page.getByRole('button', { name: 'Add a step before step msg' })
+      // Press on the node, move a little to start the drag, then over the "+" and let go.
+      const from = await page.locator('[data-node="slack"]').boundingBox()
+      const to = await target.boundingBox()
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2)
+      await page.mouse.down()
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 - 20, { steps: 5 })
+      await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 10 })
+      await target.and(page.locator('.is-drop')).waitFor()
+      await page.mouse.up()
+      await page.getByRole('button', { name: /^Step 2 Slack: Post a message slack\b/ }).waitFor()
+      await page.getByRole('button', { name: /^Step 3 Map data msg\b/ }).waitFor()
+      await page.getByTestId('save-status').filter({ hasText: 'Unsaved changes' }).waitFor()
+      await shot('dragged')
+      await page.getByRole('button', { name: 'Undo' }).click()
+      await page.getByRole('button', { name: /^Step 3 Slack: Post a message slack\b/ }).waitFor()
+      await page.getByTestId('save-status').filter({ hasText: 'Saved · v2' }).waitFor()
+    })
+  })
+
   test('tests the whole workflow and shows results on each node', async () => {
     await step('test', async () => {
       const before = receiver.requests.length

@@ -10,22 +10,28 @@ import {
   MiniMap,
   Position,
   ReactFlow,
+  ReactFlowProvider,
   useReactFlow,
   type Edge,
   type EdgeProps,
   type Node,
+  type NodeChange,
   type NodeProps,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
-import { memo, useEffect, useMemo, useRef } from 'react'
+import { createContext, memo, useContext, useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react'
 import type { StepDoc } from '../api.ts'
 import { EditorContext, nodeButtonId, useEditor, type EditorContextValue } from './context.ts'
 import { findStep, stepKindLabel, stepSummary } from './doc.ts'
 import { TypeIcon } from './icons.tsx'
-import { layoutDocument, type FlowEdge, type FlowNode } from './layout.ts'
+import { layoutDocument, NODE_H, NODE_W, type FlowEdge, type FlowNode } from './layout.ts'
 
 type NodeData = FlowNode['data'] & Record<string, unknown>
 type EdgeData = { insert?: FlowEdge['insert']; label?: string; dashed?: boolean } & Record<string, unknown>
+
+/** The place a dragged step would land ("list#index"), to highlight it. */
+const DropContext = createContext<string | null>(null)
+const dropKey = (list: string, index: number) => `${list}#${index}`
 
 /** Pans the canvas so a node that got the keyboard focus is in view. */
 function useRevealOnFocus(nodeId: string) {
@@ -186,8 +192,9 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
 const AddNode = memo(function AddNode({ id, data }: NodeProps<Node<NodeData>>) {
   const ed = useEditor()
   const reveal = useRevealOnFocus(id)
+  const drop = useContext(DropContext)
   return (
-    <div className="flow-add">
+    <div className={`flow-add${drop === dropKey(data.list!, data.index!) ? ' is-drop' : ''}`}>
       <Handles />
       {ed.canEdit ? (
         <button
@@ -226,6 +233,7 @@ const Dot = memo(function Dot() {
 
 function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }: EdgeProps<Edge<EdgeData>>) {
   const ed = useEditor()
+  const drop = useContext(DropContext)
   const [path, labelX, labelY] = getSmoothStepPath({
     sourceX,
     sourceY,
@@ -250,7 +258,7 @@ function InsertEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd }:
           {insert && ed.canEdit ? (
             <button
               type="button"
-              className="flow-edge__add nodrag nopan"
+              className={`flow-edge__add nodrag nopan${drop === dropKey(insert.list, insert.index) ? ' is-drop' : ''}`}
               style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
               aria-label={`Add a step ${insert.place}`}
               title={`Add a step ${insert.place}`}
@@ -272,11 +280,27 @@ const nodeTypes = { trigger: TriggerNode, step: StepNode, add: AddNode, loop: Lo
 const edgeTypes = { insert: InsertEdge }
 
 export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
+  return (
+    <ReactFlowProvider>
+      <CanvasFlow ctx={ctx} />
+    </ReactFlowProvider>
+  )
+}
+
+function CanvasFlow({ ctx }: { ctx: EditorContextValue }) {
+  const flow = useReactFlow()
+  /** The pointer of a drag event, in canvas coordinates. */
+  const pointer = (e: ReactMouseEvent | MouseEvent | TouchEvent) => {
+    const p = 'touches' in e ? (e.touches[0] ?? e.changedTouches[0]) : e
+    return p ? flow.screenToFlowPosition({ x: p.clientX, y: p.clientY }) : null
+  }
   // Layout depends only on the shape of the tree, so typing in a field does not move nodes.
   const shapeKey = JSON.stringify(shapeOf(ctx.doc.steps))
   const layout = useMemo(() => layoutDocument(ctx.doc), [shapeKey]) // eslint-disable-line react-hooks/exhaustive-deps
   const tall = layout.height > TALL
-  const nodes = useMemo<Node<NodeData>[]>(
+  const [drag, setDrag] = useState<{ id: string; position: { x: number; y: number } } | null>(null)
+  const [drop, setDrop] = useState<{ list: string; index: number } | null>(null)
+  const baseNodes = useMemo<Node<NodeData>[]>(
     () =>
       layout.nodes.map((n) => ({
         id: n.id,
@@ -287,14 +311,33 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
         width: n.width,
         height: n.height,
         style: { width: n.width, height: n.height },
-        draggable: false,
+        draggable: ctx.canEdit && n.type === 'step',
         selectable: false,
         connectable: false,
         focusable: false,
         zIndex: n.zIndex,
       })),
-    [layout],
+    [layout, ctx.canEdit],
   )
+  const nodes = useMemo(
+    () => (drag ? baseNodes.map((n) => (n.id === drag.id ? { ...n, position: drag.position, zIndex: 1000 } : n)) : baseNodes),
+    [baseNodes, drag],
+  )
+  // Where a step can be dropped: every "+" (on edges and at the ends of lists).
+  const spots = useMemo(() => {
+    const byId = new Map(layout.nodes.map((n) => [n.id, n]))
+    const out: Array<{ list: string; index: number; x: number; y: number }> = []
+    for (const e of layout.edges) {
+      const s = byId.get(e.source)
+      const t = byId.get(e.target)
+      if (!e.insert || !s || !t) continue
+      out.push({ ...e.insert, x: t.position.x + t.width / 2, y: (s.position.y + s.height + t.position.y) / 2 })
+    }
+    for (const n of layout.nodes) {
+      if (n.type === 'add') out.push({ list: n.data.list!, index: n.data.index!, x: n.position.x + n.width / 2, y: n.position.y + n.height / 2 })
+    }
+    return out
+  }, [layout])
   const edges = useMemo<Edge<EdgeData>[]>(
     () =>
       layout.edges.map((e) => ({
@@ -310,10 +353,24 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
   )
   return (
     <EditorContext.Provider value={ctx}>
+      <DropContext.Provider value={drop ? dropKey(drop.list, drop.index) : null}>
       <div className="canvas" data-testid="canvas">
         <ReactFlow
           nodes={nodes}
           edges={edges}
+          onNodesChange={(changes: NodeChange<Node<NodeData>>[]) => {
+            for (const c of changes) {
+              if (c.type === 'position' && c.position && c.dragging) setDrag({ id: c.id, position: c.position })
+            }
+          }}
+          nodeDragThreshold={4}
+          onNodeDrag={(e, node) => setDrop(nearestSpot(spots, pointer(e), node, ctx))}
+          onNodeDragStop={(e, node) => {
+            const spot = nearestSpot(spots, pointer(e), node, ctx)
+            setDrag(null)
+            setDrop(null)
+            if (spot && node.data.stepId) ctx.moveTo(node.data.stepId, spot.list, spot.index)
+          }}
           nodeTypes={nodeTypes}
           edgeTypes={edgeTypes}
           nodesDraggable={false}
@@ -342,8 +399,33 @@ export default function Canvas({ ctx }: { ctx: EditorContextValue }) {
           {nodes.length > 12 ? <MiniMap pannable zoomable ariaLabel="Overview of the workflow" /> : null}
         </ReactFlow>
       </div>
+      </DropContext.Provider>
     </EditorContext.Provider>
   )
+}
+
+/** The closest drop spot to the pointer (or the node's centre), if close enough and allowed. */
+function nearestSpot(
+  spots: Array<{ list: string; index: number; x: number; y: number }>,
+  at: { x: number; y: number } | null,
+  node: Node<NodeData>,
+  ctx: EditorContextValue,
+): { list: string; index: number } | null {
+  const entry = node.data.stepId ? findStep(ctx.doc, node.data.stepId) : undefined
+  if (!entry) return null
+  const p = at ?? { x: node.position.x + NODE_W / 2, y: node.position.y + NODE_H / 2 }
+  let best: { list: string; index: number } | null = null
+  let bestD = 70
+  for (const s of spots) {
+    if (s.list === entry.path || s.list.startsWith(entry.path + '.')) continue
+    if (s.list === entry.list && (s.index === entry.index || s.index === entry.index + 1)) continue
+    const d = Math.hypot(s.x - p.x, s.y - p.y)
+    if (d < bestD) {
+      bestD = d
+      best = { list: s.list, index: s.index }
+    }
+  }
+  return best
 }
 
 /** Fits the tree into view again when steps are added, removed or moved. */

@@ -21,6 +21,7 @@ import {
   insertStep,
   locateErrors,
   moveStep,
+  moveStepTo,
   newStep,
   removeStep,
   renameStep,
@@ -473,8 +474,14 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
       triggerRunState: testRun ? 'succeeded' : undefined,
       actionName,
       canEdit,
+      moveTo: (stepId, list, index) => {
+        const next = moveStepTo(doc, stepId, list, index)
+        if (next === doc) return
+        change(next)
+        setAnnounce(`Moved step ${stepId}.`)
+      },
     }),
-    [doc, selected, select, errorCount, states, testRun, actionName, canEdit],
+    [doc, selected, select, errorCount, states, testRun, actionName, canEdit, change],
   )
 
   const selectedEntry = selected && selected !== 'trigger' ? findStep(doc, selected) : undefined

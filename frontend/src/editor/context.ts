@@ -13,6 +13,8 @@ export interface EditorContextValue {
   triggerRunState: string | undefined
   actionName: (action: string) => string | undefined
   canEdit: boolean
+  /** Moves a step to a place in the tree (drag and drop). */
+  moveTo: (stepId: string, list: string, index: number) => void
 }
 
 export const EditorContext = createContext<EditorContextValue | null>(null)

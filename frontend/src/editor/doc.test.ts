@@ -194,3 +194,22 @@ describe('undo history', () => {
     expect(h.past.slice(-2)).toEqual(['x', 'y'])
   })
 })
+
+describe('moving a step anywhere', () => {
+  it('moves into a branch, out of a loop, and within a list', async () => {
+    const { moveStepTo } = await import('./doc.ts')
+    const ids = (d: WorkflowDocument) => walkSteps(d).map((e) => `${e.step.id}@${e.path}`)
+    // the first step into the empty crm path (whose path shifts once it is gone)
+    expect(ids(moveStepTo(DOC, 'big', 'steps[2].paths[1].steps', 0))).toContain('big@steps[1].paths[1].steps[0]')
+    // out of the loop to the end
+    const out = moveStepTo(DOC, 'stock', 'steps', 5)
+    expect(out.steps.at(-1)?.id).toBe('stock')
+    expect(findStep(out, 'each')?.step.steps).toEqual([])
+    // down within the same list
+    expect(moveStepTo(DOC, 'big', 'steps', 3).steps.map((s) => s.id)).toEqual(['msg', 'route', 'big', 'each', 'later'])
+    // not into itself, and no-ops stay the same object
+    expect(moveStepTo(DOC, 'route', 'steps[2].paths[0].steps', 0)).toBe(DOC)
+    expect(moveStepTo(DOC, 'msg', 'steps', 1)).toBe(DOC)
+    expect(moveStepTo(DOC, 'msg', 'steps', 2)).toBe(DOC)
+  })
+})

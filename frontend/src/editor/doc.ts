@@ -118,6 +118,30 @@ export function moveStep(doc: WorkflowDocument, id: string, delta: -1 | 1): Work
   return next
 }
 
+const MOVING = '\u0000moving'
+
+/**
+ * Moves a step (with what it contains) to position `index` of the list `listPath`, paths as
+ * they are before the move. Returns the document unchanged when the target is inside the step.
+ */
+export function moveStepTo(doc: WorkflowDocument, id: string, listPath: string, index: number): WorkflowDocument {
+  const entry = findStep(doc, id)
+  if (!entry) return doc
+  if (listPath === entry.path || listPath.startsWith(entry.path + '.')) return doc
+  if (listPath === entry.list && (index === entry.index || index === entry.index + 1)) return doc
+  const next = clone(doc)
+  // Leave a placeholder so every path stays valid while inserting, then drop it.
+  const from = listAt(next, entry.list)!
+  const step = from[entry.index]
+  from[entry.index] = { id: MOVING, type: 'delay' }
+  const to = listAt(next, listPath, true)
+  if (!to) return doc
+  to.splice(Math.max(0, Math.min(index, to.length)), 0, step)
+  const holder = walkSteps(next).find((e) => e.step.id === MOVING)!
+  listAt(next, holder.list)!.splice(holder.index, 1)
+  return next
+}
+
 export function canMove(doc: WorkflowDocument, id: string, delta: -1 | 1): boolean {
   const entry = findStep(doc, id)
   if (!entry) return false
