@@ -2,10 +2,20 @@
 // data available at the step, `{{ }}` highlighted, one line unless `multiline`.
 
 import { autocompletion, closeCompletion, completionStatus } from '@codemirror/autocomplete'
-import { EditorState, Prec, type Extension } from '@codemirror/state'
-import { Decoration, EditorView, keymap, MatchDecorator, placeholder as cmPlaceholder, ViewPlugin, type DecorationSet, type ViewUpdate } from '@codemirror/view'
-import CodeMirror, { type BasicSetupOptions } from '@uiw/react-codemirror'
-import { useMemo, useRef } from 'react'
+import { defaultKeymap, history, historyKeymap } from '@codemirror/commands'
+import { Annotation, Compartment, EditorState, Prec, type Extension } from '@codemirror/state'
+import {
+  Decoration,
+  drawSelection,
+  EditorView,
+  keymap,
+  MatchDecorator,
+  placeholder as cmPlaceholder,
+  ViewPlugin,
+  type DecorationSet,
+  type ViewUpdate,
+} from '@codemirror/view'
+import { useEffect, useMemo, useRef } from 'react'
 import { completionSource, type ExprMode } from './completion.ts'
 
 export interface TemplateInputProps {
@@ -22,25 +32,6 @@ export interface TemplateInputProps {
   invalid?: boolean
   placeholder?: string
   readOnly?: boolean
-}
-
-const SETUP: BasicSetupOptions = {
-  lineNumbers: false,
-  foldGutter: false,
-  highlightActiveLine: false,
-  highlightActiveLineGutter: false,
-  autocompletion: false,
-  closeBrackets: false,
-  searchKeymap: false,
-  lintKeymap: false,
-  foldKeymap: false,
-  dropCursor: false,
-  rectangularSelection: false,
-  crosshairCursor: false,
-  highlightSelectionMatches: false,
-  completionKeymap: true,
-  indentOnInput: false,
-  tabSize: 2,
 }
 
 const exprMark = Decoration.mark({ class: 'cm-sb-expr' })
@@ -124,17 +115,77 @@ export default function TemplateInput({
   )
   return (
     <div className={`template-input${multiline ? ' template-input--multi' : ''}${invalid ? ' is-invalid' : ''}`}>
-      <CodeMirror
-        value={value}
-        onChange={onChange}
-        extensions={extensions}
-        basicSetup={SETUP}
-        indentWithTab={false}
-        editable={!readOnly}
-        readOnly={readOnly}
-        theme="none"
-        minHeight={multiline ? '4.5em' : undefined}
-      />
+      <CodeEditor value={value} onChange={onChange} extensions={extensions} readOnly={!!readOnly} />
     </div>
   )
+}
+
+/** Basics every field gets: undo history, selection drawing, the standard keys (Tab moves focus). */
+const BASE: Extension = [history(), drawSelection(), keymap.of([...defaultKeymap, ...historyKeymap])]
+
+/** Marks text set from props, which is not a change the user made. */
+const fromProps = Annotation.define<boolean>()
+
+/** A minimal controlled CodeMirror view: the value from props, changes out through onChange. */
+function CodeEditor({
+  value,
+  onChange,
+  extensions,
+  readOnly,
+}: {
+  value: string
+  onChange: (v: string) => void
+  extensions: Extension[]
+  readOnly: boolean
+}) {
+  const host = useRef<HTMLDivElement>(null)
+  const view = useRef<EditorView | null>(null)
+  const onChangeRef = useRef(onChange)
+  onChangeRef.current = onChange
+  const config = useRef(new Compartment())
+  const access = useRef(new Compartment())
+
+  useEffect(() => {
+    const v = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: value,
+        extensions: [
+          BASE,
+          config.current.of(extensions),
+          access.current.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged && !u.transactions.some((t) => t.annotation(fromProps))) onChangeRef.current(u.state.doc.toString())
+          }),
+        ],
+      }),
+    })
+    view.current = v
+    return () => {
+      v.destroy()
+      view.current = null
+    }
+    // Created once; later changes go through the effects below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [])
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: config.current.reconfigure(extensions) })
+  }, [extensions])
+
+  useEffect(() => {
+    view.current?.dispatch({
+      effects: access.current.reconfigure([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+    })
+  }, [readOnly])
+
+  // A value changed elsewhere (undo, another panel) replaces the text.
+  useEffect(() => {
+    const v = view.current
+    if (v && v.state.doc.toString() !== value) {
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, annotations: fromProps.of(true) })
+    }
+  }, [value])
+
+  return <div ref={host} />
 }
