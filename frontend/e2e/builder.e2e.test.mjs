@@ -48,6 +48,18 @@ function startSlackReceiver() {
   })
 }
 
+/** The bounding box once it is the same twice in a row, 100 ms apart. */
+async function stableBox(locator) {
+  let prev = await locator.boundingBox()
+  for (let i = 0; i < 50; i++) {
+    await sleep(100)
+    const box = await locator.boundingBox()
+    if (box && prev && box.x === prev.x && box.y === prev.y && box.width === prev.width) return box
+    prev = box
+  }
+  throw new Error('the element kept moving')
+}
+
 async function waitFor(what, fn, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -293,8 +305,9 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
     await step('drag', async () => {
       const target = page.getByRole('button', { name: 'Add a step before step msg' })
       // Press on the node, move a little to start the drag, then over the "+" and let go.
-      const from = await page.locator('[data-node="slack"]').boundingBox()
-      const to = await target.boundingBox()
+      // The canvas may still be gliding to fit the last change: wait until nodes stand still.
+      const from = await stableBox(page.locator('[data-node="slack"]'))
+      const to = await stableBox(target)
       await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2)
       await page.mouse.down()
       await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 - 20, { steps: 5 })
@@ -447,7 +460,12 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
           const words = page.getByRole('region', { name: 'Schedule in words' })
           await words.getByRole('listitem').nth(4).waitFor()
           assert.equal(await words.getByRole('listitem').count(), 5, 'the next five fire times')
+          await words.getByText('Every weekday at 09:00').waitFor()
+          await page.getByLabel(/^When \(cron\)/).fill('*/15 * * * *')
+          await page.getByTestId('cron-words').filter({ hasText: 'Every 15 minutes' }).waitFor()
           await shot('schedule')
+          await page.getByRole('button', { name: 'Undo' }).click()
+          await page.getByTestId('save-status').filter({ hasText: 'Saved · v1' }).waitFor()
           await a11y('the schedule trigger')
         }
         if (title.startsWith('Form')) {

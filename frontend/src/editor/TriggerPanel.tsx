@@ -9,6 +9,7 @@ import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import { CopyButton, JsonBlock } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
+import { describeCron } from './cron.ts'
 import { fieldErrors, type LocatedError } from './doc.ts'
 import { FieldShell } from './fields.tsx'
 
@@ -348,6 +349,11 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
         </select>
       </FieldShell>
       <section className="panel-section" aria-label="Schedule in words">
+        {(dirty || !workflow) && schedule.cron !== info.data?.cron ? (
+          <p data-testid="cron-words">
+            <strong>{describeCron(schedule.cron) ?? 'A custom schedule'}</strong> ({schedule.timezone || 'UTC'})
+          </p>
+        ) : null}
         {info.data ? (
           <>
             <p>
@@ -362,7 +368,7 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
                 </li>
               ))}
             </ol>
-            {dirty ? <p className="muted small">Shown for the saved version; save to update.</p> : null}
+            {dirty && schedule.cron !== info.data.cron ? <p className="muted small">The saved schedule; save to update.</p> : null}
           </>
         ) : workflow ? (
           <p className="muted small">{info.isError ? 'Could not read the schedule.' : 'Loading…'}</p>
