@@ -248,6 +248,10 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
       await shot('connection')
       await conn.getByRole('button', { name: 'Save connection' }).click()
       await waitFor('the connection to be chosen', async () => (await page.getByRole('combobox', { name: /^Connection/ }).inputValue()) === 'team-slack')
+      // The connection test asks the (local) Slack who the token is.
+      await page.getByRole('button', { name: 'Test connection team-slack' }).click()
+      await page.getByRole('status').filter({ hasText: 'The service accepted the credentials.' }).waitFor()
+      assert.ok(receiver.requests.some((r) => r.url === '/api/auth.test'), 'auth.test was called')
 
       await page.getByRole('textbox', { name: 'Channel', exact: true }).click()
       await page.keyboard.type('#sales')

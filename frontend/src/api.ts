@@ -403,6 +403,8 @@ export interface ApiClient {
   listConnectors(signal?: AbortSignal): Promise<ConnectorSpec[]>
   listConnections(signal?: AbortSignal): Promise<Connection[]>
   createConnection(conn: NewConnection): Promise<Connection>
+  /** Checks a connection's credentials with the service (501 when the connector cannot). */
+  testConnection(id: string): Promise<{ ok: boolean; error?: string }>
   evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
 }
 
@@ -642,6 +644,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     createConnection(conn) {
       return request<Connection>('POST', '/api/v1/connections', conn)
+    },
+    testConnection(id) {
+      return request<{ ok: boolean; error?: string }>('POST', `/api/v1/connections/${seg(id)}/test`, {})
     },
     evaluate(req, signal) {
       return request<Evaluated>('POST', '/api/v1/expressions/evaluate', req, signal)

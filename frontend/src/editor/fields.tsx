@@ -593,6 +593,7 @@ export function ConnectionPicker({
   const [creating, setCreating] = useState(false)
   const id = `${idPrefix}-connection`
   const missing = value && connections.data && !mine.some((c) => c.name === value)
+  const chosen = mine.find((c) => c.name === value)
   const needed = !spec.auth.optional && (spec.auth.fields?.length ?? 0) > 0
   const help = needed ? `Which ${spec.name} account this step uses.` : `Optional: credentials for ${spec.name}.`
   const allErrors = [...(errors ?? []), ...(missing ? [`There is no ${spec.name} connection named “${value}”.`] : [])]
@@ -623,6 +624,7 @@ export function ConnectionPicker({
           ) : null}
         </div>
       </FieldShell>
+      {canEdit && chosen ? <TestConnection key={chosen.id} id={chosen.id} name={chosen.name} /> : null}
       {creating ? (
         <NewConnectionForm
           spec={spec}
@@ -633,6 +635,34 @@ export function ConnectionPicker({
             onChange(name)
           }}
         />
+      ) : null}
+    </div>
+  )
+}
+
+function TestConnection({ id, name }: { id: string; name: string }) {
+  const api = useApi()
+  const [state, setState] = useState<{ kind: 'idle' | 'busy' } | { kind: 'done'; ok: boolean; text: string }>({ kind: 'idle' })
+  const run = async () => {
+    setState({ kind: 'busy' })
+    try {
+      const r = await api.testConnection(id)
+      setState({ kind: 'done', ok: r.ok, text: r.ok ? 'The service accepted the credentials.' : (r.error ?? 'The test failed.') })
+    } catch (err) {
+      const text =
+        err instanceof ApiError && err.status === 501 ? 'This app cannot check credentials without running a step.' : err instanceof Error ? err.message : String(err)
+      setState({ kind: 'done', ok: false, text })
+    }
+  }
+  return (
+    <div className="inline test-connection">
+      <button type="button" className="btn btn--small" onClick={() => void run()} disabled={state.kind === 'busy'} aria-label={`Test connection ${name}`}>
+        {state.kind === 'busy' ? 'Testing…' : 'Test connection'}
+      </button>
+      {state.kind === 'done' ? (
+        <span role="status" className={state.ok ? 'small ok-text' : 'small error-text'}>
+          {state.text}
+        </span>
       ) : null}
     </div>
   )
