@@ -348,7 +348,7 @@ describe('switchboard builder', { timeout: 240_000 }, () => {
 
       // The step panel shows the step's output from the test.
       await page.getByRole('button', { name: /^Step 3 Slack/ }).click()
-      await page.getByRole('region', { name: 'Last test result' }).getByText('"ts": "1.2"').waitFor()
+      await page.getByRole('region', { name: 'Latest run result' }).getByText('"ts": "1.2"').waitFor()
     })
   })
 

@@ -504,8 +504,8 @@ function AdvancedEditor({ step, idPrefix, set, errs }: { step: StepDoc; idPrefix
 function TestResult({ results }: { results: StepRun[] }) {
   if (!results.length) return null
   return (
-    <section className="test-result" aria-label="Last test result">
-      <h3>Last test</h3>
+    <section className="test-result" aria-label="Latest run result">
+      <h3>Latest run</h3>
       {results.slice(0, 5).map((r, i) => (
         <div key={`${r.item_key ?? ''}-${i}`} className="test-result__item" data-state={r.state}>
           <p>
