@@ -50,8 +50,8 @@ type Options struct {
 	DedupeWindow   time.Duration  // default 7 days
 	// Secrets opens the connection a verify block names (may be nil).
 	Secrets SecretSource
-	Logger         *slog.Logger
-	Now            func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Receiver handles webhook requests.
