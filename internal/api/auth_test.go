@@ -225,3 +225,28 @@ func TestConcurrentEditsWithTheSameETagOneWinsOneGets412(t *testing.T) {
 		}
 	})
 }
+
+func TestVersionDiffNamesChangedPaths(t *testing.T) {
+	b := setup(t, store.SQLite)
+	id, _ := b.createWorkflow(t)
+	edited := strings.Replace(validDoc, `"Order {{ trigger.body.id }}"`, `"Order #{{ trigger.body.id }}"`, 1)
+	edited = strings.Replace(edited, `"steps":[`, `"vars":{"region":"eu"},"steps":[`, 1)
+	if r := b.do(t, "PUT", "/api/v1/workflows/"+id, "application/json", edited); r.status != 200 {
+		t.Fatalf("update: %d %s", r.status, r.raw)
+	}
+	d := b.do(t, "GET", "/api/v1/workflows/"+id+"/versions/2/diff", "", "")
+	if d.status != 200 {
+		t.Fatalf("diff: %d %s", d.status, d.raw)
+	}
+	got := map[string]string{}
+	for _, c := range d.body["changes"].([]any) {
+		m := c.(map[string]any)
+		got[m["path"].(string)] = m["change"].(string)
+	}
+	if got["steps[1].fields.text"] != "changed" || got["vars"] != "added" || len(got) != 2 {
+		t.Fatalf("changes %v", got)
+	}
+	if r := b.do(t, "GET", "/api/v1/workflows/"+id+"/versions/1/diff", "", ""); r.status != 400 {
+		t.Fatalf("diff of version 1 without against: %d", r.status)
+	}
+}

@@ -51,6 +51,7 @@ func (s *server) routes() []route {
 		{"GET", "/workflows/:id/export", viewer, "", "The current document, for import elsewhere", s.exportWorkflow, 0},
 		{"GET", "/workflows/:id/versions", viewer, "", "Every saved version", s.listVersions, 0},
 		{"GET", "/workflows/:id/versions/:version", viewer, "", "One version's document", s.getVersion, 0},
+		{"GET", "/workflows/:id/versions/:version/diff", viewer, "", "What changed from another version (?against=N, default the previous)", s.diffVersion, 0},
 		{"POST", "/workflows/:id/versions/:version/restore", editor, "workflow.restore", "Save an old version as the newest", s.restoreVersion, 0},
 		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
 		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
