@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
@@ -47,7 +48,9 @@ func setupOn(t *testing.T, st *store.Store, wo webhook.Options) *bundle {
 	log := slog.New(slog.DiscardHandler)
 	// Insert-only engine: runs stay queued, so tests see exactly what the
 	// webhook committed.
-	eng, err := engine.New(st, engine.Options{Registry: connectors.Default, Logger: log})
+	loopback, _ := netguard.ParseAllowList("127.0.0.1")
+	eng, err := engine.New(st, engine.Options{Registry: connectors.Default, Logger: log,
+		Outbound: netguard.Options{Policy: loopback}})
 	storetest.Must(t, err, "engine")
 	authSvc := auth.New(st, auth.Options{})
 	h := api.New(api.Deps{
@@ -290,5 +293,30 @@ func TestMetricsCountRunsAndResponses(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.raw, `switchboard_runs{state="queued"} 1`) ||
 		!strings.Contains(r.raw, `switchboard_http_responses_total{code="2xx"}`) || !strings.Contains(r.raw, "switchboard_queue_jobs") {
 		t.Fatalf("metrics: %d\n%s", r.status, r.raw)
+	}
+}
+
+func TestTestOneActionStep(t *testing.T) {
+	b := setup(t, store.SQLite)
+	var got string
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		got = string(raw)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"reserved":true}`)
+	}))
+	defer rcv.Close()
+	step := `{"id":"post","type":"action","action":"http.request","input":{"method":"POST","url":"` + rcv.URL + `","json":{"sku":"{{ trigger.body.sku }}"}}}`
+	r := b.do(t, "POST", "/api/v1/steps/test", "application/json", `{"step":`+step+`,"data":{"trigger":{"body":{"sku":"A-1"}}}}`)
+	out, _ := r.body["output"].(map[string]any)
+	if r.status != 200 || r.body["ok"] != true || got != `{"sku":"A-1"}` || out["body"].(map[string]any)["reserved"] != true {
+		t.Fatalf("test step: %d %s (receiver got %q)", r.status, r.raw, got)
+	}
+	bad := b.do(t, "POST", "/api/v1/steps/test", "application/json", `{"step":{"id":"post","type":"action","action":"http.request","input":{}},"data":{}}`)
+	if bad.status != 200 || bad.body["ok"] != false || !strings.Contains(bad.raw, "bad_input") || !strings.Contains(bad.raw, "url") {
+		t.Fatalf("missing url: %d %s", bad.status, bad.raw)
+	}
+	if r := b.do(t, "POST", "/api/v1/steps/test", "application/json", `{"step":{"id":"m","type":"map","fields":{"a":1}}}`); r.status != 400 {
+		t.Fatalf("a map step: %d", r.status)
 	}
 }

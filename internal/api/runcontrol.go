@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 // RunControl cancels and replays runs (the engine).
@@ -19,6 +20,7 @@ type RunControl interface {
 	Replay(ctx context.Context, runID string, o engine.ReplayOptions) (*store.Run, error)
 	ReplayMatching(ctx context.Context, f store.RunFilter, o engine.ReplayOptions) ([]string, error)
 	StartManual(ctx context.Context, workflowID string, trigger map[string]any) (*store.Run, error)
+	TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {

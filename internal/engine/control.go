@@ -5,6 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -166,4 +173,63 @@ func (e *Engine) StartManual(ctx context.Context, workflowID string, trigger map
 		return nil, err
 	}
 	return run, nil
+}
+
+// TestAction runs one action step alone with the given data (the names a
+// run would see: trigger, steps, vars…): the editor's "Test this step" for
+// actions. It calls the real service, like n8n's "execute step", but records
+// nothing; credential values are redacted from what it returns.
+func (e *Engine) TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error) {
+	if step.Type != workflow.StepAction {
+		return nil, connectors.BadInput(fmt.Errorf("step %q is a %s step, not an action", step.ID, step.Type))
+	}
+	conn, spec, err := e.reg.Resolve(step.Action)
+	if err != nil {
+		return nil, connectors.BadInput(err)
+	}
+	in := step.Input
+	if in == nil {
+		in = map[string]any{}
+	}
+	tmpl, err := expr.CompileValue(in)
+	if err != nil {
+		path, inner := expr.SplitPath(err)
+		return nil, connectors.BadInput(fmt.Errorf("input%s: %w", path, inner))
+	}
+	env := map[string]any{"steps": map[string]any{}, "vars": map[string]any{}}
+	for k, v := range data {
+		env[k] = v
+	}
+	rendered, err := tmpl.Render(env)
+	if err != nil {
+		path, inner := expr.SplitPath(err)
+		return nil, connectors.BadInput(fmt.Errorf("input%s: %w", path, inner))
+	}
+	input, _ := rendered.(map[string]any)
+	if problems := connectors.CheckInput(spec, input); len(problems) > 0 {
+		return nil, connectors.BadInput(fmt.Errorf("input: %s", formatProblems(problems)))
+	}
+	connID, actionID, _ := strings.Cut(step.Action, ".")
+	var creds map[string]string
+	if step.Connection != "" {
+		if e.creds == nil {
+			return nil, errors.New("connections are not available in this process")
+		}
+		if creds, err = e.creds.Credentials(ctx, step.Connection, connID); err != nil {
+			return nil, fmt.Errorf("opening connection %q: %w", step.Connection, err)
+		}
+	}
+	red := newRedactor(creds)
+	timeout := 30 * time.Second
+	if d, err := time.ParseDuration(step.Timeout); err == nil && d > 0 && d < timeout {
+		timeout = d
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := conn.Execute(actx, connectors.Request{Action: actionID, Input: input, Credentials: creds,
+		HTTP: netguard.NewClient(e.outbound, nil), IdempotencyKey: "test-" + store.NewID(), Logger: e.log.With("step_test", step.ID)})
+	if err != nil {
+		return red.value(res.Output), red.err(err)
+	}
+	return red.value(res.Output), nil
 }

@@ -1,0 +1,45 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+// testStep runs one action step with sample data and returns its output or
+// its error (200 either way: a failing call is a result, not a bad request).
+func (s *server) testStep(c *gin.Context) {
+	var in struct {
+		Step workflow.Step  `json:"step"`
+		Data map[string]any `json:"data"`
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 1 MiB")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&in); err != nil {
+		problem(c, http.StatusBadRequest, `request body must be {"step": {…an action step…}, "data": {…}}: `+err.Error())
+		return
+	}
+	if in.Step.Type != workflow.StepAction || in.Step.Action == "" {
+		problem(c, http.StatusBadRequest, "step must be an action step with an action")
+		return
+	}
+	in.Step.Input, _ = workflow.NormalizeJSON(in.Step.Input).(map[string]any)
+	data, _ := workflow.NormalizeJSON(map[string]any(in.Data)).(map[string]any)
+	out, err := s.Runs.TestAction(c.Request.Context(), in.Step, data)
+	if err != nil {
+		kind := string(connectors.KindOf(err))
+		c.JSON(http.StatusOK, gin.H{"ok": false, "output": out, "error": gin.H{"kind": kind, "message": err.Error()}})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ok": true, "output": out})
+}
