@@ -406,6 +406,14 @@ export interface ApiClient {
   /** Checks a connection's credentials with the service (501 when the connector cannot). */
   testConnection(id: string): Promise<{ ok: boolean; error?: string }>
   evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
+  /** Run one action step alone with sample data (POST /api/v1/steps/test). */
+  testStep(step: StepDoc, data: Record<string, unknown>): Promise<StepTestAnswer>
+}
+
+export interface StepTestAnswer {
+  ok: boolean
+  output?: unknown
+  error?: { kind: string; message: string }
 }
 
 function query(params: Record<string, string | number | undefined>): string {
@@ -650,6 +658,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     evaluate(req, signal) {
       return request<Evaluated>('POST', '/api/v1/expressions/evaluate', req, signal)
+    },
+    testStep(step, data) {
+      return request<StepTestAnswer>('POST', '/api/v1/steps/test', { step, data })
     },
   }
 }

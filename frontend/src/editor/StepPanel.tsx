@@ -540,7 +540,11 @@ function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Rec
         <button type="button" className="btn" onClick={() => void run()} disabled={busy}>
           {busy ? 'Testing…' : 'Test this step'}
         </button>
-        <span className="muted small">with the sample data, without running the workflow</span>
+        <span className="muted small">
+          {step.type === 'action'
+            ? 'with the sample data: this calls the service for real, without running the workflow'
+            : 'with the sample data, without running the workflow'}
+        </span>
       </div>
       {result ? (
         <div role="status" className="try-step__result">

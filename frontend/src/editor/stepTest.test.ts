@@ -72,3 +72,24 @@ describe('testing one logic step', () => {
     expect(canTestStep({ id: 'm', type: 'map' })).toBe(true)
   })
 })
+
+describe('testing one action step', () => {
+  it('sends the step and the sample data to the server and shows the output or the error', async () => {
+    const calls: unknown[] = []
+    const api = {
+      async testStep(step: unknown, d: unknown) {
+        calls.push({ step, d })
+        return (step as { input?: { url?: string } }).input?.url
+          ? { ok: true, output: { status: 200, body: { reserved: true } } }
+          : { ok: false, error: { kind: 'bad_input', message: 'input: url is required' } }
+      },
+    } as unknown as ApiClient
+    const step = { id: 'post', type: 'action', action: 'http.request', input: { url: 'https://x.example', json: { sku: '{{ trigger.body.name }}' } } }
+    expect(canTestStep(step as never)).toBe(true)
+    expect(await testLogicStep(api, step as never, data)).toEqual({ output: { status: 200, body: { reserved: true } } })
+    expect(calls).toHaveLength(1)
+    expect(await testLogicStep(api, { id: 'p', type: 'action', action: 'http.request', input: {} } as never, data)).toEqual({
+      error: { field: '', message: 'input: url is required' },
+    })
+  })
+})

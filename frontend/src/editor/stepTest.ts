@@ -1,6 +1,6 @@
-// "Test this step" for logic steps: evaluates the step's expressions against the data the step
-// would see (through POST /api/v1/expressions/evaluate), giving the output a run would record.
-// Actions need a real run (Test workflow).
+// "Test this step": logic steps evaluate their expressions against the data the step would see
+// (POST /api/v1/expressions/evaluate); an action runs alone on the server (POST
+// /api/v1/steps/test), calling the real service but recording nothing.
 
 import { ApiError, type ApiClient, type StepDoc } from '../api.ts'
 import { trimForEvaluate } from './sampleData.ts'
@@ -11,10 +11,11 @@ export interface StepTestResult {
   error?: { field: string; message: string }
 }
 
-export const TESTABLE_TYPES = new Set(['filter', 'map', 'for_each', 'paths', 'delay'])
+export const TESTABLE_TYPES = new Set(['filter', 'map', 'for_each', 'paths', 'delay', 'action'])
 
 export function canTestStep(step: StepDoc): boolean {
   if (step.type === 'delay') return !!step.until
+  if (step.type === 'action') return !!step.action
   return TESTABLE_TYPES.has(step.type)
 }
 
@@ -89,6 +90,11 @@ export async function testLogicStep(api: ApiClient, step: StepDoc, rawData: Reco
       }
       case 'delay':
         return { output: { until: await expression('until', step.until) } }
+      case 'action': {
+        const answer = await api.testStep(step, data)
+        if (!answer.ok) return { error: { field: '', message: answer.error?.message ?? 'the action failed' } }
+        return { output: answer.output }
+      }
     }
     return { error: { field: '', message: 'Only logic steps can be tried alone; use Test workflow for actions.' } }
   } catch (err) {
