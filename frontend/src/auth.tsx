@@ -191,6 +191,34 @@ function useSubmit(run: () => Promise<void>) {
   return { busy, error, onSubmit }
 }
 
+/** The sign-in and set-up forms' error notice (focused by the caller). */
+function AuthError({ error, errorRef, action }: { error: unknown; errorRef: React.Ref<HTMLDivElement>; action: 'login' | 'setup' }) {
+  if (!error) return null
+  return (
+    <div className="notice notice--error" role="alert" tabIndex={-1} ref={errorRef}>
+      {authMessage(error, action)}
+    </div>
+  )
+}
+
+/** The e-mail field both forms start with. */
+function EmailField({ id, value, onChange }: { id: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-email`}>E-mail</label>
+      <input
+        id={`${id}-email`}
+        type="email"
+        autoComplete="username"
+        required
+        autoFocus
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  )
+}
+
 export function LoginForm({ onDone, expired }: { onDone: (me: Me) => void; expired?: boolean }) {
   const api = useApi()
   const id = useId()
@@ -212,23 +240,8 @@ export function LoginForm({ onDone, expired }: { onDone: (me: Me) => void; expir
           Your session ended. Sign in again to continue.
         </p>
       ) : null}
-      {error ? (
-        <div className="notice notice--error" role="alert" tabIndex={-1} ref={errorRef}>
-          {authMessage(error, 'login')}
-        </div>
-      ) : null}
-      <div className="field">
-        <label htmlFor={`${id}-email`}>E-mail</label>
-        <input
-          id={`${id}-email`}
-          type="email"
-          autoComplete="username"
-          required
-          autoFocus
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-      </div>
+      <AuthError error={error} errorRef={errorRef} action="login" />
+      <EmailField id={id} value={email} onChange={setEmail} />
       <div className="field">
         <label htmlFor={`${id}-password`}>Password</label>
         <input
@@ -275,23 +288,8 @@ export function SetupForm({ onDone }: { onDone: (me: Me) => void }) {
     <form className="auth-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
       <h1 id={`${id}-title`}>Create the first admin</h1>
       <p className="muted">This Switchboard has no users yet. The account you create here can add others.</p>
-      {error ? (
-        <div className="notice notice--error" role="alert" tabIndex={-1} ref={errorRef}>
-          {authMessage(error, 'setup')}
-        </div>
-      ) : null}
-      <div className="field">
-        <label htmlFor={`${id}-email`}>E-mail</label>
-        <input
-          id={`${id}-email`}
-          type="email"
-          autoComplete="username"
-          required
-          autoFocus
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-      </div>
+      <AuthError error={error} errorRef={errorRef} action="setup" />
+      <EmailField id={id} value={email} onChange={setEmail} />
       <div className="field">
         <label htmlFor={`${id}-name`}>Name</label>
         <input id={`${id}-name`} type="text" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
