@@ -73,8 +73,8 @@ func New(d Deps) http.Handler {
 	case "admin":
 		r.GET("/metrics", s.require(admin), s.metrics)
 	}
-	r.Any("/hooks/:token", s.hook)
-	r.Any("/hooks/:token/test", s.hookTest)
+	r.Any("/hooks/:token", hookHeaders, s.hook)
+	r.Any("/hooks/:token/test", hookHeaders, s.hookTest)
 	r.GET("/forms/:token", s.formPage)
 	r.POST("/forms/:token", s.formSubmit)
 
@@ -137,4 +137,15 @@ func (s *server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// hookHeaders make every webhook answer inert in a browser: a sync reply is
+// shaped by a workflow's editor and served from the app's own origin, so it
+// must never be sniffed into a page, run a script or be framed.
+func hookHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
 }

@@ -184,3 +184,18 @@ func TestEmbeddedHandler(t *testing.T) {
 		t.Fatalf("body does not mention Switchboard:\n%s", body)
 	}
 }
+
+// The app refuses to be framed (clickjacking) and runs only its own scripts.
+func TestAppPagesCarryAContentSecurityPolicy(t *testing.T) {
+	h := NewHandler(testFS())
+	for _, target := range []string{"/", "/workflows/x", "/assets/index-abc123.js"} {
+		rec := do(t, h, "GET", target, nil)
+		csp := rec.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP = %q", target, csp)
+		}
+		if rec.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: X-Frame-Options = %q", target, rec.Header().Get("X-Frame-Options"))
+		}
+	}
+}

@@ -55,6 +55,9 @@ type Definition struct {
 	Fields []Field `json:"fields"`
 	// SubmitLabel is the button's text (default "Submit").
 	SubmitLabel string `json:"submit_label,omitempty"`
+	// EmbedOrigins are the sites (scheme://host[:port]) that may show the
+	// form in a frame; none by default, so no other site can frame it.
+	EmbedOrigins []string `json:"embed_origins,omitempty"`
 	// Success is what a person sees after a valid submission: a message
 	// (default "Thank you. Your response has been received.") or a redirect.
 	Success *Success `json:"success,omitempty"`
@@ -225,6 +228,11 @@ func (d Definition) ValidateAt(path string) error {
 	}
 	if len(d.SubmitLabel) > maxLabelLength {
 		c.add(path+".submit_label", "is longer than %d characters", maxLabelLength)
+	}
+	for i, o := range d.EmbedOrigins {
+		if !validOrigin(o) {
+			c.add(fmt.Sprintf("%s.embed_origins[%d]", path, i), "must be an origin such as https://example.com (scheme and host, no path)")
+		}
 	}
 	if s := d.Success; s != nil {
 		switch {
@@ -516,4 +524,27 @@ func Initial(d Definition, query url.Values) url.Values {
 		}
 	}
 	return out
+}
+
+// validOrigin accepts scheme://host[:port] with nothing after it, so an
+// origin cannot smuggle other CSP directives.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	return !strings.ContainsAny(o, " ;,'\"")
+}
+
+// FrameAncestors is the CSP frame-ancestors source list for the form.
+func (d Definition) FrameAncestors() string {
+	if len(d.EmbedOrigins) == 0 {
+		return "'none'"
+	}
+	out := make([]string, len(d.EmbedOrigins))
+	for i, o := range d.EmbedOrigins {
+		out[i] = strings.TrimSuffix(o, "/")
+	}
+	return strings.Join(out, " ")
 }

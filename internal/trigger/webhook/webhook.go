@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -485,12 +486,53 @@ func syncReply(h http.Header, out any) *Reply {
 	}
 	if hs, ok := m["headers"].(map[string]any); ok {
 		for k, v := range hs {
-			if s, ok := v.(string); ok && !strings.EqualFold(k, "Content-Length") {
-				h.Set(k, s)
+			s, ok := v.(string)
+			if !ok || !replyHeaderAllowed(k) {
+				continue
 			}
+			if strings.EqualFold(k, "Content-Type") {
+				s = safeContentType(s)
+			}
+			h.Set(k, s)
 		}
 	}
 	return &Reply{Status: status, Header: h, Body: m["body"]}
+}
+
+// replyHeaders are the headers a step output may set on a sync reply. The
+// reply comes from the app's own origin, so anything a browser acts on
+// (cookies, redirects, CORS, CSP, refresh, links) is refused; X- headers are
+// data for the caller and pass, except the security ones the API sets.
+var replyHeaders = map[string]bool{"Content-Type": true, "Cache-Control": true, "Content-Language": true,
+	"Etag": true, "Last-Modified": true, "Retry-After": true, "Expires": true}
+
+func replyHeaderAllowed(name string) bool {
+	k := http.CanonicalHeaderKey(name)
+	if replyHeaders[k] {
+		return true
+	}
+	switch k {
+	case "X-Content-Type-Options", "X-Frame-Options", "X-Xss-Protection", "X-Switchboard-Run-Id", "X-Request-Id", "X-Permitted-Cross-Domain-Policies":
+		return false
+	}
+	return strings.HasPrefix(k, "X-")
+}
+
+// safeContentTypes render as data in a browser, never as a page.
+var safeContentTypes = map[string]bool{"application/json": true, "application/problem+json": true, "application/xml": true,
+	"text/plain": true, "text/csv": true}
+
+// safeContentType keeps a data type (with a UTF-8 charset) and turns
+// anything a browser would render (HTML, SVG, XHTML) into text/plain.
+func safeContentType(v string) string {
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil || !safeContentTypes[mt] {
+		mt = "text/plain"
+	}
+	if mt == "application/json" || mt == "application/problem+json" {
+		return mt
+	}
+	return mt + "; charset=utf-8"
 }
 
 // unavailable turns a storage failure into 503: the event is not durable,
