@@ -41,7 +41,7 @@ func setupWith(t *testing.T, dialect string, wo webhook.Options) *bundle {
 }
 
 // setupOn builds the API over an already opened store.
-func setupOn(t *testing.T, st *store.Store, wo webhook.Options) *bundle {
+func setupOn(t *testing.T, st *store.Store, wo webhook.Options, tweak ...func(*api.Deps)) *bundle {
 	t.Helper()
 	_, err := engine.MigrateQueue(context.Background(), st)
 	storetest.Must(t, err, "queue migrations")
@@ -53,12 +53,16 @@ func setupOn(t *testing.T, st *store.Store, wo webhook.Options) *bundle {
 		Outbound: netguard.Options{Policy: loopback}})
 	storetest.Must(t, err, "engine")
 	authSvc := auth.New(st, auth.Options{})
-	h := api.New(api.Deps{
+	deps := api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
 		Webhooks: webhook.New(st, eng, eng, withLogger(wo, log)), Registry: connectors.Default, Runs: eng, Logger: log,
 		Forms: api.NewForms(st, eng, api.FormOptions{TrustedProxies: wo.TrustedProxies, Now: wo.Now, Logger: log}),
 		Auth:  authSvc, PublicURL: "http://sb.test",
-	})
+	}
+	for _, f := range tweak {
+		f(&deps)
+	}
+	h := api.New(deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	_, key, err := authSvc.NewAPIKey(context.Background(), "tests", auth.RoleAdmin, "test")

@@ -131,6 +131,9 @@ func authFail(c *gin.Context, err error) {
 		problem(c, http.StatusUnprocessableEntity, "invalid input", fields...)
 	case errors.Is(err, auth.ErrBadCredentials):
 		problem(c, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, auth.ErrBusy):
+		c.Header("Retry-After", "1")
+		problem(c, http.StatusTooManyRequests, err.Error())
 	case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrRateLimited):
 		c.Header("Retry-After", "60")
 		problem(c, http.StatusTooManyRequests, err.Error())

@@ -1,10 +1,20 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/auth"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
 // Every hook answer, accepted or refused, is data that a browser must not
@@ -52,6 +62,69 @@ func TestFormPagesRefuseFramingUnlessOriginsListed(t *testing.T) {
 		r := b.do(t, "POST", "/api/v1/workflows", "application/json", bad)
 		if r.status != 422 || !strings.Contains(r.raw, "trigger.form.embed_origins[0]") || !strings.Contains(r.raw, "trigger.form.embed_origins[1]") {
 			t.Fatalf("bad embed origins: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// loginFrom posts a login with a client-chosen X-Forwarded-For.
+func (b *bundle) loginFrom(t *testing.T, xff, email, password string) response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", b.srv.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"`+email+`","password":"`+password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", xff)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+}
+
+// Without configured proxies a client cannot pick its own address: not to
+// get a fresh login bucket, not to forge the audit log.
+func TestForwardedForIsIgnoredUnlessFromATrustedProxy(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		// A frozen clock: the per-IP bucket must not refill while slow hashes run.
+		frozen := time.Now()
+		var svc *auth.Service
+		b := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1024}, func(d *api.Deps) {
+			svc = auth.New(d.Store, auth.Options{Now: func() time.Time { return frozen }})
+			d.Auth = svc
+		})
+		ctx := context.Background()
+		_, err := svc.Setup(ctx, auth.UserInput{Email: "ada@example.com", Password: "a long enough password"})
+		storetest.Must(t, err, "setup")
+		r := b.loginFrom(t, "203.0.113.7", "ada@example.com", "a long enough password")
+		if r.status != 200 {
+			t.Fatalf("login: %d %s", r.status, r.raw)
+		}
+		entries, _, err := b.st.ListAudit(ctx, store.Page{})
+		storetest.Must(t, err, "audit")
+		if len(entries) == 0 || entries[0].IP != "127.0.0.1" {
+			t.Fatalf("audit entries %+v, want the peer address 127.0.0.1", entries)
+		}
+		var last response
+		for i := range 11 {
+			last = b.loginFrom(t, fmt.Sprintf("198.51.100.%d", i), "nobody@example.com", "wrong password!")
+		}
+		if last.status != 429 || last.header.Get("Retry-After") == "" {
+			t.Fatalf("11th login with a fresh X-Forwarded-For each: %d %s, want 429", last.status, last.raw)
+		}
+
+		// Behind a configured proxy the forwarded address is the client's.
+		trusted := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1024}, func(d *api.Deps) {
+			d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		})
+		_, err = trusted.auth.Setup(ctx, auth.UserInput{Email: "ada@example.com", Password: "a long enough password"})
+		storetest.Must(t, err, "setup")
+		if r := trusted.loginFrom(t, "203.0.113.7", "ada@example.com", "a long enough password"); r.status != 200 {
+			t.Fatalf("login: %d %s", r.status, r.raw)
+		}
+		entries, _, err = trusted.st.ListAudit(ctx, store.Page{})
+		storetest.Must(t, err, "audit")
+		if len(entries) == 0 || entries[0].IP != "203.0.113.7" {
+			t.Fatalf("audit entries %+v, want the forwarded address", entries)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -44,9 +45,13 @@ type Deps struct {
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
-	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
-	UI               http.Handler // the embedded app; nil serves nothing at /
-	Logger           *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (login limits, audit log); none by default, so no client can pick
+	// its own address.
+	TrustedProxies []netip.Prefix
+	PublicURL      string       // for cookies (Secure on https) and the OpenAPI servers list
+	UI             http.Handler // the embedded app; nil serves nothing at /
+	Logger         *slog.Logger
 }
 
 type server struct {
@@ -63,6 +68,16 @@ func New(d Deps) http.Handler {
 	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
+	proxies := make([]string, len(d.TrustedProxies))
+	for i, p := range d.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	if len(proxies) == 0 {
+		proxies = nil // Gin trusts every peer unless told otherwise
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		d.Logger.Error("trusted proxies refused", "error", err)
+	}
 	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover)
 
 	r.GET("/healthz", s.healthz)

@@ -40,6 +40,7 @@ var (
 	ErrRateLimited    = errors.New("too many login attempts from this address; try again in a minute")
 	ErrInvalid        = errors.New("invalid input")
 	ErrLastAdmin      = errors.New("the last admin cannot be removed or demoted")
+	ErrBusy           = errors.New("too many sign-ins at once; try again in a moment")
 )
 
 // Principal is who a request acts as.
@@ -58,7 +59,14 @@ type Options struct {
 	MaxFailures   int           // failed logins before lockout (default 5)
 	LockFor       time.Duration // default 15 minutes
 	LoginPerIPMin int           // login attempts per IP per minute (default 10)
-	Now           func() time.Time
+	// LoginPerAccountMin bounds attempts on one e-mail address per minute,
+	// from any address (default 10).
+	LoginPerAccountMin int
+	// MaxConcurrentHashes bounds the Argon2id hashes (64 MiB each) running at
+	// once; a login that cannot get a slot within HashWait fails with ErrBusy.
+	MaxConcurrentHashes int           // default 4
+	HashWait            time.Duration // default 1s
+	Now                 func() time.Time
 }
 
 // Service authenticates people and programs.
@@ -66,8 +74,10 @@ type Service struct {
 	st *store.Store
 	o  Options
 
+	hashes chan struct{} // semaphore: one slot per running hash
+
 	mu     sync.Mutex
-	perIP  map[string]*rate.Limiter
+	perKey map[string]*rate.Limiter // "ip:…" and "account:…" buckets
 	lastGC time.Time
 }
 
@@ -85,10 +95,19 @@ func New(st *store.Store, o Options) *Service {
 	if o.LoginPerIPMin <= 0 {
 		o.LoginPerIPMin = 10
 	}
+	if o.LoginPerAccountMin <= 0 {
+		o.LoginPerAccountMin = 10
+	}
+	if o.MaxConcurrentHashes <= 0 {
+		o.MaxConcurrentHashes = 4
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{st: st, o: o, perIP: map[string]*rate.Limiter{}}
+	return &Service{st: st, o: o, perKey: map[string]*rate.Limiter{}, hashes: make(chan struct{}, o.MaxConcurrentHashes)}
 }
 
 func randomToken(prefix string, n int) (string, error) {
@@ -159,7 +178,7 @@ func (s *Service) Setup(ctx context.Context, in UserInput) (*store.User, error) 
 	if inv, _ := checkUser(in, true); inv != nil {
 		return nil, inv
 	}
-	u, err := s.newUser(in)
+	u, err := s.newUser(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -169,9 +188,9 @@ func (s *Service) Setup(ctx context.Context, in UserInput) (*store.User, error) 
 	return u, nil
 }
 
-func (s *Service) newUser(in UserInput) (*store.User, error) {
+func (s *Service) newUser(ctx context.Context, in UserInput) (*store.User, error) {
 	_, email := checkUser(in, true)
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +208,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, er
 	if inv, _ := checkUser(in, true); inv != nil {
 		return nil, inv
 	}
-	u, err := s.newUser(in)
+	u, err := s.newUser(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +252,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*sto
 		fields["disabled"] = *in.Disabled
 	}
 	if in.Password != "" {
-		h, err := HashPassword(in.Password)
+		h, err := s.hashPassword(ctx, in.Password)
 		if err != nil {
 			return nil, err
 		}
@@ -281,31 +300,71 @@ type LoginResult struct {
 	Expires time.Time
 }
 
-func (s *Service) ipAllowed(ip string) bool {
+// allowed takes one attempt from the bucket of key (per process: these
+// buckets bound guessing speed; the lockout in the database bounds it across
+// processes).
+func (s *Service) allowed(key string, perMin int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.o.Now()
 	if now.Sub(s.lastGC) > 10*time.Minute {
-		clear(s.perIP) // forget idle addresses; a fresh bucket is full anyway
+		clear(s.perKey) // forget idle keys; a fresh bucket is full anyway
 		s.lastGC = now
 	}
-	l, ok := s.perIP[ip]
+	l, ok := s.perKey[key]
 	if !ok {
-		l = rate.NewLimiter(rate.Limit(float64(s.o.LoginPerIPMin)/60), s.o.LoginPerIPMin)
-		s.perIP[ip] = l
+		l = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
+		s.perKey[key] = l
 	}
 	return l.AllowN(now, 1)
 }
 
+// hashSlot waits briefly for a hashing slot; release it when done.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(s.o.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashes <- struct{}{}:
+		return func() { <-s.hashes }, nil
+	case <-t.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// checkPassword is CheckPassword inside a hashing slot.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return CheckPassword(hash, password)
+}
+
+// hashPassword is HashPassword inside a hashing slot.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
+}
+
 // Login checks a password and opens a session.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (*LoginResult, error) {
-	if !s.ipAllowed(ip) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if !s.allowed("ip:"+ip, s.o.LoginPerIPMin) || !s.allowed("account:"+email, s.o.LoginPerAccountMin) {
 		return nil, ErrRateLimited
 	}
 	now := s.o.Now().UTC()
-	u, err := s.st.GetUserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	u, err := s.st.GetUserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		_, _ = CheckPassword(dummyHash, password)
+		if _, err := s.checkPassword(ctx, dummyHash, password); errors.Is(err, ErrBusy) {
+			return nil, err
+		}
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -314,24 +373,26 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Login
 	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
 		return nil, ErrLocked
 	}
-	ok, err := CheckPassword(u.PasswordHash, password)
+	ok, err := s.checkPassword(ctx, u.PasswordHash, password)
 	if err != nil {
 		return nil, err
 	}
 	if !ok || u.Disabled {
-		fails := u.FailedLogins + 1
-		fields := map[string]any{"failed_logins": fails}
-		if fails >= s.o.MaxFailures {
-			fields["locked_until"] = now.Add(s.o.LockFor)
-			fields["failed_logins"] = 0
-		}
-		if err := s.st.UpdateUser(ctx, u.ID, fields); err != nil {
+		locked, err := s.st.RecordLoginFailure(ctx, u.ID, s.o.MaxFailures, now.Add(s.o.LockFor))
+		if err != nil {
 			return nil, err
 		}
-		if fails >= s.o.MaxFailures {
+		if locked {
 			return nil, ErrLocked
 		}
 		return nil, ErrBadCredentials
+	}
+	// Parallel wrong guesses may have locked the account while this hash ran.
+	if u, err = s.st.GetUser(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
+		return nil, ErrLocked
 	}
 	if u.FailedLogins > 0 || u.LockedUntil != nil {
 		if err := s.st.UpdateUser(ctx, u.ID, map[string]any{"failed_logins": 0, "locked_until": nil}); err != nil {

@@ -269,3 +269,34 @@ func (s *Store) ListAudit(ctx context.Context, p Page) ([]AuditEntry, string, er
 	}
 	return pageOf(out, p.limit(), func(e AuditEntry) string { return e.ID })
 }
+
+// RecordLoginFailure counts a failed login in one statement, so parallel
+// attempts cannot overwrite each other's count; the max-th failure locks the
+// account until lockUntil and restarts the count. It reports whether this
+// failure locked the account.
+func (s *Store) RecordLoginFailure(ctx context.Context, id string, max int, lockUntil time.Time) (locked bool, err error) {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+			// Both CASEs read the row's old count (SQL evaluates SET from the old row).
+			"failed_logins": gorm.Expr("CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END", max),
+			"locked_until":  gorm.Expr("CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END", max, lockUntil.UTC()),
+			"updated_at":    time.Now().UTC(),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		var n int
+		if err := tx.Model(&User{}).Where("id = ?", id).Select("failed_logins").Scan(&n).Error; err != nil {
+			return err
+		}
+		locked = n == 0
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording failed login of user %s: %w", id, err)
+	}
+	return locked, nil
+}
