@@ -128,3 +128,60 @@ func TestForwardedForIsIgnoredUnlessFromATrustedProxy(t *testing.T) {
 		}
 	})
 }
+
+// A cross-site page cannot sign a browser in (login CSRF), set up the
+// instance, or sign it out; JSON routes take JSON only.
+func TestLoginSetupAndLogoutRefuseCrossSiteRequests(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		body := `{"email":"ada@example.com","password":"a long enough password"}`
+		send := func(path, ctype string, h map[string]string) response {
+			req, _ := http.NewRequest("POST", b.srv.URL+path, strings.NewReader(body))
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			for k, v := range h {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			return response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+		}
+		for _, c := range []struct {
+			name, path, ctype string
+			h                 map[string]string
+			status            int
+		}{
+			{"setup as text/plain", "/api/v1/auth/setup", "text/plain", nil, 415},
+			{"setup as a form", "/api/v1/auth/setup", "application/x-www-form-urlencoded", nil, 415},
+			{"setup from another origin", "/api/v1/auth/setup", "application/json", map[string]string{"Origin": "https://evil.example"}, 403},
+			{"setup cross-site", "/api/v1/auth/setup", "application/json", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+			{"logout cross-site", "/api/v1/auth/logout", "", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+			{"logout from another origin", "/api/v1/auth/logout", "", map[string]string{"Origin": "null"}, 403},
+		} {
+			r := send(c.path, c.ctype, c.h)
+			if r.status != c.status || !strings.Contains(r.header.Get("Content-Type"), "problem+json") {
+				t.Errorf("%s: %d %s, want %d problem", c.name, r.status, r.raw, c.status)
+			}
+		}
+		if n, _ := b.st.CountUsers(context.Background()); n != 0 {
+			t.Fatalf("a refused setup created %d users", n)
+		}
+		if r := send("/api/v1/auth/setup", "application/json", map[string]string{"Origin": b.srv.URL, "Sec-Fetch-Site": "same-origin"}); r.status != 201 {
+			t.Fatalf("same-origin setup: %d %s", r.status, r.raw)
+		}
+		if r := send("/api/v1/auth/login", "text/plain;charset=UTF-8", nil); r.status != 415 {
+			t.Fatalf("login as text/plain: %d %s", r.status, r.raw)
+		}
+		if r := send("/api/v1/auth/login", "application/json; charset=utf-8", map[string]string{"Sec-Fetch-Site": "same-origin"}); r.status != 200 {
+			t.Fatalf("same-origin login: %d %s", r.status, r.raw)
+		}
+		if r := b.do(t, "POST", "/api/v1/api-keys", "text/plain", `{"name":"k","role":"viewer"}`); r.status != 415 {
+			t.Fatalf("an API write as text/plain: %d %s", r.status, r.raw)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -99,6 +101,12 @@ func (s *server) routes() []route {
 func (s *server) mount(v1 *gin.RouterGroup) {
 	for _, rt := range s.routes() {
 		var chain []gin.HandlerFunc
+		if rt.method == http.MethodPost || rt.method == http.MethodPut || rt.method == http.MethodPatch {
+			chain = append(chain, jsonBody(rt.method+" "+rt.path == "POST /connectors"))
+		}
+		if sameOriginOnly[rt.path] {
+			chain = append(chain, s.sameOrigin)
+		}
 		if rt.role != public {
 			chain = append(chain, s.require(rt.role))
 		}
@@ -198,4 +206,60 @@ func Registered(h http.Handler) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// sameOriginOnly are the public routes that change who the browser is
+// signed in as; a cross-site page must not call them (login CSRF).
+var sameOriginOnly = map[string]bool{"/auth/setup": true, "/auth/login": true, "/auth/logout": true}
+
+// sameOrigin refuses requests a browser marks as coming from another site
+// (Sec-Fetch-Site) or whose Origin is not this server.
+func (s *server) sameOrigin(c *gin.Context) {
+	switch c.GetHeader("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		problem(c, http.StatusForbidden, "cross-site requests may not sign in, set up or sign out (Sec-Fetch-Site: "+c.GetHeader("Sec-Fetch-Site")+")")
+		return
+	}
+	if o := c.GetHeader("Origin"); o != "" && !s.ownOrigin(c, o) {
+		problem(c, http.StatusForbidden, "requests from origin "+o+" may not sign in, set up or sign out")
+		return
+	}
+	c.Next()
+}
+
+func (s *server) ownOrigin(c *gin.Context, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false // includes "null" (sandboxed frames, file: pages)
+	}
+	if strings.EqualFold(u.Host, c.Request.Host) {
+		return true
+	}
+	pu, err := url.Parse(s.PublicURL)
+	return err == nil && strings.EqualFold(u.Scheme, pu.Scheme) && strings.EqualFold(u.Host, pu.Host)
+}
+
+// jsonBody refuses a body that is not JSON (415): a cross-site form or
+// text/plain fetch cannot reach a JSON route without a preflight. A body
+// without a Content-Type is read as JSON (programs); yaml also admits
+// YAML (the connector upload).
+func jsonBody(yaml bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ct := c.GetHeader("Content-Type")
+		if ct == "" {
+			c.Next()
+			return
+		}
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+		if yaml && err == nil && (mt == "application/yaml" || mt == "application/x-yaml" || mt == "text/yaml" || mt == "text/x-yaml") {
+			ok = true
+		}
+		if !ok {
+			problem(c, http.StatusUnsupportedMediaType, "Content-Type must be application/json (got "+ct+")")
+			return
+		}
+		c.Next()
+	}
 }
