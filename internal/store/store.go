@@ -76,8 +76,8 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 	if o.SQLitePath == "" {
 		return nil, errors.New("opening SQLite: no database path")
 	}
-	if err := os.MkdirAll(filepath.Dir(o.SQLitePath), 0o700); err != nil {
-		return nil, fmt.Errorf("creating database folder: %w", err)
+	if err := ownerOnlyFiles(o.SQLitePath); err != nil {
+		return nil, err
 	}
 	// One connection and BEGIN IMMEDIATE: the only settings without "database
 	// is locked" under concurrent writers (see TOOLCHAIN.md). auto_vacuum must
@@ -102,6 +102,13 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 	if !versionAtLeast(version, 3, 45) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("SQLite %s is too old: the queue needs 3.45 or newer", version)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		// SQLite gives these the database file's mode; older files may be wider.
+		if err := os.Chmod(o.SQLitePath+side, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			sqlDB.Close()
+			return nil, fmt.Errorf("restricting %s: %w", o.SQLitePath+side, err)
+		}
 	}
 	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), gormConfig())
 	if err != nil {
@@ -204,4 +211,29 @@ func notFound(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, ErrConflict)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ownerOnlyFiles creates the database folder (0700, when it does not exist)
+// and file (0600) so that only the user running Switchboard can read
+// sessions, keys and sealed secrets; an existing database file is narrowed
+// to 0600 too. An existing folder is left alone: it may be shared.
+func ownerOnlyFiles(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("creating database folder: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil { // MkdirAll honours the umask only downwards
+			return fmt.Errorf("restricting database folder: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating database file: %w", err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("restricting database file: %w", err)
+	}
+	return nil
 }
