@@ -201,7 +201,7 @@ func (l *Loader) Scan(ctx context.Context) []error {
 			l.files[name] = st
 		}
 		st.stamp, st.hash = stamp, hash
-		c, err := Load(ctx, name, data)
+		c, err := loadSafely(ctx, name, data)
 		if err == nil {
 			err = l.install(name, c)
 		}
@@ -559,4 +559,15 @@ func (l *Loader) info(id string) Info {
 		in.LoadedAt = &t
 	}
 	return in
+}
+
+// loadSafely is Load that turns a panic into the file's error: one bad file
+// in the folder must never stop the process.
+func loadSafely(ctx context.Context, name string, data []byte) (c *Connector, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("%s: could not be read (%v)", name, r)
+		}
+	}()
+	return Load(ctx, name, data)
 }

@@ -90,6 +90,10 @@ func decode(name string, data []byte, f *file) *source {
 		s.probs = append(s.probs, &Problem{File: name, Line: doc.Line, Message: "want a mapping (id: …, name: …, actions: …) at the top"})
 		return s
 	}
+	if line, msg := refuseNodes(doc, 0); msg != "" {
+		s.probs = append(s.probs, &Problem{File: name, Line: line, Message: msg})
+		return s
+	}
 	s.fatal = false
 	s.index("", doc)
 	sort.SliceStable(s.byLn, func(i, j int) bool { return s.byLn[i].line < s.byLn[j].line })
@@ -221,4 +225,26 @@ func (s *source) checkKeys(path string, n *yaml.Node, t reflect.Type) {
 			s.checkKeys(fmt.Sprintf("%s[%d]", path, i), v, t.Elem())
 		}
 	}
+}
+
+// maxNodeDepth bounds nesting, so a deep document cannot exhaust the stack.
+const maxNodeDepth = 64
+
+// refuseNodes finds an alias, or nesting deeper than maxNodeDepth, without
+// following any alias. Aliases are refused outright: expanding them is how
+// 434 bytes become gigabytes ("billion laughs"), and a connector file has no
+// need of them.
+func refuseNodes(n *yaml.Node, depth int) (line int, msg string) {
+	if n.Kind == yaml.AliasNode {
+		return n.Line, "YAML aliases (*" + n.Value + ") are not supported: write the value out"
+	}
+	if depth > maxNodeDepth {
+		return n.Line, fmt.Sprintf("nested deeper than %d levels", maxNodeDepth)
+	}
+	for _, c := range n.Content {
+		if line, msg := refuseNodes(c, depth+1); msg != "" {
+			return line, msg
+		}
+	}
+	return 0, ""
 }
