@@ -7,6 +7,7 @@ package connectors
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 )
 
@@ -34,6 +35,10 @@ type Request struct {
 	// HTTP is the client every outbound call must use: it enforces the
 	// instance's network policy and records each attempt.
 	HTTP *http.Client
+	// Dial opens a raw connection under the same network policy, for
+	// protocols other than HTTP (SMTP). Nil means only public addresses: a
+	// connector must never dial on its own.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// IdempotencyKey is stable across retries of the same run, step and item;
 	// send it to receivers that dedupe (Idempotency-Key, webhook-id).
 	IdempotencyKey string

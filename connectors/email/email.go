@@ -1,10 +1,11 @@
 // Package email sends e-mail over SMTP (STARTTLS or implicit TLS, with
 // AUTH PLAIN or LOGIN) using only the standard library.
 //
-// SMTP does not go through the instance's guarded HTTP client, so the
-// connector checks every address it dials itself, after DNS resolution, with
-// netguard's rules: private, loopback and other internal addresses are
-// refused unless the connection sets allow_private (an internal relay).
+// SMTP does not go through the instance's guarded HTTP client: the
+// connector dials through the request's Dial, which applies the instance's
+// network policy after DNS resolution, so private, loopback and other
+// internal addresses are reachable only when the operator's outbound allow
+// list (SWITCHBOARD_OUTBOUND_ALLOW) opens them. No connection field can.
 package email
 
 import (
@@ -21,12 +22,10 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"net/netip"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -69,8 +68,6 @@ func (Connector) Spec() connectors.Spec {
 			{Key: "from", Label: "From", Type: connectors.TypeString, Required: true, Help: "Sender, e.g. Acme <alerts@acme.example>"},
 			{Key: "ca_pem", Label: "Private CA certificate", Type: connectors.TypeText,
 				Help: "PEM certificate(s) to trust besides the system roots, for a server with a private CA. Certificates are always verified."},
-			{Key: "allow_private", Label: "Allow private network address", Type: connectors.TypeBoolean, Default: false,
-				Help: "Let this connection reach a relay on a private or loopback address (admins only)"},
 			{Key: "helo_name", Label: "EHLO name", Type: connectors.TypeString, Help: "Name this instance gives in EHLO; default localhost"},
 		}},
 		Actions: []connectors.ActionSpec{{
@@ -104,7 +101,7 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	client, done, err := open(ctx, cfg)
+	client, done, err := open(ctx, cfg, req.Dial)
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -143,7 +140,7 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	if err != nil {
 		return err
 	}
-	client, done, err := open(ctx, cfg)
+	client, done, err := open(ctx, cfg, req.Dial)
 	if err != nil {
 		return err
 	}
@@ -163,7 +160,6 @@ type config struct {
 	helo         string
 	from         *mail.Address
 	tls          *tls.Config
-	allowPrivate bool
 }
 
 func parseConfig(creds map[string]string) (*config, error) {
@@ -225,13 +221,8 @@ func parseConfig(creds map[string]string) (*config, error) {
 		return bad("from %q: %v", from, err)
 	}
 	cfg.from = addr
-	if v := strings.TrimSpace(creds["allow_private"]); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return bad("allow_private %q: want true or false", v)
-		}
-		cfg.allowPrivate = b
-	}
+	// allow_private (a field of earlier versions) is ignored: only the
+	// operator's outbound allow list opens private ranges.
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
@@ -247,25 +238,20 @@ func parseConfig(creds map[string]string) (*config, error) {
 
 // errPrivate is why a dial was refused; it is not netguard.ErrBlocked, whose
 // remedy (the instance's outbound allow list) does not apply to SMTP.
-var errPrivate = errors.New("the SMTP host resolves to a private, loopback or other internal address; an admin can set allow_private on the connection for an internal relay")
+var errPrivate = errors.New("the SMTP host resolves to a private, loopback or other internal address; for an internal relay the operator adds it to the instance's outbound allow list (SWITCHBOARD_OUTBOUND_ALLOW)")
 
 // open dials, secures and authenticates a session. done closes it.
-func open(ctx context.Context, cfg *config) (*smtp.Client, func(), error) {
-	dialer := &net.Dialer{Timeout: dialTimeout}
-	if !cfg.allowPrivate {
-		// Checked on the resolved address inside the dialer, so a name that
-		// resolves (or rebinds) to an internal address is refused too.
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || netguard.IsDenied(ap.Addr()) {
-				return errPrivate
-			}
-			return nil
-		}
+func open(ctx context.Context, cfg *config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*smtp.Client, func(), error) {
+	if dial == nil {
+		// No instance policy given: public addresses only, checked on the
+		// resolved address inside the dialer (DNS rebinding included).
+		dial = netguard.NewDialer(netguard.Options{ConnectTimeout: dialTimeout})
 	}
-	conn, err := dialer.DialContext(ctx, "tcp", cfg.addr)
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	conn, err := dial(dctx, "tcp", cfg.addr)
+	cancel()
 	if err != nil {
-		if errors.Is(err, errPrivate) {
+		if errors.Is(err, netguard.ErrBlocked) {
 			return nil, nil, connectors.Permanent(fmt.Errorf("%s: %w", cfg.host, errPrivate))
 		}
 		return nil, nil, connectors.Retryable(fmt.Errorf("connecting to SMTP server %s: %w", cfg.addr, err))

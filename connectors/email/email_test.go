@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -15,13 +16,30 @@ import (
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/connectortest"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
 )
+
+// loopbackDial is the instance policy of these tests: the operator's
+// allow list opens 127.0.0.1 and localhost, where the test SMTP server runs.
+var loopbackDial = func() func(context.Context, string, string) (net.Conn, error) {
+	p, err := netguard.ParseAllowList("127.0.0.1,localhost")
+	if err != nil {
+		panic(err)
+	}
+	return netguard.NewDialer(netguard.Options{Policy: p})
+}()
 
 var fixedNow = func() time.Time { return time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC) }
 
 func send(t *testing.T, creds map[string]string, input map[string]any) (map[string]any, error) {
 	t.Helper()
-	res, err := connectortest.Run(context.Background(), Connector{Now: fixedNow}, "send", input, creds, nil)
+	c := Connector{Now: fixedNow}
+	a, _ := c.Spec().Action("send")
+	if problems := connectors.CheckInput(a, input); len(problems) > 0 {
+		return nil, connectors.BadInput(fmt.Errorf("input: %v", problems))
+	}
+	res, err := c.Execute(context.Background(), connectors.Request{Action: "send", Input: input, Credentials: creds,
+		Dial: loopbackDial, IdempotencyKey: "test-key"})
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +170,7 @@ func TestRetryKeepsTheMessageID(t *testing.T) {
 	srv := newSMTPD(t, nil)
 	ids := map[string]int{}
 	for _, key := range []string{"sb_0a1b", "sb_0a1b", "sb_ffff"} {
-		_, err := Connector{Now: fixedNow}.Execute(context.Background(), connectors.Request{Action: "send", IdempotencyKey: key,
+		_, err := Connector{Now: fixedNow}.Execute(context.Background(), connectors.Request{Action: "send", IdempotencyKey: key, Dial: loopbackDial,
 			Credentials: srv.creds(), Input: map[string]any{"to": "ada@example.com", "subject": "x", "html": "<p>x</p>"}})
 		if err != nil {
 			t.Fatal(err)
@@ -232,17 +250,21 @@ func TestRefusesHeaderInjection(t *testing.T) {
 	}
 }
 
-func TestRefusesPrivateAddressWithoutAllowPrivate(t *testing.T) {
+// Only the operator's outbound allow list opens private ranges: a
+// connection (which any editor can write) setting allow_private reaches
+// nothing, whether the request carries the instance's strict policy or none.
+func TestRefusesPrivateAddressUnlessTheInstanceAllowsIt(t *testing.T) {
 	srv := newSMTPD(t, nil)
+	strict := netguard.NewDialer(netguard.Options{})
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		creds := srv.creds()
-		delete(creds, "allow_private")
+		creds["allow_private"] = "true"
 		creds["host"] = host
-		_, err := send(t, creds, map[string]any{"to": "ada@example.com", "subject": "x", "text": "x"})
-		if connectors.KindOf(err) != connectors.KindPermanent || !strings.Contains(err.Error(), "allow_private") {
+		_, err := Connector{}.Execute(context.Background(), connectors.Request{Action: "send", Credentials: creds, Dial: strict,
+			Input: map[string]any{"to": "ada@example.com", "subject": "x", "text": "x"}})
+		if connectors.KindOf(err) != connectors.KindPermanent || !strings.Contains(err.Error(), "outbound allow list") {
 			t.Fatalf("%s: %v", host, err)
 		}
-		creds["allow_private"] = "false"
 		if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: creds}); connectors.KindOf(err) != connectors.KindPermanent {
 			t.Fatalf("%s test connection: %v", host, err)
 		}
@@ -298,7 +320,7 @@ func TestSecurityNoneIsForLocalRelaysWithoutPasswords(t *testing.T) {
 
 func TestConnectionTestLogsInWithoutSending(t *testing.T) {
 	srv := newSMTPD(t, nil)
-	if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: srv.creds()}); err != nil {
+	if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: srv.creds(), Dial: loopbackDial}); err != nil {
 		t.Fatal(err)
 	}
 	if s := srv.last(t); s.AuthUser != "mailer" || !s.StartTLS || s.From != "" {
@@ -306,7 +328,7 @@ func TestConnectionTestLogsInWithoutSending(t *testing.T) {
 	}
 	creds := srv.creds()
 	creds["password"] = "nope"
-	if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: creds}); connectors.KindOf(err) != connectors.KindPermanent {
+	if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: creds, Dial: loopbackDial}); connectors.KindOf(err) != connectors.KindPermanent {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
@@ -329,7 +351,6 @@ func TestRefusesBadMessagesAndConnections(t *testing.T) {
 		"bad mode":    {"security": "ssl3"},
 		"bad ca":      {"ca_pem": "not a certificate"},
 		"no from":     {"from": ""},
-		"bad private": {"allow_private": "maybe"},
 	} {
 		creds := srv.creds()
 		for k, v := range change {
@@ -376,8 +397,8 @@ func TestSilentServerGivesUpWhenTheStepTimesOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = Connector{}.Execute(ctx, connectors.Request{Action: "send", IdempotencyKey: "k",
-		Credentials: map[string]string{"host": "127.0.0.1", "port": port, "from": "a@acme.example", "allow_private": "true"},
+	_, err = Connector{}.Execute(ctx, connectors.Request{Action: "send", IdempotencyKey: "k", Dial: loopbackDial,
+		Credentials: map[string]string{"host": "127.0.0.1", "port": port, "from": "a@acme.example"},
 		Input:       map[string]any{"to": "ada@example.com", "subject": "x", "text": "x"}})
 	if connectors.KindOf(err) != connectors.KindRetryable || time.Since(start) > 5*time.Second {
 		t.Fatalf("err %v after %s", err, time.Since(start))

@@ -99,7 +99,7 @@ func (s *server) testConnection(c *gin.Context) {
 		if !ok {
 			return errNoTest
 		}
-		return t.TestConnection(ctx, connectors.Request{Credentials: creds, HTTP: s.OutboundClient})
+		return t.TestConnection(ctx, connectors.Request{Credentials: creds, HTTP: s.OutboundClient, Dial: s.OutboundDial})
 	})
 	switch {
 	case errors.Is(err, errNoTest):

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -39,6 +40,8 @@ type Deps struct {
 	// connection tests use.
 	Connections    *connections.Service
 	OutboundClient *http.Client
+	// OutboundDial dials raw connections (SMTP) under the same policy.
+	OutboundDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
 	Auth           *auth.Service
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".

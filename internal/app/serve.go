@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 				}
 			},
 			OutboundClient: netguard.NewClient(netguard.Options{Policy: policy}, nil),
+			OutboundDial:   netguard.NewDialer(netguard.Options{Policy: policy}),
 			UI:             webui.Handler(),
 			Logger:         log,
 		})

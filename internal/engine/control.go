@@ -227,7 +227,7 @@ func (e *Engine) TestAction(ctx context.Context, step workflow.Step, data map[st
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := conn.Execute(actx, connectors.Request{Action: actionID, Input: input, Credentials: creds,
-		HTTP: netguard.NewClient(e.outbound, nil), IdempotencyKey: "test-" + store.NewID(), Logger: e.log.With("step_test", step.ID)})
+		HTTP: netguard.NewClient(e.outbound, nil), Dial: netguard.NewDialer(e.outbound), IdempotencyKey: "test-" + store.NewID(), Logger: e.log.With("step_test", step.ID)})
 	if err != nil {
 		return red.value(res.Output), red.err(err)
 	}

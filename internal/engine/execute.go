@@ -514,7 +514,7 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	}
 	_, actionID, _ := strings.Cut(s.Action, ".")
 	res, err := conn.Execute(actx, connectors.Request{
-		Action: actionID, Input: input, HTTP: client, Credentials: creds,
+		Action: actionID, Input: input, HTTP: client, Dial: netguard.NewDialer(x.e.outbound), Credentials: creds,
 		IdempotencyKey: idempotencyKey(x.run.ID, s.ID, sc.itemKey),
 		Logger:         x.log.With("step", s.ID),
 	})

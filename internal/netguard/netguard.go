@@ -153,9 +153,11 @@ type Options struct {
 
 type hostKey struct{}
 
-// NewTransport returns a transport that dials only addresses the policy
-// allows, checked on the resolved IP inside the dialer.
-func NewTransport(o Options) *http.Transport {
+// NewDialer returns a dial function that reaches only addresses the policy
+// allows, checked on the resolved IP inside the dialer (so a name that
+// resolves or rebinds to an internal address is refused too). Connectors
+// that speak other protocols than HTTP (SMTP) dial through it.
+func NewDialer(o Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	o = o.withDefaults()
 	policy := o.Policy
 	dialer := &net.Dialer{
@@ -171,16 +173,23 @@ func NewTransport(o Options) *http.Transport {
 			return nil
 		},
 	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(addr)
+		if policy.hostAllowed(host) {
+			// An allowed host name may resolve anywhere, on purpose.
+			return (&net.Dialer{Timeout: o.ConnectTimeout}).DialContext(ctx, network, addr)
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+}
+
+// NewTransport returns a transport that dials only addresses the policy
+// allows, checked on the resolved IP inside the dialer.
+func NewTransport(o Options) *http.Transport {
+	o = o.withDefaults()
 	return &http.Transport{
-		Proxy: nil, // a proxy would hide the real destination from the check
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, _ := net.SplitHostPort(addr)
-			if policy.hostAllowed(host) {
-				// An allowed host name may resolve anywhere, on purpose.
-				return (&net.Dialer{Timeout: o.ConnectTimeout}).DialContext(ctx, network, addr)
-			}
-			return dialer.DialContext(ctx, network, addr)
-		},
+		Proxy:       nil, // a proxy would hide the real destination from the check
+		DialContext: NewDialer(o),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   10,
