@@ -176,6 +176,9 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 		return nil, err
 	}
 	before := maps.Clone(current)
+	if err := secretsStayPut(spec, before, in.Fields); err != nil {
+		return nil, err
+	}
 	for k, v := range in.Fields {
 		current[k] = v
 	}
@@ -336,4 +339,32 @@ func (s *Service) Fields(ctx context.Context, name string) (map[string]string, e
 		return nil, err
 	}
 	return s.open(c)
+}
+
+// secretsStayPut refuses an update that changes a non-secret field (a base
+// URL, a host, a port: where the secrets are sent) while keeping a stored
+// secret it does not give again. A write-only secret must not be
+// redirected to a server of the editor's choosing; giving it again (or ""
+// to clear it) is the editor's proof of knowing it.
+func secretsStayPut(spec connectors.Spec, before, given map[string]string) error {
+	var changed []string
+	for _, f := range spec.Auth.Fields {
+		if v, ok := given[f.Key]; ok && !f.Secret && v != before[f.Key] {
+			changed = append(changed, f.Key)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	problems := map[string]string{}
+	for _, f := range spec.Auth.Fields {
+		if _, ok := given[f.Key]; f.Secret && !ok && before[f.Key] != "" {
+			problems["fields."+f.Key] = "enter it again (or send \"\" to clear it): " + strings.Join(changed, ", ") +
+				" changed, and a stored secret is only sent where it was entered"
+		}
+	}
+	if len(problems) > 0 {
+		return &InvalidError{Problems: problems}
+	}
+	return nil
 }

@@ -40,8 +40,9 @@ func TestConnectionsSealValidateAndRotate(t *testing.T) {
 		if _, err := svc.Create(ctx, connections.Input{Name: "slack", Connector: "slack", Fields: map[string]string{"bot_token": "b"}}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("duplicate name: %v", err)
 		}
-		// An update without the secret keeps it.
-		_, err = svc.Update(ctx, v.ID, connections.Input{Fields: map[string]string{"base_url": "https://other.example/api"}})
+		// Moving the base URL needs the secret again (it is only sent where
+		// it was entered); an update without a new secret elsewhere keeps it.
+		_, err = svc.Update(ctx, v.ID, connections.Input{Fields: map[string]string{"base_url": "https://other.example/api", "bot_token": "xoxb-1"}})
 		storetest.Must(t, err, "update")
 		creds, err := svc.Credentials(ctx, "slack", "slack")
 		storetest.Must(t, err, "credentials")

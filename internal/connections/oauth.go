@@ -272,9 +272,14 @@ func (s *Service) applyOAuth(c *store.Connection, spec connectors.Spec, before, 
 		if b.Config == nil {
 			b.Config = &OAuthConfig{}
 		}
-		secret := b.Config.ClientSecret
+		secret, tokenURL := b.Config.ClientSecret, b.Config.TokenURL
 		*b.Config = given
-		if b.Config.ClientSecret == "" {
+		if b.Config.ClientSecret == "" && secret != "" {
+			// The client secret goes to the token URL: moving that needs the
+			// secret again, like any connection secret.
+			if strings.TrimSpace(given.TokenURL) != strings.TrimSpace(tokenURL) {
+				return &InvalidError{Problems: map[string]string{"oauth2.client_secret": "enter it again: token_url changed, and a stored secret is only sent where it was entered"}}
+			}
 			b.Config.ClientSecret = secret
 		}
 	}
