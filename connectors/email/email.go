@@ -153,13 +153,13 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 
 // config is a parsed connection.
 type config struct {
-	host, addr   string
-	security     string
-	username     string
-	password     string
-	helo         string
-	from         *mail.Address
-	tls          *tls.Config
+	host, addr string
+	security   string
+	username   string
+	password   string
+	helo       string
+	from       *mail.Address
+	tls        *tls.Config
 }
 
 func parseConfig(creds map[string]string) (*config, error) {

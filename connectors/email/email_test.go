@@ -346,11 +346,11 @@ func TestRefusesBadMessagesAndConnections(t *testing.T) {
 		}
 	}
 	for name, change := range map[string]map[string]string{
-		"no host":     {"host": ""},
-		"bad port":    {"port": "seventy"},
-		"bad mode":    {"security": "ssl3"},
-		"bad ca":      {"ca_pem": "not a certificate"},
-		"no from":     {"from": ""},
+		"no host":  {"host": ""},
+		"bad port": {"port": "seventy"},
+		"bad mode": {"security": "ssl3"},
+		"bad ca":   {"ca_pem": "not a certificate"},
+		"no from":  {"from": ""},
 	} {
 		creds := srv.creds()
 		for k, v := range change {

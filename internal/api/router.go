@@ -42,8 +42,8 @@ type Deps struct {
 	OutboundClient *http.Client
 	// OutboundDial dials raw connections (SMTP) under the same policy.
 	OutboundDial func(ctx context.Context, network, addr string) (net.Conn, error)
-	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
-	Auth           *auth.Service
+	OAuth        *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
+	Auth         *auth.Service
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).

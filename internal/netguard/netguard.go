@@ -188,8 +188,8 @@ func NewDialer(o Options) func(ctx context.Context, network, addr string) (net.C
 func NewTransport(o Options) *http.Transport {
 	o = o.withDefaults()
 	return &http.Transport{
-		Proxy:       nil, // a proxy would hide the real destination from the check
-		DialContext: NewDialer(o),
+		Proxy:                 nil, // a proxy would hide the real destination from the check
+		DialContext:           NewDialer(o),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   10,
