@@ -127,6 +127,8 @@ func evaluateEnv(data map[string]any) (map[string]any, error) {
 		}
 		env[k] = v
 	}
+	// One work budget for the request (a template's parts share it).
+	env[expr.BudgetName] = expr.NewBudget(expr.StepBudget)
 	// A run's index is a whole number, not JSON's float.
 	if f, ok := env["index"].(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		env["index"] = int(f)

@@ -97,6 +97,9 @@ func (x *execution) env(sc *scope) map[string]any {
 		"run":     map[string]any{"id": x.run.ID, "attempt": x.run.Attempt, "workflow_id": x.run.WorkflowID},
 		"item":    sc.item,
 		"index":   sc.index,
+		// One work budget for every expression of this step (its fields,
+		// its input), so many cheap templates cannot add up to minutes.
+		expr.BudgetName: expr.NewBudget(expr.StepBudget),
 	}
 }
 

@@ -67,6 +67,9 @@ func options() []expr.Option {
 		// them the type of a sample value and reject valid field accesses.
 		expr.AllowUndefinedVariables(),
 		expr.MaxNodes(MaxNodes),
+		expr.Function(tickName, tick),
+		expr.Function(chargeName, chargeArg),
+		expr.Patch(budgetPatch{}),
 		expr.Function("uuid", func(...any) (any, error) { return uuid.NewString(), nil }, new(func() string)),
 		expr.Function("sha256", hashFn(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }), new(func(string) string)),
 		expr.Function("sha512", hashFn(func(b []byte) []byte { s := sha512.Sum512(b); return s[:] }), new(func(string) string)),
@@ -108,6 +111,9 @@ func compile(src string, names []string) (*Program, error) {
 	}
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Message: "expression is empty"}
+	}
+	if n := reservedName(src); n != "" {
+		return nil, &Error{Message: fmt.Sprintf("%q is reserved for the evaluator", n)}
 	}
 	p, err := expr.Compile(src, options()...)
 	if err != nil {
@@ -151,7 +157,7 @@ func checkNames(p *vm.Program, names []string) error {
 	var bad *Error
 	ast.Walk(&node, visitorFunc(func(n *ast.Node) {
 		id, ok := (*n).(*ast.IdentifierNode)
-		if !ok || bad != nil || c.lets[id.Value] || c.callees[*n] || slices.Contains(names, id.Value) {
+		if !ok || bad != nil || c.lets[id.Value] || c.callees[*n] || slices.Contains(names, id.Value) || id.Value == BudgetName {
 			return
 		}
 		line, col := runePosition(p.Source().String(), id.Location().From)
@@ -194,6 +200,16 @@ func (p *Program) Run(env map[string]any) (out any, err error) {
 			out, err = nil, &Error{Message: fmt.Sprintf("expression panicked: %v", r)}
 		}
 	}()
+	if _, ok := env[BudgetName].(*Budget); !ok {
+		// A fresh budget for this evaluation alone; the caller's map is
+		// copied, not written, as it may be shared by parallel items.
+		own := make(map[string]any, len(env)+1)
+		for k, v := range env {
+			own[k] = v
+		}
+		own[BudgetName] = NewBudget(StepBudget)
+		env = own
+	}
 	machine := vm.VM{MemoryBudget: MemoryBudget}
 	v, err := machine.Run(p.prog, env)
 	if err != nil {
