@@ -309,18 +309,22 @@ func (s *server) deleteUser(c *gin.Context) {
 }
 
 type keyView struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Role       string     `json:"role"`
-	CreatedBy  string     `json:"created_by"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Prefix string `json:"prefix"`
+	Role   string `json:"role"`
+	// EffectiveRole is what the key can do now: its role capped at its
+	// owner's, "" while the owner is disabled or after revocation.
+	EffectiveRole string     `json:"effective_role"`
+	OwnerID       *string    `json:"owner_id"`
+	CreatedBy     string     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastUsedAt    *time.Time `json:"last_used_at"`
+	RevokedAt     *time.Time `json:"revoked_at"`
 }
 
 func viewKey(k *store.APIKey) keyView {
-	return keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedBy: k.CreatedBy,
+	return keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, EffectiveRole: k.Role, OwnerID: k.OwnerID, CreatedBy: k.CreatedBy,
 		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -330,9 +334,15 @@ func (s *server) listKeys(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	roles, err := s.Auth.KeyRoles(c.Request.Context(), ks)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	items := make([]keyView, len(ks))
 	for i := range ks {
 		items[i] = viewKey(&ks[i])
+		items[i].EffectiveRole = roles[ks[i].ID]
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
 }
@@ -345,7 +355,12 @@ func (s *server) createKey(c *gin.Context) {
 	if !decodeStrict(c, &in) {
 		return
 	}
-	k, secret, err := s.Auth.NewAPIKey(c.Request.Context(), in.Name, in.Role, principal(c).Name)
+	p := principal(c)
+	if !auth.Allows(p.Role, in.Role) && auth.ValidRole(in.Role) {
+		problem(c, http.StatusForbidden, "a key cannot have more rights than its creator ("+p.Role+")")
+		return
+	}
+	k, secret, err := s.Auth.NewOwnedAPIKey(c.Request.Context(), in.Name, in.Role, p.Name, p.UserID)
 	if err != nil {
 		authFail(c, err)
 		return

@@ -289,6 +289,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			return ErrLastAdmin
 		}
 	}
+	if err := s.st.RevokeUserAPIKeys(ctx, id, s.o.Now()); err != nil {
+		return err
+	}
 	return s.st.DeleteUser(ctx, id)
 }
 
@@ -459,15 +462,73 @@ func (s *Service) KeyPrincipal(ctx context.Context, key string) (*Principal, err
 	if err != nil {
 		return nil, err
 	}
+	role, owner := k.Role, ""
+	if k.OwnerID != nil {
+		// A key acts for its owner: never above their current role, and not
+		// at all while they are disabled or gone.
+		u, err := s.st.GetUser(ctx, *k.OwnerID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrUnauthenticated
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.Disabled {
+			return nil, ErrUnauthenticated
+		}
+		role, owner = EffectiveRole(k.Role, u.Role), u.ID
+	}
 	if err := s.st.TouchAPIKey(ctx, k.ID, s.o.Now()); err != nil {
 		return nil, err
 	}
-	return &Principal{Kind: "api_key", ID: k.ID, Name: k.Name, Role: k.Role}, nil
+	return &Principal{Kind: "api_key", ID: k.ID, Name: k.Name, Role: role, UserID: owner}, nil
+}
+
+// EffectiveRole is the weaker of a key's role and its owner's.
+func EffectiveRole(keyRole, ownerRole string) string {
+	if roleRank[ownerRole] < roleRank[keyRole] {
+		return ownerRole
+	}
+	return keyRole
+}
+
+// KeyRoles reports, per key id, the role each key acts with now ("" for a
+// key that does not work: its owner is disabled or gone).
+func (s *Service) KeyRoles(ctx context.Context, keys []store.APIKey) (map[string]string, error) {
+	users, err := s.st.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*store.User{}
+	for i := range users {
+		byID[users[i].ID] = &users[i]
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		switch {
+		case k.RevokedAt != nil:
+			out[k.ID] = ""
+		case k.OwnerID == nil:
+			out[k.ID] = k.Role
+		case byID[*k.OwnerID] == nil || byID[*k.OwnerID].Disabled:
+			out[k.ID] = ""
+		default:
+			out[k.ID] = EffectiveRole(k.Role, byID[*k.OwnerID].Role)
+		}
+	}
+	return out, nil
 }
 
 // NewAPIKey creates a key; the secret is returned once and only its hash is
 // kept.
 func (s *Service) NewAPIKey(ctx context.Context, name, role, createdBy string) (*store.APIKey, string, error) {
+	return s.NewOwnedAPIKey(ctx, name, role, createdBy, "")
+}
+
+// NewOwnedAPIKey is NewAPIKey for a key that acts for user ownerID ("" for
+// none): it is capped at their role, stops while they are disabled and is
+// revoked when they are deleted.
+func (s *Service) NewOwnedAPIKey(ctx context.Context, name, role, createdBy, ownerID string) (*store.APIKey, string, error) {
 	name = strings.TrimSpace(name)
 	problems := map[string]string{}
 	if name == "" || len(name) > 100 {
@@ -485,6 +546,9 @@ func (s *Service) NewAPIKey(ctx context.Context, name, role, createdBy string) (
 	}
 	k := &store.APIKey{ID: store.NewID(), Name: name, Prefix: secret[:len(APIKeyPrefix)+6], Hash: Hash(secret), Role: role,
 		CreatedBy: createdBy, CreatedAt: s.o.Now().UTC()}
+	if ownerID != "" {
+		k.OwnerID = &ownerID
+	}
 	if err := s.st.CreateAPIKey(ctx, k); err != nil {
 		return nil, "", err
 	}

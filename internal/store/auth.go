@@ -33,12 +33,14 @@ type Session struct {
 
 // APIKey is a program's credential; Hash is the SHA-256 of the key.
 type APIKey struct {
-	ID         string `gorm:"primaryKey"`
-	Name       string
-	Prefix     string
-	Hash       string
-	Role       string
-	CreatedBy  string
+	ID        string `gorm:"primaryKey"`
+	Name      string
+	Prefix    string
+	Hash      string
+	Role      string
+	CreatedBy string
+	// OwnerID is the user the key acts for (nil: made on the command line).
+	OwnerID    *string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
@@ -299,4 +301,15 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, max int, lock
 		return false, fmt.Errorf("recording failed login of user %s: %w", id, err)
 	}
 	return locked, nil
+}
+
+// RevokeUserAPIKeys revokes every live key a user owns (the user is being
+// deleted).
+func (s *Store) RevokeUserAPIKeys(ctx context.Context, userID string, now time.Time) error {
+	err := s.db.WithContext(ctx).Model(&APIKey{}).Where("owner_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", now.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("revoking the API keys of user %s: %w", userID, err)
+	}
+	return nil
 }
