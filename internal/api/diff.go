@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/flows"
 )
 
 // change is one difference between two documents, at a path such as
@@ -110,11 +111,13 @@ func (s *server) diffVersion(c *gin.Context) {
 		return
 	}
 	var a, b any
-	if err := json.Unmarshal(from.Document, &a); err != nil {
+	// Both sides redacted: a diff must not show a secret either (a changed
+	// secret shows as no change).
+	if err := json.Unmarshal(flows.Redact(from.Document), &a); err != nil {
 		fail(c, err)
 		return
 	}
-	if err := json.Unmarshal(to.Document, &b); err != nil {
+	if err := json.Unmarshal(flows.Redact(to.Document), &b); err != nil {
 		fail(c, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -26,8 +27,13 @@ func (s *server) duplicateWorkflow(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	stored, err := s.Flows.Document(ctx, c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	var doc map[string]any
-	if err := json.Unmarshal(v.Document, &doc); err != nil {
+	if err := json.Unmarshal(stored, &doc); err != nil {
 		fail(c, err)
 		return
 	}
@@ -86,7 +92,7 @@ func (s *server) getVersion(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, versionView{Version: v.Version, CreatedAt: v.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"),
-		Document: json.RawMessage(v.Document)})
+		Document: json.RawMessage(flows.Redact(v.Document))})
 }
 
 func (s *server) restoreVersion(c *gin.Context) {

@@ -56,7 +56,7 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 		}
 	}
 	if doc != nil {
-		v.Document = json.RawMessage(doc)
+		v.Document = json.RawMessage(Redact(doc))
 	}
 	return v
 }
@@ -90,6 +90,10 @@ func needsToken(triggerType string) bool { return triggerType == "webhook" || tr
 
 // Create validates and stores a new workflow, active when activate is set.
 func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View, error) {
+	raw, err := restoreSecrets(raw, nil)
+	if err != nil {
+		return nil, err
+	}
 	doc, err := s.Check(raw)
 	if err != nil {
 		return nil, err
@@ -112,11 +116,18 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 // Update stores raw as the next version of workflow id. With expected > 0
 // the current version must be expected (store.ErrPrecondition otherwise).
 func (s *Service) Update(ctx context.Context, id string, raw []byte, expected int) (*View, error) {
-	doc, err := s.Check(raw)
+	w, err := s.st.GetWorkflow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.st.GetWorkflow(ctx, id)
+	current, err := s.st.GetCurrentVersion(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err = restoreSecrets(raw, current.Document); err != nil {
+		return nil, err
+	}
+	doc, err := s.Check(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +143,21 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 	return s.Get(ctx, id)
 }
 
-// Get returns a workflow with its current document.
+// Document returns a workflow's current document as stored, secrets
+// included: for copying it (duplicate), never for showing it.
+func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
+	w, err := s.st.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.st.GetCurrentVersion(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return v.Document, nil
+}
+
+// Get returns a workflow with its current document (secrets redacted).
 func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 	w, err := s.st.GetWorkflow(ctx, id)
 	if err != nil {
