@@ -391,14 +391,16 @@ func (r *Runtime) explain(ctx context.Context, err error, st *callState, doing s
 	mib := float64(r.limits.MemoryPages) / 16
 	var exit *sys.ExitError
 	switch {
+	// Memory first: a plugin at its memory limit when its time ran out was
+	// collecting garbage in vain.
+	case strings.Contains(stderr, "out of memory") || uint64(st.memBytes) > uint64(r.limits.MemoryPages)*65536/10*9:
+		return connectors.Permanent(fmt.Errorf("%s: the plugin ran out of memory (its limit is %.0f MiB)%s", doing, mib, suffix(stderr)))
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded,
 		errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return connectors.Permanent(fmt.Errorf("%s: the plugin ran past its time limit of %s and was stopped", doing, st.limit.Round(time.Millisecond)))
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled, ctx.Err() != nil:
 		// The run was canceled or the process is stopping: not the plugin's fault.
 		return connectors.Retryable(fmt.Errorf("%s: stopped: %w", doing, context.Cause(ctx)))
-	case strings.Contains(stderr, "out of memory") || st.memBytes > uint32(r.limits.MemoryPages)*65536/10*9:
-		return connectors.Permanent(fmt.Errorf("%s: the plugin ran out of memory (its limit is %.0f MiB)%s", doing, mib, suffix(stderr)))
 	case errors.As(err, &exit):
 		return connectors.Permanent(fmt.Errorf("%s: the plugin exited with code %d%s", doing, exit.ExitCode(), suffix(stderr)))
 	case strings.Contains(err.Error(), "wasm error:"):

@@ -34,7 +34,7 @@ func init() {
 			}),
 			act("alloc", func(*sdk.Call) (any, error) {
 				for {
-					sink = append(sink, make([]byte, 1<<20))
+					sink = append(sink, make([]byte, 4<<20))
 				}
 			}),
 			act("crash", func(*sdk.Call) (any, error) {
