@@ -37,7 +37,7 @@ type Deps struct {
 	// Plugins uploads and switches WebAssembly plugins; nil answers 501 to
 	// an application/wasm upload.
 	Plugins *plugins.Manager
-	Runs       RunControl
+	Runs    RunControl
 	// Connections manages credentials; OutboundClient is the guarded client
 	// connection tests use.
 	Connections    *connections.Service

@@ -230,7 +230,9 @@ func (m *Manager) Has(id string) bool {
 }
 
 // Enable switches a plugin on in every process.
-func (m *Manager) Enable(ctx context.Context, id string) (Info, error) { return m.setEnabled(ctx, id, true) }
+func (m *Manager) Enable(ctx context.Context, id string) (Info, error) {
+	return m.setEnabled(ctx, id, true)
+}
 
 // Disable switches a plugin off in every process: workflows using it fail
 // until it is enabled again.
