@@ -455,3 +455,28 @@ func TestSubscriptionInputIsChecked(t *testing.T) {
 		}
 	})
 }
+
+func TestResealMovesSubscriptionSecretsToTheNewKey(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dialect)
+		file := filepath.Join(t.TempDir(), "secret.key")
+		ring, _, err := secrets.LoadOrCreateFile(file)
+		storetest.Must(t, err, "keys")
+		url := "https://example.com/x"
+		v, err := events.NewService(st, ring, nil).Create(ctx, events.Input{URL: &url, Events: []string{"*"}})
+		storetest.Must(t, err, "create")
+		rotated, err := secrets.RotateFile(file)
+		storetest.Must(t, err, "rotate key")
+		n, err := events.NewService(st, rotated, nil).Reseal(ctx)
+		storetest.Must(t, err, "reseal")
+		sub, err := st.GetSubscription(ctx, v.ID)
+		storetest.Must(t, err, "get")
+		if n != 1 || secrets.KeyID(sub.SecretSealed) != rotated.Primary() || secrets.KeyID(sub.SecretSealed) == ring.Primary() {
+			t.Fatalf("resealed %d, key %s, primary %s", n, secrets.KeyID(sub.SecretSealed), rotated.Primary())
+		}
+		if n, _ := events.NewService(st, rotated, nil).Reseal(ctx); n != 0 {
+			t.Fatalf("second reseal changed %d", n)
+		}
+	})
+}

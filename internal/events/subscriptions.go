@@ -446,3 +446,38 @@ func (s *Service) Resend(ctx context.Context, subID, id string) (*DeliveryView, 
 	s.nudge()
 	return s.Delivery(ctx, subID, id)
 }
+
+// Reseal re-encrypts every subscription secret with the ring's primary key
+// (after a key rotation), so old keys can be retired.
+func (s *Service) Reseal(ctx context.Context) (int, error) {
+	subs, err := s.st.ListSubscriptions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range subs {
+		sub := &subs[i]
+		changed := false
+		for _, field := range []*string{&sub.SecretSealed, &sub.PrevSecretSealed} {
+			if *field == "" || secrets.KeyID(*field) == s.ring.Primary() {
+				continue
+			}
+			plain, err := s.ring.Open(*field, aad(sub.ID))
+			if err != nil {
+				return n, fmt.Errorf("opening secret of subscription %s: %w", sub.ID, err)
+			}
+			if *field, err = s.ring.Seal(plain, aad(sub.ID)); err != nil {
+				return n, fmt.Errorf("sealing secret of subscription %s: %w", sub.ID, err)
+			}
+			changed = true
+		}
+		if !changed {
+			continue
+		}
+		if err := s.st.UpdateSubscription(ctx, sub); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
