@@ -9,9 +9,11 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/connectors/wasm"
 	"github.com/switchboard-dev/switchboard/internal/plugins"
+	"github.com/switchboard-dev/switchboard/internal/events"
 )
 
 // uploadConnector accepts a declarative connector file (YAML or JSON): it is
@@ -54,7 +56,22 @@ func (s *server) uploadConnector(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, info.ID)
+	// The file is the record here (no row to share a transaction with):
+	// the event is written once the upload is in place.
+	s.connectorUploaded(c, info.Spec, info.Hash)
 	c.JSON(http.StatusCreated, info)
+}
+
+// connectorUploaded records the connector.uploaded event of a declarative
+// file or a plugin module.
+func (s *server) connectorUploaded(c *gin.Context, spec connectors.Spec, hash string) {
+	d := events.ConnectorData{ConnectorID: spec.ID, Name: spec.Name, Version: spec.Version, Hash: hash, Actions: []string{}}
+	for _, a := range spec.Actions {
+		d.Actions = append(d.Actions, spec.ID+"."+a.ID)
+	}
+	if err := events.Record(c.Request.Context(), s.Store, events.ConnectorUploaded, "", d); err != nil {
+		s.Logger.Error("recording connector.uploaded", "connector", spec.ID, "error", err)
+	}
 }
 
 func (s *server) disableConnector(c *gin.Context) { s.switchConnector(c, false) }
@@ -183,6 +200,8 @@ func (s *server) uploadPlugin(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, info.ID)
+	// Stored by the plugin manager's own transaction; the event follows it.
+	s.connectorUploaded(c, info.Spec, info.Hash)
 	c.JSON(http.StatusCreated, info)
 }
 
