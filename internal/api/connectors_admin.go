@@ -12,8 +12,8 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/connectors/wasm"
-	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/events"
+	"github.com/switchboard-dev/switchboard/internal/plugins"
 )
 
 // uploadConnector accepts a declarative connector file (YAML or JSON): it is
