@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
@@ -42,6 +43,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// WebAssembly plugins too, from the database, the same in every process.
+	pluginMgr, pluginRT, err := startPlugins(ctx, cfg, st, registry(), loader, log)
+	if err != nil {
+		return err
+	}
+	defer pluginRT.Close(context.Background())
 	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
@@ -49,6 +56,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
 		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
 	conns.UseOAuth(oauthFlows)
+	// Run endings put their events in the outbox in the same transaction.
+	st.SetHooks(events.StoreHooks())
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -75,6 +84,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
 		go func() { _ = sched.Run(ctx) }()
 	}
+	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
+	dispatcher := events.NewDispatcher(st, ring, events.DispatcherOptions{
+		Client:   netguard.NewClient(netguard.Options{Policy: policy, Timeout: 15 * time.Second, MaxBodyBytes: 1 << 20}, nil),
+		Schedule: retry, DisableAfter: cfg.EventsDisableAfter, Poll: cfg.EventsPoll, Logger: log,
+	})
+	dispatchDone := make(chan struct{})
+	dispatchCtx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	if workers > 0 {
+		// Every worker process delivers; leases in the database keep two
+		// from sending the same attempt.
+		go func() { defer close(dispatchDone); _ = dispatcher.Run(dispatchCtx) }()
+	} else {
+		close(dispatchDone)
+	}
+	nudge := func() {}
+	if workers > 0 {
+		nudge = dispatcher.Nudge
+	}
 
 	var srv *http.Server
 	serveErr := make(chan error, 1)
@@ -87,13 +115,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:       registry(),
 			Connectors:     loader,
+			Plugins:        pluginMgr,
 			Runs:           eng,
 			Connections:    conns,
 			OAuth:          oauthFlows,
 			Auth:           auth.New(st, auth.Options{}),
-			TrustedProxies: proxies,
+			Events:         events.NewService(st, ring, nudge),
 			PublicURL:      cfg.PublicURL,
 			Metrics:        cfg.Metrics,
+			TrustedProxies: proxies,
 			WorkflowsChanged: func() {
 				if sched != nil {
 					sched.Refresh()
@@ -133,6 +163,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := srv.Shutdown(deadline); err != nil {
 			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
 		}
+	}
+	stopDispatch()
+	select {
+	case <-dispatchDone:
+	case <-deadline.Done():
 	}
 	if err := eng.Stop(deadline); err != nil {
 		errs = append(errs, err)
