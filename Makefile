@@ -53,5 +53,18 @@ test: test-go test-ui test-e2e-ui
 bench: pg
 	go test -run '^$$' -bench . -benchtime 2s ./internal/... ./connectors/wasm/
 
+# Each fuzz target for FUZZTIME (make test only replays their seeds in testdata/fuzz);
+# a crasher lands in the package's testdata/fuzz: commit it with its fix.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/trigger/webhook:FuzzParseBody internal/trigger/webhook/verify:FuzzVerifyHeaders \
+	internal/trigger/webhook/verify:FuzzIPAllowed internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
+	internal/workflow:FuzzDocument connectors/declarative:FuzzParse internal/trigger/schedule:FuzzParse \
+	internal/trigger/form:FuzzParse internal/netguard:FuzzAddresses
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		go test ./$$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -parallel 2; done
+
 clean:
 	rm -rf bin
