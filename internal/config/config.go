@@ -43,9 +43,7 @@ type Config struct {
 	RetentionRuns   int           // newest runs kept per workflow (0: no limit)
 	LogLevel        string
 	LogFormat       string
-<<<<<<< HEAD
 	Pprof           string // loopback host:port serving /debug/pprof (empty: off)
-=======
 	// EventsRetry is the delay before each retry of an event delivery
 	// (comma-separated durations); EventsDisableAfter disables a
 	// subscription failing that long; EventsPoll is how often due
@@ -53,7 +51,6 @@ type Config struct {
 	EventsRetry        string
 	EventsDisableAfter time.Duration
 	EventsPoll         time.Duration
->>>>>>> main
 }
 
 // Defaults returns the zero-setup configuration.
@@ -163,15 +160,12 @@ func settings() []setting {
 			func(c *Config) *int { return &c.RetentionRuns }),
 		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
-<<<<<<< HEAD
 		s("pprof", "SWITCHBOARD_PPROF", "loopback host:port serving Go's /debug/pprof profiles (empty: off)", func(c *Config) *string { return &c.Pprof }),
-=======
 		s("events-retry", "SWITCHBOARD_EVENTS_RETRY", "delays before each retry of an event delivery (comma-separated durations; ±20% jitter)",
 			func(c *Config) *string { return &c.EventsRetry }),
 		dur("events-disable-after", "SWITCHBOARD_EVENTS_DISABLE_AFTER", "disable a subscription whose deliveries fail without a success for this long",
 			func(c *Config) *time.Duration { return &c.EventsDisableAfter }),
 		dur("events-poll", "SWITCHBOARD_EVENTS_POLL", "how often workers look for due event deliveries", func(c *Config) *time.Duration { return &c.EventsPoll }),
->>>>>>> main
 	}
 }
 

@@ -444,6 +444,7 @@ func TestDelaySurvivesARestartOfTheServer(t *testing.T) {
 		os.WriteFile(file, []byte(doc), 0o600)
 		hook := importWorkflow(t, in, file)
 		in.start()
+		in.apiKey() // created before the 2s window in which the run must be seen waiting
 		sent := time.Now()
 		_, runID := postHook(t, hook, `{}`)
 		var d runDetail

@@ -81,6 +81,11 @@ func (x *execution) flush(ctx context.Context, fin *final, extra ...*store.Deliv
 		if err := tx.SaveRecords(wctx, steps, dels); err != nil {
 			return err
 		}
+		if fin != nil {
+			if err := tx.RunEnded(wctx, x.run.ID, fin.state); err != nil {
+				return err
+			}
+		}
 		if fin == nil || !x.local {
 			return nil
 		}

@@ -153,3 +153,23 @@ func (s *Store) ReleaseLease(ctx context.Context, runID, owner string) error {
 	}
 	return nil
 }
+
+// RunEnded runs the RunFinished hook (the events outbox) for a run this
+// transaction has just made final through AdvanceRun, as FinishRun does.
+func (s *Store) RunEnded(ctx context.Context, id, state string) error {
+	h := s.hooks
+	if h == nil || h.RunFinished == nil || state == RunFiltered || !RunFinal(state) {
+		return nil
+	}
+	if h.RunWanted != nil {
+		wanted, err := h.RunWanted(ctx, s, state)
+		if err != nil || !wanted {
+			return err
+		}
+	}
+	r, err := s.GetRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	return h.RunFinished(ctx, s, r)
+}
