@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
@@ -32,6 +33,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	// One watcher per process: /readyz, the 503-or-500 decision and one log
+	// line per outage and per recovery.
+	health := dbhealth.New(st.Ping, dbhealth.Options{Logger: log})
+	go health.Run(ctx)
 
 	ring, err := keyring(cfg, log)
 	if err != nil {
@@ -78,12 +83,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	var srv *http.Server
 	serveErr := make(chan error, 1)
-	if cfg.Role != "worker" {
-		handler := api.New(api.Deps{
+	var handler http.Handler
+	if cfg.Role == "worker" {
+		handler = api.NewOps(api.Deps{Store: st, Health: health, Metrics: cfg.Metrics, Logger: log})
+	} else {
+		handler = api.New(api.Deps{
 			Store: st,
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
-				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Logger: log}),
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Logger: log}),
 			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
@@ -91,6 +99,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Connections: conns,
 			OAuth:       oauthFlows,
 			Auth:        auth.New(st, auth.Options{}),
+			Health:      health,
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
 			WorkflowsChanged: func() {
@@ -102,17 +111,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			UI:             webui.Handler(),
 			Logger:         log,
 		})
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-		}
-		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.Role == "worker" {
+		log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
+			"database", st.Dialect(), "workers", workers)
+	} else {
 		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
 			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
-	} else {
-		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
 	}
 
 	select {

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
@@ -50,8 +51,11 @@ type Options struct {
 	DedupeWindow   time.Duration  // default 7 days
 	// Secrets opens the connection a verify block names (may be nil).
 	Secrets SecretSource
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Health tells an unreachable database (503, retry) from any other
+	// storage error (500); nil pings the store.
+	Health *dbhealth.Monitor
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Receiver handles webhook requests.
@@ -84,6 +88,9 @@ func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receive
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Health == nil {
+		o.Health = dbhealth.New(st.Ping, dbhealth.Options{Logger: o.Logger})
 	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
 		limiters: map[string]*limiter{}, verifiers: map[string]*verify.Verifier{}}
@@ -140,12 +147,16 @@ func (q *request) record() {
 // the request is checked the same way, then kept as sample data, not run.
 func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request, test bool) (*Reply, error) {
 	received := r.o.Now().UTC()
+	if store.CleanText(token) != token {
+		// No token has such bytes; PostgreSQL would refuse to compare them.
+		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+	}
 	w, err := r.st.GetWorkflowByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
 	}
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	if w.TriggerType != "webhook" {
 		// Form and other tokens share the column; they open no webhook.
@@ -161,11 +172,11 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	}
 	version, err := r.st.GetCurrentVersion(ctx, w)
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	c, err := r.compiler.Compiled(ctx, version.ID)
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	wh := c.Doc.Trigger.Webhook
 	if wh == nil {
@@ -218,7 +229,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()})
 	}
 	q.in.BodySize = len(raw)
-	q.in.Body = capString(raw)
+	q.in.Body, q.in.BodyRaw = capString(raw), capBytes(raw)
 	if err := ver.Verify(verify.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
 		var rej *verify.Rejection
 		if errors.As(err, &rej) {
@@ -230,11 +241,13 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	if perr != nil {
 		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: perr.Error()})
 	}
-	trigger := map[string]any{
+	// Expressions see the same text on both databases: PostgreSQL's jsonb
+	// cannot hold NUL, so NUL and invalid UTF-8 become U+FFFD everywhere.
+	trigger := store.CleanValue(map[string]any{
 		"body": body, "raw": rawText(raw), "headers": q.redactor(req.Header),
 		"query":  redactQuery(req.URL.Query(), cfg.CredentialQuery()),
 		"method": req.Method, "received_at": received.Format(time.RFC3339Nano),
-	}
+	}).(map[string]any)
 	if test {
 		return r.capture(q, trigger)
 	}
@@ -282,7 +295,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 		return &Reply{Status: http.StatusOK, Body: map[string]any{"run_id": duplicateOf, "duplicate": true}}, nil
 	}
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	if wh.Respond == "sync" && wh.Response != nil {
 		return r.waitForReply(ctx, run.ID, wh.Response)
@@ -294,7 +307,7 @@ var errDuplicate = errors.New("duplicate event")
 
 func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
 	if err := r.st.SaveSample(q.ctx, q.w.ID, store.MustJSON(trigger), q.in.ReceivedAt); err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(q.ctx, err)
 	}
 	q.in.Verdict, q.in.Reason = store.VerdictCaptured, "kept as the workflow's sample data (test URL)"
 	q.record()
@@ -449,7 +462,7 @@ func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflo
 		}
 		run, err := r.st.GetRun(ctx, runID)
 		if err != nil {
-			return nil, r.unavailable(err)
+			return nil, r.unavailable(ctx, err)
 		}
 		if !store.RunFinal(run.State) {
 			continue
@@ -461,7 +474,7 @@ func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflo
 		}
 		steps, err := r.st.ListStepRuns(ctx, runID)
 		if err != nil {
-			return nil, r.unavailable(err)
+			return nil, r.unavailable(ctx, err)
 		}
 		for _, s := range steps {
 			if s.StepID == resp.Step && s.ItemKey == "" {
@@ -493,10 +506,19 @@ func syncReply(h http.Header, out any) *Reply {
 	return &Reply{Status: status, Header: h, Body: m["body"]}
 }
 
-// unavailable turns a storage failure into 503: the event is not durable,
-// so the sender must retry.
-func (r *Receiver) unavailable(err error) error {
+// unavailable answers a storage failure. Only an unreachable database gets
+// 503 with Retry-After (the monitor logs the outage once); any other error
+// is this request's own and gets 500, so no input makes a sender retry
+// forever.
+func (r *Receiver) unavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Reason: "the request ended before the event was recorded"}
+	}
+	if perr := r.o.Health.Check(ctx); perr != nil {
+		r.o.Logger.Debug("webhook not recorded: database unreachable", "error", err)
+		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
+			Reason: "the database is unreachable; the event was not recorded; retry later"}
+	}
 	r.o.Logger.Error("webhook could not be recorded", "error", err)
-	return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
-		Reason: "the event could not be recorded; retry later"}
+	return &Error{Status: http.StatusInternalServerError, Reason: "the event could not be recorded (internal error)"}
 }
