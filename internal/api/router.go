@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -43,6 +44,8 @@ type Deps struct {
 	// Health answers /readyz and decides 503 versus 500 on storage errors;
 	// nil pings the store on every /readyz.
 	Health *dbhealth.Monitor
+	// Limits are the process's rate limiters, shown in /metrics (may be nil).
+	Limits *ratelimit.Registry
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).

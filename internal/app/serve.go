@@ -17,6 +17,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -81,6 +83,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		go func() { _ = sched.Run(ctx) }()
 	}
 
+	// On PostgreSQL every API process shares the webhook, form and login
+	// buckets through the database; SQLite has one process.
+	var shared ratelimit.Backend
+	if st.Dialect() == store.Postgres {
+		shared = ratelimit.NewShared(st)
+	}
+	limits := ratelimit.NewRegistry(shared)
+
 	var srv *http.Server
 	serveErr := make(chan error, 1)
 	var handler http.Handler
@@ -91,14 +101,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Store: st,
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
-				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Logger: log}),
-			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
+			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
 			Runs:        eng,
 			Connections: conns,
 			OAuth:       oauthFlows,
-			Auth:        auth.New(st, auth.Options{}),
+			Auth:        auth.New(st, auth.Options{Limits: limits}),
+			Limits:      limits,
 			Health:      health,
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,

@@ -22,10 +22,10 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
-	"golang.org/x/time/rate"
 )
 
 // Enqueuer inserts a run's job inside a transaction.
@@ -45,8 +45,11 @@ type SecretSource interface {
 
 // Options are the instance-wide webhook settings.
 type Options struct {
-	MaxBody        int64          // default body cap (a workflow may set its own, up to 25 MiB)
-	RatePerMinute  int            // default per-endpoint rate limit (0: 600)
+	MaxBody       int64 // default body cap (a workflow may set its own, up to 25 MiB)
+	RatePerMinute int   // default per-endpoint rate limit (0: DefaultRatePerMinute)
+	// Limits holds the "webhook" limiter (shared through the database on
+	// PostgreSQL); nil limits per process.
+	Limits         *ratelimit.Registry
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	DedupeWindow   time.Duration  // default 7 days
 	// Secrets opens the connection a verify block names (may be nil).
@@ -65,20 +68,27 @@ type Receiver struct {
 	compiler Compiler
 	o        Options
 
+	limit *ratelimit.Limiter // buckets by workflow id
+
 	mu        sync.Mutex
-	limiters  map[string]*limiter         // by workflow id
 	verifiers map[string]*verify.Verifier // by version id
 }
 
-type limiter struct {
-	perMinute int
-	l         *rate.Limiter
-}
+// DefaultRatePerMinute is the default per-endpoint limit: 100 a second
+// sustained, with bursts of Burst(6000) = 1000 at once, so a provider
+// flushing its backlog is not refused.
+const DefaultRatePerMinute = 6000
+
+// Burst is an endpoint's burst for a rate: ten seconds' allowance, at least 10.
+func Burst(perMinute int) int { return max(10, perMinute/6) }
 
 // New returns a Receiver.
 func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receiver {
 	if o.RatePerMinute <= 0 {
-		o.RatePerMinute = 600
+		o.RatePerMinute = DefaultRatePerMinute
+	}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
 	}
 	if o.DedupeWindow <= 0 {
 		o.DedupeWindow = 7 * 24 * time.Hour
@@ -93,7 +103,8 @@ func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receive
 		o.Health = dbhealth.New(st.Ping, dbhealth.Options{Logger: o.Logger})
 	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
-		limiters: map[string]*limiter{}, verifiers: map[string]*verify.Verifier{}}
+		limit:     o.Limits.Limiter("webhook", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: Burst(o.RatePerMinute)}),
+		verifiers: map[string]*verify.Verifier{}}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
@@ -210,7 +221,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	} else if client.IsValid() {
 		q.in.SourceIP = client.String()
 	}
-	if wait, ok := r.allow(w.ID, wh.RateLimit, received); !ok {
+	if wait, ok := r.allow(ctx, w.ID, wh.RateLimit, received); !ok {
 		return q.refuse(&Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
 			Reason: "rate limit exceeded for this endpoint; retry later"})
 	}
@@ -368,25 +379,21 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 	return verify.New(cfg)
 }
 
-// allow takes a token from the endpoint's bucket (burst: a tenth of a
-// minute's allowance, at least 10) and says how long to wait when empty.
-func (r *Receiver) allow(workflowID string, perMinute int, now time.Time) (time.Duration, bool) {
+// allow takes a token from the endpoint's bucket and says how long to wait
+// when it is empty. A limiter that cannot reach the database lets the
+// request on: recording it needs the database anyway.
+func (r *Receiver) allow(ctx context.Context, workflowID string, perMinute int, now time.Time) (time.Duration, bool) {
 	if perMinute <= 0 {
 		perMinute = r.o.RatePerMinute
 	}
-	r.mu.Lock()
-	l, ok := r.limiters[workflowID]
-	if !ok || l.perMinute != perMinute {
-		l = &limiter{perMinute: perMinute, l: rate.NewLimiter(rate.Limit(float64(perMinute)/60), max(10, perMinute/10))}
-		r.limiters[workflowID] = l
+	d, err := r.limit.Allow(ctx, workflowID, ratelimit.Limit{PerMinute: perMinute, Burst: Burst(perMinute)}, now)
+	if err != nil {
+		r.o.Logger.Debug("webhook rate limit not checked", "error", err)
 	}
-	r.mu.Unlock()
-	res := l.l.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return max(d, time.Second).Round(time.Second), false
+	if d.Allowed {
+		return 0, true
 	}
-	return 0, true
+	return max(d.RetryAfter, time.Second).Round(time.Second), false
 }
 
 func (r *Receiver) dedupeKey(d *workflow.Dedupe, h http.Header, trigger map[string]any) (string, time.Duration, error) {
