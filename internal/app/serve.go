@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -39,6 +40,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// line per outage and per recovery.
 	health := dbhealth.New(st.Ping, dbhealth.Options{Logger: log})
 	go health.Run(ctx)
+	// Parts that poll the database log through quiet: during an outage the
+	// monitor's one line stands for all their errors.
+	quiet := slog.New(health.QuietHandler(log.Handler()))
 
 	ring, err := keyring(cfg, log)
 	if err != nil {
@@ -67,7 +71,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
 		Credentials:     conns,
-		Logger:          log,
+		Logger:          quiet,
 	})
 	if err != nil {
 		return err
@@ -79,7 +83,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		// Every worker process schedules; a tick's unique key makes it fire
 		// once however many run.
-		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
+		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
 	}
 

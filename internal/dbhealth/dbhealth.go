@@ -25,6 +25,9 @@ type Monitor struct {
 	lastErr  error
 	lastPing time.Time
 	faults   int64
+	// suppressed counts the warnings QuietHandler dropped during an outage.
+	suppressed    int64
+	lastTriggered time.Time
 }
 
 // Options tune a Monitor.
@@ -95,8 +98,9 @@ func (m *Monitor) Observe(err error) {
 	case err != nil:
 		m.lastErr = err
 	case m.down:
-		m.log.Info("database reachable again", "down_for", now.Sub(m.since).Round(time.Millisecond).String())
-		m.down, m.since, m.lastErr = false, now, nil
+		m.log.Warn("database reachable again", "down_for", now.Sub(m.since).Round(time.Millisecond).String(),
+			"log_lines_suppressed", m.suppressed)
+		m.down, m.since, m.lastErr, m.suppressed = false, now, nil, 0
 	}
 }
 
@@ -118,4 +122,58 @@ func (m *Monitor) Faults() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.faults
+}
+
+// QuietHandler wraps the log handler of parts that poll the database (the
+// queue, the engine): while the database is unreachable their warnings and
+// errors are dropped and counted, so an outage costs one line (the
+// monitor's) instead of one per poll. The first such record after a quiet
+// spell makes the monitor check at once, so the outage is noticed before
+// the periodic ping would.
+func (m *Monitor) QuietHandler(h slog.Handler) slog.Handler {
+	return &quietHandler{h: h, m: m}
+}
+
+type quietHandler struct {
+	h slog.Handler
+	m *Monitor
+}
+
+func (q *quietHandler) Enabled(ctx context.Context, l slog.Level) bool { return q.h.Enabled(ctx, l) }
+
+func (q *quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		return q.h.Handle(ctx, r)
+	}
+	if q.m.Ready() == nil && q.m.checkSoon() {
+		_ = q.m.Check(context.WithoutCancel(ctx))
+	}
+	if q.m.Ready() != nil {
+		q.m.mu.Lock()
+		q.m.suppressed++
+		q.m.mu.Unlock()
+		return nil
+	}
+	return q.h.Handle(ctx, r)
+}
+
+func (q *quietHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &quietHandler{h: q.h.WithAttrs(as), m: q.m}
+}
+
+func (q *quietHandler) WithGroup(name string) slog.Handler {
+	return &quietHandler{h: q.h.WithGroup(name), m: q.m}
+}
+
+// checkSoon reports whether a record-triggered check may run now (at most
+// one a second, so a burst of errors costs one ping).
+func (m *Monitor) checkSoon() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if now.Sub(m.lastTriggered) < time.Second {
+		return false
+	}
+	m.lastTriggered = now
+	return true
 }

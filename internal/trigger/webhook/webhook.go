@@ -521,7 +521,7 @@ func (r *Receiver) unavailable(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Reason: "the request ended before the event was recorded"}
 	}
-	if perr := r.o.Health.Check(ctx); perr != nil {
+	if perr := r.o.Health.Check(ctx); perr != nil || store.IsUnavailable(err) {
 		r.o.Logger.Debug("webhook not recorded: database unreachable", "error", err)
 		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
 			Reason: "the database is unreachable; the event was not recorded; retry later"}
