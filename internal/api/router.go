@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
@@ -46,6 +47,7 @@ type Deps struct {
 	Health *dbhealth.Monitor
 	// Limits are the process's rate limiters, shown in /metrics (may be nil).
 	Limits *ratelimit.Registry
+	Events *events.Service // subscriptions to Switchboard's own events; nil answers 501
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
@@ -60,6 +61,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
 		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
 	conns.UseOAuth(oauthFlows)
+	// Run endings put their events in the outbox in the same transaction.
+	st.SetHooks(events.StoreHooks())
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -85,6 +88,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// once however many run.
 		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
+	}
+	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
+	dispatcher := events.NewDispatcher(st, ring, events.DispatcherOptions{
+		Client:   netguard.NewClient(netguard.Options{Policy: policy, Timeout: 15 * time.Second, MaxBodyBytes: 1 << 20}, nil),
+		Schedule: retry, DisableAfter: cfg.EventsDisableAfter, Poll: cfg.EventsPoll, Logger: log,
+	})
+	dispatchDone := make(chan struct{})
+	dispatchCtx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	if workers > 0 {
+		// Every worker process delivers; leases in the database keep two
+		// from sending the same attempt.
+		go func() { defer close(dispatchDone); _ = dispatcher.Run(dispatchCtx) }()
+	} else {
+		close(dispatchDone)
+	}
+	nudge := func() {}
+	if workers > 0 {
+		nudge = dispatcher.Nudge
 	}
 
 	// On PostgreSQL every API process shares the webhook, form and login
@@ -115,6 +137,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Auth:        auth.New(st, auth.Options{Limits: limits}),
 			Limits:      limits,
 			Health:      health,
+			Events:      events.NewService(st, ring, nudge),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
 			WorkflowsChanged: func() {
@@ -158,6 +181,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := srv.Shutdown(deadline); err != nil {
 			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
 		}
+	}
+	stopDispatch()
+	select {
+	case <-dispatchDone:
+	case <-deadline.Done():
 	}
 	if err := eng.Stop(deadline); err != nil {
 		errs = append(errs, err)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -28,9 +30,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
-// Enqueuer inserts a run's job inside a transaction.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, tx *sql.Tx, runID string) error
+// Starter starts runs (engine.Engine): fn's rows and runs commit together.
+type Starter interface {
+	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
 }
 
 // Compiler returns a version's compiled document (cached by the engine).
@@ -64,7 +66,7 @@ type Options struct {
 // Receiver handles webhook requests.
 type Receiver struct {
 	st       *store.Store
-	queue    Enqueuer
+	queue    Starter
 	compiler Compiler
 	o        Options
 
@@ -83,7 +85,7 @@ const DefaultRatePerMinute = 6000
 func Burst(perMinute int) int { return max(10, perMinute/6) }
 
 // New returns a Receiver.
-func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receiver {
+func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver {
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = DefaultRatePerMinute
 	}
@@ -149,7 +151,19 @@ func (q *request) record() {
 	// The inbox must not fail the answer: a refused request stays refused.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.ctx), 5*time.Second)
 	defer cancel()
-	if err := q.r.st.CreateInbound(ctx, q.in); err != nil {
+	err := q.r.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		if err := tx.CreateInbound(ctx, q.in); err != nil {
+			return err
+		}
+		if q.in.Verdict != store.VerdictRejected {
+			return nil
+		}
+		// The inbox row and its webhook.rejected event commit together.
+		return events.Record(ctx, tx, events.WebhookRejected, q.w.ID, events.WebhookRejectedData{
+			WorkflowID: q.w.ID, RequestID: q.in.ID, Method: q.in.Method, SourceIP: q.in.SourceIP,
+			Reason: q.in.Reason, ReceivedAt: q.in.ReceivedAt.UTC()})
+	})
+	if err != nil {
 		q.r.o.Logger.Warn("recording webhook in the inbox", "workflow_id", q.w.ID, "verdict", q.in.Verdict, "error", err)
 	}
 }
@@ -280,9 +294,9 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: version.ID, Version: version.Version,
 		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(trigger), CreatedAt: received}
 	duplicateOf := ""
-	err = r.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+	err = r.queue.StartRuns(ctx, func(tx *engine.StartTx) error {
 		if key != "" {
-			first, claimed, err := tx.ClaimEvent(ctx, w.ID, key, run.ID, received, window)
+			first, claimed, err := tx.Store().ClaimEvent(ctx, w.ID, key, run.ID, received, window)
 			if err != nil {
 				return err
 			}
@@ -292,13 +306,10 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 			}
 		}
 		q.in.Verdict, q.in.RunID = store.VerdictAccepted, &run.ID
-		if err := tx.CreateInbound(ctx, q.in); err != nil {
+		if err := tx.Store().CreateInbound(ctx, q.in); err != nil {
 			return err
 		}
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		return r.queue.Enqueue(ctx, sqlTx, run.ID)
+		return tx.Run(ctx, run)
 	})
 	if errors.Is(err, errDuplicate) {
 		q.in.Verdict, q.in.Reason, q.in.RunID = store.VerdictDuplicate, "event "+key+" was already received", &duplicateOf
