@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,30 +14,51 @@ import (
 var t0 = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 
 // An attacker who keeps trying never gets a fresh bucket from the passing
-// of wall-clock time: only the limit's own rate refills it. (The cache's
-// expiry is shortened to 50 ms here and outlived many times over.)
+// of wall-clock time: only the limit's own rate refills it. The cache's
+// expiry is shortened to 300 ms here and outlived several times over; an
+// attempt that came later than the expiry after the previous one (a stalled
+// machine) is an idle client, whose bucket may be forgotten, so the check
+// starts over on a new key then.
 func TestLocalActiveBucketDoesNotRefillOnATimer(t *testing.T) {
-	b := ratelimit.NewLocal(100, 50*time.Millisecond)
+	const ttl = 300 * time.Millisecond
+	b := ratelimit.NewLocal(100, ttl)
 	l := ratelimit.Limit{PerMinute: 1, Burst: 3}
 	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		if d, _ := b.Take(ctx, "attacker", l, t0); !d.Allowed {
-			t.Fatalf("attempt %d of the burst refused", i+1)
+	drain := func(key string) {
+		for i := 0; i < 3; i++ {
+			if d, _ := b.Take(ctx, key, l, t0); !d.Allowed {
+				t.Fatalf("attempt %d of the burst refused", i+1)
+			}
 		}
 	}
+	key, round := "attacker-0", 0
+	drain(key)
+	checked, last := 0, time.Now()
 	// The limit's clock stands still (no token is due for a minute) while
-	// real time passes ten expiry periods with the attacker still trying.
-	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		d, _ := b.Take(ctx, "attacker", l, t0)
+	// real time passes several expiry periods with the attacker trying.
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if time.Since(last) > ttl/2 {
+			round++
+			key = fmt.Sprintf("attacker-%d", round)
+			drain(key)
+			last = time.Now()
+			continue
+		}
+		d, _ := b.Take(ctx, key, l, t0)
+		last = time.Now()
 		if d.Allowed {
 			t.Fatal("an active attacker's empty bucket was refilled by the passing of time")
 		}
 		if d.RetryAfter <= 0 || d.RetryAfter > time.Minute {
 			t.Fatalf("retry after %s, want up to a minute", d.RetryAfter)
 		}
+		checked++
+	}
+	if checked < 20 {
+		t.Fatalf("only %d attempts checked; the machine stalled throughout", checked)
 	}
 	// The limit's own rate does refill it: one token a minute.
-	if d, _ := b.Take(ctx, "attacker", l, t0.Add(time.Minute)); !d.Allowed {
+	if d, _ := b.Take(ctx, key, l, t0.Add(time.Minute)); !d.Allowed {
 		t.Fatal("one minute later the bucket still refuses")
 	}
 	// Another key has its own bucket.
