@@ -158,18 +158,26 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	switch {
+	case err != nil && cfg.Role == "worker":
+		// A worker beside an API process on one host finds the default
+		// address taken: it runs on, only without its probe endpoints.
+		log.Warn("worker serves no /healthz, /readyz or /metrics: its address is taken (set --addr)", "addr", cfg.Addr, "error", err)
+		srv = nil
+		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
+	case err != nil:
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-	}
-	srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	go func() { serveErr <- srv.Serve(ln) }()
-	if cfg.Role == "worker" {
-		log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
-			"database", st.Dialect(), "workers", workers)
-	} else {
-		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
-			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
+	default:
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		go func() { serveErr <- srv.Serve(ln) }()
+		if cfg.Role == "worker" {
+			log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
+				"database", st.Dialect(), "workers", workers)
+		} else {
+			log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
+				"database", st.Dialect(), "role", cfg.Role, "workers", workers)
+		}
 	}
 
 	select {
