@@ -11,11 +11,10 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"golang.org/x/time/rate"
 )
 
 // Roles, weakest first.
@@ -66,7 +65,10 @@ type Options struct {
 	// once; a login that cannot get a slot within HashWait fails with ErrBusy.
 	MaxConcurrentHashes int           // default 4
 	HashWait            time.Duration // default 1s
-	Now                 func() time.Time
+	// Limits holds the "login" and "login_account" limiters (shared through
+	// the database on PostgreSQL); nil limits per process.
+	Limits *ratelimit.Registry
+	Now    func() time.Time
 }
 
 // Service authenticates people and programs.
@@ -76,9 +78,8 @@ type Service struct {
 
 	hashes chan struct{} // semaphore: one slot per running hash
 
-	mu     sync.Mutex
-	perKey map[string]*rate.Limiter // "ip:…" and "account:…" buckets
-	lastGC time.Time
+	perIP      *ratelimit.Limiter
+	perAccount *ratelimit.Limiter
 }
 
 // New returns a Service.
@@ -107,7 +108,12 @@ func New(st *store.Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{st: st, o: o, perKey: map[string]*rate.Limiter{}, hashes: make(chan struct{}, o.MaxConcurrentHashes)}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
+	}
+	return &Service{st: st, o: o, hashes: make(chan struct{}, o.MaxConcurrentHashes),
+		perIP:      o.Limits.Limiter("login", ratelimit.Limit{PerMinute: o.LoginPerIPMin, Burst: o.LoginPerIPMin}),
+		perAccount: o.Limits.Limiter("login_account", ratelimit.Limit{PerMinute: o.LoginPerAccountMin, Burst: o.LoginPerAccountMin})}
 }
 
 func randomToken(prefix string, n int) (string, error) {
@@ -303,23 +309,18 @@ type LoginResult struct {
 	Expires time.Time
 }
 
-// allowed takes one attempt from the bucket of key (per process: these
-// buckets bound guessing speed; the lockout in the database bounds it across
-// processes).
-func (s *Service) allowed(key string, perMin int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.o.Now()
-	if now.Sub(s.lastGC) > 10*time.Minute {
-		clear(s.perKey) // forget idle keys; a fresh bucket is full anyway
-		s.lastGC = now
-	}
-	l, ok := s.perKey[key]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
-		s.perKey[key] = l
-	}
-	return l.AllowN(now, 1)
+// ipAllowed takes a login token for the client address. A limiter that
+// cannot reach the database lets the attempt on: the login needs it anyway.
+func (s *Service) ipAllowed(ctx context.Context, ip string) bool {
+	d, _ := s.perIP.Allow(ctx, ip, ratelimit.Limit{}, s.o.Now())
+	return d.Allowed
+}
+
+// accountAllowed takes a login token for the account, whatever address the
+// attempt comes from (a botnet gets no fresh bucket per address).
+func (s *Service) accountAllowed(ctx context.Context, email string) bool {
+	d, _ := s.perAccount.Allow(ctx, email, ratelimit.Limit{}, s.o.Now())
+	return d.Allowed
 }
 
 // hashSlot waits briefly for a hashing slot; release it when done.
@@ -359,13 +360,13 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 // Login checks a password and opens a session.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (*LoginResult, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if !s.allowed("ip:"+ip, s.o.LoginPerIPMin) || !s.allowed("account:"+email, s.o.LoginPerAccountMin) {
+	if !s.ipAllowed(ctx, ip) || !s.accountAllowed(ctx, email) {
 		return nil, ErrRateLimited
 	}
 	now := s.o.Now().UTC()
 	u, err := s.st.GetUserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		if _, err := s.checkPassword(ctx, dummyHash, password); errors.Is(err, ErrBusy) {
+		if _, err := s.checkPassword(ctx, dummyHash(), password); errors.Is(err, ErrBusy) {
 			return nil, err
 		}
 		return nil, ErrBadCredentials

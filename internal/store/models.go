@@ -10,12 +10,13 @@ import (
 // JSON is a JSON document column (jsonb on PostgreSQL, text on SQLite).
 type JSON []byte
 
-// Value stores the JSON as text, which both dialects accept for their column.
+// Value stores the JSON as text, which both dialects accept for their
+// column, without NUL escapes or invalid UTF-8 (which jsonb refuses).
 func (j JSON) Value() (driver.Value, error) {
 	if len(j) == 0 {
 		return nil, nil
 	}
-	return string(j), nil
+	return string(cleanJSON(j)), nil
 }
 
 // Scan reads text or bytes.
@@ -107,6 +108,11 @@ type Run struct {
 	CreatedAt   time.Time
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
+	// LeaseOwner is the process executing the run until LeaseUntil (its
+	// heartbeat renews it); JobID is the run's queue job.
+	LeaseOwner *string
+	LeaseUntil *time.Time
+	JobID      *int64
 }
 
 // Step-run states.
@@ -134,9 +140,18 @@ type StepRun struct {
 	FinishedAt *time.Time
 }
 
+// Delivery states: a delivery is written "sending" before the call and
+// "completed" after it; one left "sending" is an attempt whose outcome is
+// unknown (the process died during the call).
+const (
+	DeliverySending   = "sending"
+	DeliveryCompleted = "completed"
+)
+
 // Delivery records one outbound HTTP attempt.
 type Delivery struct {
 	ID              string `gorm:"primaryKey"`
+	State           string
 	RunID           string
 	StepID          string
 	ItemKey         string
@@ -171,7 +186,8 @@ type InboundRequest struct {
 	Path       string
 	Headers    JSON
 	Query      JSON
-	Body       string
+	Body       string // the body as text (NUL and invalid UTF-8 as U+FFFD), capped
+	BodyRaw    []byte `gorm:"column:body_raw"` // the body byte for byte, capped
 	BodySize   int
 	SourceIP   string `gorm:"column:source_ip"`
 	Verdict    string

@@ -5,14 +5,18 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/libtnb/sqlite"
@@ -251,4 +255,56 @@ func ownerOnlyFiles(path string) error {
 		return fmt.Errorf("restricting database file: %w", err)
 	}
 	return nil
+}
+
+// Savepoint, RollbackToSavepoint and ReleaseSavepoint let one transaction
+// hold independent parts (a shared commit of many requests); both databases
+// speak the same SQL for them.
+func (s *Store) Savepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	return nil
+}
+
+// RollbackToSavepoint undoes what followed the savepoint.
+func (s *Store) RollbackToSavepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("ROLLBACK TO SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	return nil
+}
+
+// ReleaseSavepoint keeps what followed the savepoint.
+func (s *Store) ReleaseSavepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// IsUnavailable reports whether err means the database could not be
+// reached or is not accepting work right now (as opposed to an error of the
+// statement itself), so the caller may answer "retry later".
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 08: connection exceptions; 57P0x: shutting down, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	// SQLite: another writer holds the file beyond the busy timeout.
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
