@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
+	"github.com/switchboard-dev/switchboard/internal/events"
 )
 
 // uploadConnector accepts a declarative connector file (YAML or JSON): it is
@@ -41,6 +42,15 @@ func (s *server) uploadConnector(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, info.ID)
+	d := events.ConnectorData{ConnectorID: info.ID, Name: info.Spec.Name, Version: info.Version, Hash: info.Hash, Actions: []string{}}
+	for _, a := range info.Spec.Actions {
+		d.Actions = append(d.Actions, info.ID+"."+a.ID)
+	}
+	// The file is the record here (no row to share a transaction with):
+	// the event is written once the upload is in place.
+	if err := events.Record(c.Request.Context(), s.Store, events.ConnectorUploaded, "", d); err != nil {
+		s.Logger.Error("recording connector.uploaded", "connector", info.ID, "error", err)
+	}
 	c.JSON(http.StatusCreated, info)
 }
 

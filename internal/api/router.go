@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -40,6 +41,7 @@ type Deps struct {
 	OutboundClient *http.Client
 	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
 	Auth           *auth.Service
+	Events         *events.Service // subscriptions to Switchboard's own events; nil answers 501
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).

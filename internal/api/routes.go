@@ -91,6 +91,18 @@ func (s *server) routes() []route {
 		{"POST", "/api-keys", admin, "api_key.create", "Create an API key; the key is shown once", s.createKey, 201},
 		{"DELETE", "/api-keys/:id", admin, "api_key.revoke", "Revoke an API key", s.revokeKey, 204},
 		{"GET", "/audit", admin, "", "Who changed what, newest first", s.listAudit, 0},
+
+		{"GET", "/event-types", viewer, "", "The catalog of Switchboard's own events, with versioned example payloads", s.listEventTypes, 0},
+		{"GET", "/subscriptions", admin, "", "List event subscriptions (secrets never shown)", s.listSubscriptions, 0},
+		{"POST", "/subscriptions", admin, "subscription.create", "Subscribe a URL to events; the signing secret is shown once, in this answer", s.createSubscription, 201},
+		{"GET", "/subscriptions/:id", admin, "", "A subscription", s.getSubscription, 0},
+		{"PATCH", "/subscriptions/:id", admin, "subscription.update", "Change a subscription's URL, events, workflow filter, headers or enabled flag", s.updateSubscription, 0},
+		{"DELETE", "/subscriptions/:id", admin, "subscription.delete", "Delete a subscription and its deliveries", s.deleteSubscription, 204},
+		{"POST", "/subscriptions/:id/rotate-secret", admin, "subscription.rotate_secret", "New signing secret (shown once); with overlap the old one keeps signing too", s.rotateSubscriptionSecret, 0},
+		{"POST", "/subscriptions/:id/test", admin, "subscription.test", "Send a test event (example data) to this subscription", s.testSubscription, 202},
+		{"GET", "/subscriptions/:id/deliveries", admin, "", "A subscription's deliveries, newest first", s.listSubscriptionDeliveries, 0},
+		{"GET", "/subscriptions/:id/deliveries/:delivery", admin, "", "One delivery with its payload and every attempt", s.getSubscriptionDelivery, 0},
+		{"POST", "/subscriptions/:id/deliveries/:delivery/resend", admin, "subscription.resend", "Send a delivery again now (same event id)", s.resendSubscriptionDelivery, 202},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
@@ -49,6 +50,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
 		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
 	conns.UseOAuth(oauthFlows)
+	// Run endings put their events in the outbox in the same transaction.
+	st.SetHooks(events.StoreHooks())
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -75,6 +78,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
 		go func() { _ = sched.Run(ctx) }()
 	}
+	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
+	dispatcher := events.NewDispatcher(st, ring, events.DispatcherOptions{
+		Client:   netguard.NewClient(netguard.Options{Policy: policy, Timeout: 15 * time.Second, MaxBodyBytes: 1 << 20}, nil),
+		Schedule: retry, DisableAfter: cfg.EventsDisableAfter, Poll: cfg.EventsPoll, Logger: log,
+	})
+	dispatchDone := make(chan struct{})
+	dispatchCtx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	if workers > 0 {
+		// Every worker process delivers; leases in the database keep two
+		// from sending the same attempt.
+		go func() { defer close(dispatchDone); _ = dispatcher.Run(dispatchCtx) }()
+	} else {
+		close(dispatchDone)
+	}
+	nudge := func() {}
+	if workers > 0 {
+		nudge = dispatcher.Nudge
+	}
 
 	var srv *http.Server
 	serveErr := make(chan error, 1)
@@ -91,6 +113,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Connections: conns,
 			OAuth:       oauthFlows,
 			Auth:        auth.New(st, auth.Options{}),
+			Events:      events.NewService(st, ring, nudge),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
 			WorkflowsChanged: func() {
@@ -131,6 +154,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := srv.Shutdown(deadline); err != nil {
 			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
 		}
+	}
+	stopDispatch()
+	select {
+	case <-dispatchDone:
+	case <-deadline.Done():
 	}
 	if err := eng.Stop(deadline); err != nil {
 		errs = append(errs, err)

@@ -42,6 +42,13 @@ type Config struct {
 	RetentionRuns   int           // newest runs kept per workflow (0: no limit)
 	LogLevel        string
 	LogFormat       string
+	// EventsRetry is the delay before each retry of an event delivery
+	// (comma-separated durations); EventsDisableAfter disables a
+	// subscription failing that long; EventsPoll is how often due
+	// deliveries are looked for.
+	EventsRetry        string
+	EventsDisableAfter time.Duration
+	EventsPoll         time.Duration
 }
 
 // Defaults returns the zero-setup configuration.
@@ -61,6 +68,10 @@ func Defaults() Config {
 		RetentionRuns:   10000,
 		LogLevel:        "info",
 		LogFormat:       "text",
+
+		EventsRetry:        "5s,5m,30m,2h,5h,10h,10h",
+		EventsDisableAfter: 5 * 24 * time.Hour,
+		EventsPoll:         time.Second,
 	}
 }
 
@@ -145,6 +156,11 @@ func settings() []setting {
 			func(c *Config) *int { return &c.RetentionRuns }),
 		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
+		s("events-retry", "SWITCHBOARD_EVENTS_RETRY", "delays before each retry of an event delivery (comma-separated durations; ±20% jitter)",
+			func(c *Config) *string { return &c.EventsRetry }),
+		dur("events-disable-after", "SWITCHBOARD_EVENTS_DISABLE_AFTER", "disable a subscription whose deliveries fail without a success for this long",
+			func(c *Config) *time.Duration { return &c.EventsDisableAfter }),
+		dur("events-poll", "SWITCHBOARD_EVENTS_POLL", "how often workers look for due event deliveries", func(c *Config) *time.Duration { return &c.EventsPoll }),
 	}
 }
 
@@ -252,6 +268,12 @@ func (c Config) Validate() error {
 	if c.RetentionAge < 0 || (c.RetentionAge > 0 && c.RetentionAge < time.Minute) || c.RetentionRuns < 0 {
 		errs = append(errs, errors.New("retention-age must be 0 or at least 1m, retention-runs 0 or more"))
 	}
+	if _, err := c.EventsRetrySchedule(); err != nil {
+		errs = append(errs, fmt.Errorf("events-retry: %w", err))
+	}
+	if c.EventsDisableAfter < time.Second || c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
+		errs = append(errs, errors.New("events-disable-after must be at least 1s, events-poll between 10ms and 1m"))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -288,3 +310,23 @@ func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 
 // SQLitePath is the database file under DataDir.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "switchboard.db") }
+
+// EventsRetrySchedule parses EventsRetry.
+func (c Config) EventsRetrySchedule() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, item := range strings.Split(c.EventsRetry, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		d, err := time.ParseDuration(item)
+		if err != nil || d <= 0 || d > 7*24*time.Hour {
+			return nil, fmt.Errorf("%q: want positive durations up to 168h, such as 5s,5m,30m", item)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return nil, errors.New("at most 20 retries")
+	}
+	return out, nil
+}
