@@ -5,7 +5,7 @@ import type { components, paths } from './api/schema.d.ts'
 
 // The wire types are generated from the server's OpenAPI document (src/api/schema.d.ts, by
 // `npm run gen:api`); this file only names them and adds what the client itself makes.
-type Schemas = components['schemas']
+export type Schemas = components['schemas']
 
 export const RUN_STATES = [
   'queued',

@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
@@ -94,6 +95,18 @@ var contracts = map[string]contract{
 	"POST /api-keys":       {body: newKeyRequest{}, out: createdKey{}},
 	"DELETE /api-keys/:id": {},
 	"GET /audit":           {params: pageQuery{}, out: Page[auditView]{}},
+
+	"GET /event-types":                                    {out: Page[events.Type]{}},
+	"GET /subscriptions":                                  {out: Page[*events.View]{}},
+	"POST /subscriptions":                                 {body: events.Input{}, out: events.View{}},
+	"GET /subscriptions/:id":                              {out: events.View{}},
+	"PATCH /subscriptions/:id":                            {body: events.Input{}, out: events.View{}},
+	"DELETE /subscriptions/:id":                           {},
+	"POST /subscriptions/:id/rotate-secret":               {body: rotateRequest{}, out: events.View{}},
+	"POST /subscriptions/:id/test":                        {body: testEventRequest{}, out: events.DeliveryView{}},
+	"GET /subscriptions/:id/deliveries":                   {params: pageQuery{}, out: Page[*events.DeliveryView]{}},
+	"GET /subscriptions/:id/deliveries/:delivery":         {out: events.DeliveryView{}},
+	"POST /subscriptions/:id/deliveries/:delivery/resend": {out: events.DeliveryView{}},
 }
 
 // Page is one page of a list; next_cursor is "" on the last page.

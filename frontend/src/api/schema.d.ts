@@ -83,6 +83,10 @@ export interface paths {
     /** Put a disabled connector back */
     post: operations["post_connectors_by_id_enable"];
   };
+  "/api/v1/event-types": {
+    /** The catalog of Switchboard's own events, with versioned example payloads */
+    get: operations["get_event_types"];
+  };
   "/api/v1/expressions/evaluate": {
     /** Evaluate an expression or template against sample data */
     post: operations["post_expressions_evaluate"];
@@ -114,6 +118,40 @@ export interface paths {
   "/api/v1/steps/test": {
     /** Run one action step alone with sample data (calls the service; records nothing) */
     post: operations["post_steps_test"];
+  };
+  "/api/v1/subscriptions": {
+    /** List event subscriptions (secrets never shown) */
+    get: operations["get_subscriptions"];
+    /** Subscribe a URL to events; the signing secret is shown once, in this answer */
+    post: operations["post_subscriptions"];
+  };
+  "/api/v1/subscriptions/{id}": {
+    /** A subscription */
+    get: operations["get_subscriptions_by_id"];
+    /** Delete a subscription and its deliveries */
+    delete: operations["delete_subscriptions_by_id"];
+    /** Change a subscription's URL, events, workflow filter, headers or enabled flag */
+    patch: operations["patch_subscriptions_by_id"];
+  };
+  "/api/v1/subscriptions/{id}/deliveries": {
+    /** A subscription's deliveries, newest first */
+    get: operations["get_subscriptions_by_id_deliveries"];
+  };
+  "/api/v1/subscriptions/{id}/deliveries/{delivery}": {
+    /** One delivery with its payload and every attempt */
+    get: operations["get_subscriptions_by_id_deliveries_by_delivery"];
+  };
+  "/api/v1/subscriptions/{id}/deliveries/{delivery}/resend": {
+    /** Send a delivery again now (same event id) */
+    post: operations["post_subscriptions_by_id_deliveries_by_delivery_resend"];
+  };
+  "/api/v1/subscriptions/{id}/rotate-secret": {
+    /** New signing secret (shown once); with overlap the old one keeps signing too */
+    post: operations["post_subscriptions_by_id_rotate_secret"];
+  };
+  "/api/v1/subscriptions/{id}/test": {
+    /** Send a test event (example data) to this subscription */
+    post: operations["post_subscriptions_by_id_test"];
   };
   "/api/v1/users": {
     /** List users */
@@ -403,6 +441,51 @@ export interface components {
       type: string;
       value: unknown;
     };
+    EventAttempt: {
+      /** Format: date-time */
+      at: string;
+      attempt: number;
+      error?: string;
+      /** Format: int64 */
+      latency_ms: number;
+      response_body: string;
+      signatures: number;
+      status: number;
+      url: string;
+    };
+    EventDelivery: {
+      attempt_list?: components["schemas"]["EventAttempt"][];
+      attempts: number;
+      /** Format: date-time */
+      created_at: string;
+      event_id: string;
+      event_type: string;
+      id: string;
+      last_error?: string;
+      last_status: number;
+      /** Format: date-time */
+      next_attempt_at?: null | string;
+      payload?: unknown;
+      /** @enum {string} */
+      state: "pending" | "succeeded" | "failed";
+      subscription_id: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    EventDeliveryPage: {
+      items: components["schemas"]["EventDelivery"][] | null;
+      next_cursor: string;
+    };
+    EventType: {
+      description: string;
+      example: unknown;
+      type: string;
+      version: number;
+    };
+    EventTypePage: {
+      items: components["schemas"]["EventType"][] | null;
+      next_cursor: string;
+    };
     FieldError: {
       column?: number;
       line?: number;
@@ -505,6 +588,9 @@ export interface components {
       from: string;
       version: string;
     };
+    RotateSecret: {
+      overlap?: string;
+    };
     Run: {
       attempt: number;
       /** Format: date-time */
@@ -595,6 +681,44 @@ export interface components {
       error?: components["schemas"]["StepTestError"];
       ok: boolean;
       output: unknown;
+    };
+    Subscription: {
+      /** Format: date-time */
+      created_at: string;
+      description: string;
+      disabled_reason?: string;
+      enabled: boolean;
+      events: string[];
+      /** Format: date-time */
+      failing_since?: null | string;
+      headers: {
+        [key: string]: string;
+      };
+      id: string;
+      /** Format: date-time */
+      previous_secret_valid_until?: null | string;
+      secret?: string;
+      /** Format: date-time */
+      updated_at: string;
+      url: string;
+      workflow_id: null | string;
+    };
+    SubscriptionInput: {
+      description?: null | string;
+      enabled?: null | boolean;
+      events?: string[];
+      headers?: null | {
+        [key: string]: string;
+      };
+      url?: null | string;
+      workflow_id?: null | string;
+    };
+    SubscriptionPage: {
+      items: components["schemas"]["Subscription"][] | null;
+      next_cursor: string;
+    };
+    TestEvent: {
+      event_type?: string;
     };
     TestPayload: {
       /** @description the trigger body (default: the captured sample) */
@@ -1687,6 +1811,41 @@ export interface operations {
       };
     };
   };
+  /** The catalog of Switchboard's own events, with versioned example payloads */
+  get_event_types: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EventTypePage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Evaluate an expression or template against sample data */
   post_expressions_evaluate: {
     requestBody?: {
@@ -2031,6 +2190,470 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** List event subscriptions (secrets never shown) */
+  get_subscriptions: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SubscriptionPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Subscribe a URL to events; the signing secret is shown once, in this answer */
+  post_subscriptions: {
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["SubscriptionInput"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Subscription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A subscription */
+  get_subscriptions_by_id: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Subscription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Delete a subscription and its deliveries */
+  delete_subscriptions_by_id: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description No Content */
+      204: {
+        content: never;
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change a subscription's URL, events, workflow filter, headers or enabled flag */
+  patch_subscriptions_by_id: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["SubscriptionInput"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Subscription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A subscription's deliveries, newest first */
+  get_subscriptions_by_id_deliveries: {
+    parameters: {
+      query?: {
+        /** @description next_cursor from the previous page */
+        cursor?: string;
+        /** @description page size (default 50) */
+        limit?: number;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EventDeliveryPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** One delivery with its payload and every attempt */
+  get_subscriptions_by_id_deliveries_by_delivery: {
+    parameters: {
+      path: {
+        id: string;
+        delivery: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EventDelivery"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Send a delivery again now (same event id) */
+  post_subscriptions_by_id_deliveries_by_delivery_resend: {
+    parameters: {
+      path: {
+        id: string;
+        delivery: string;
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EventDelivery"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** New signing secret (shown once); with overlap the old one keeps signing too */
+  post_subscriptions_by_id_rotate_secret: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["RotateSecret"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Subscription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Send a test event (example data) to this subscription */
+  post_subscriptions_by_id_test: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["TestEvent"];
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EventDelivery"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
