@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -71,20 +72,23 @@ var contracts = map[string]contract{
 	"POST /runs/:id/cancel": {out: runView{}},
 	"POST /runs/:id/replay": {body: engine.ReplayOptions{}, out: runView{}},
 
-	"GET /connectors":                     {out: connectorList{}},
-	"POST /connectors":                    {bodyTypes: []string{"application/yaml", "application/json"}, out: declarative.Info{}},
-	"POST /connectors/:id/disable":        {out: declarative.Info{}},
-	"POST /connectors/:id/enable":         {out: declarative.Info{}},
-	"DELETE /connectors/:id":              {},
-	"GET /connections":                    {out: Page[*connections.View]{}},
-	"POST /connections":                   {body: connections.Input{}, out: connections.View{}},
-	"GET /connections/:id":                {out: connections.View{}},
-	"PUT /connections/:id":                {body: connections.Input{}, out: connections.View{}},
-	"DELETE /connections/:id":             {},
-	"POST /connections/:id/test":          {out: connectionTestResult{}},
-	"POST /connections/:id/oauth/start":   {out: oauthStartView{}},
-	"POST /connections/:id/oauth/connect": {out: connections.View{}},
-	"GET /oauth/callback":                 {params: oauthCallbackQuery{}},
+	"GET /connectors":                                 {out: connectorList{}},
+	"GET /connectors/installed":                       {out: installedList{}},
+	"POST /connectors":                                {bodyTypes: []string{"application/yaml", "application/json", "application/wasm"}, out: connectorInfo{}},
+	"GET /connectors/:id/versions":                    {out: pluginVersionList{}},
+	"POST /connectors/:id/versions/:version/activate": {out: plugins.Info{}},
+	"POST /connectors/:id/disable":                    {out: connectorInfo{}},
+	"POST /connectors/:id/enable":                     {out: connectorInfo{}},
+	"DELETE /connectors/:id":                          {},
+	"GET /connections":                                {out: Page[*connections.View]{}},
+	"POST /connections":                               {body: connections.Input{}, out: connections.View{}},
+	"GET /connections/:id":                            {out: connections.View{}},
+	"PUT /connections/:id":                            {body: connections.Input{}, out: connections.View{}},
+	"DELETE /connections/:id":                         {},
+	"POST /connections/:id/test":                      {out: connectionTestResult{}},
+	"POST /connections/:id/oauth/start":               {out: oauthStartView{}},
+	"POST /connections/:id/oauth/connect":             {out: connections.View{}},
+	"GET /oauth/callback":                             {params: oauthCallbackQuery{}},
 
 	"GET /users":           {out: Page[userView]{}},
 	"POST /users":          {body: auth.UserInput{}, out: userView{}},
@@ -323,4 +327,22 @@ type triggerInput struct {
 	ReceivedAt string         `json:"received_at,omitempty" format:"date-time"`
 	FiredAt    string         `json:"fired_at,omitempty" format:"date-time" description:"schedule triggers: when it fired"`
 	_          struct{}       `additionalProperties:"true"`
+}
+
+// connectorInfo is an installed connector: a declarative.Info (builtin or
+// file) or a plugins.Info (plugin); its origin says which.
+type connectorInfo struct{ v any }
+
+// MarshalJSON writes the info it holds.
+func (i connectorInfo) MarshalJSON() ([]byte, error) { return json.Marshal(i.v) }
+
+// JSONSchemaOneOf tells the OpenAPI document the two shapes.
+func (connectorInfo) JSONSchemaOneOf() []any { return []any{declarative.Info{}, plugins.Info{}} }
+
+type installedList struct {
+	Items []connectorInfo `json:"items" nullable:"false"`
+}
+
+type pluginVersionList struct {
+	Items []plugins.VersionInfo `json:"items" nullable:"false"`
 }

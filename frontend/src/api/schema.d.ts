@@ -68,11 +68,15 @@ export interface paths {
   "/api/v1/connectors": {
     /** Connector specs (forms are drawn from them) */
     get: operations["get_connectors"];
-    /** Add or replace a declarative connector: its YAML or JSON file as the body (application/yaml or application/json); checked and its inline tests run first */
+    /** Add or replace a connector: a declarative file (application/yaml or application/json; checked and its inline tests run first) or a WebAssembly plugin module (application/wasm; checked, stored by hash as a new version) */
     post: operations["post_connectors"];
   };
+  "/api/v1/connectors/installed": {
+    /** Every connector with its origin (builtin, file, plugin), switch, version and hash */
+    get: operations["get_connectors_installed"];
+  };
   "/api/v1/connectors/{id}": {
-    /** Delete an uploaded declarative connector (built-ins cannot be deleted) */
+    /** Delete an uploaded declarative connector or plugin (built-ins cannot be deleted) */
     delete: operations["delete_connectors_by_id"];
   };
   "/api/v1/connectors/{id}/disable": {
@@ -82,6 +86,14 @@ export interface paths {
   "/api/v1/connectors/{id}/enable": {
     /** Put a disabled connector back */
     post: operations["post_connectors_by_id_enable"];
+  };
+  "/api/v1/connectors/{id}/versions": {
+    /** Every upload of a WebAssembly plugin, newest first */
+    get: operations["get_connectors_by_id_versions"];
+  };
+  "/api/v1/connectors/{id}/versions/{version}/activate": {
+    /** Make an earlier upload of a plugin current again */
+    post: operations["post_connectors_by_id_versions_by_version_activate"];
   };
   "/api/v1/event-types": {
     /** The catalog of Switchboard's own events, with versioned example payloads */
@@ -557,6 +569,10 @@ export interface components {
       items: components["schemas"]["InboxItem"][] | null;
       next_cursor: string;
     };
+    InstalledConnector: components["schemas"]["ConnectorInfo"] | components["schemas"]["PluginInfo"];
+    InstalledList: {
+      items: components["schemas"]["InstalledConnector"][];
+    };
     Me: {
       csrf_token?: string;
       id: string;
@@ -574,6 +590,32 @@ export interface components {
     };
     OAuthStart: {
       authorize_url: string;
+    };
+    PluginInfo: {
+      abi: number;
+      enabled: boolean;
+      hash: string;
+      id: string;
+      origin: string;
+      revision: number;
+      /** Format: int64 */
+      size: number;
+      spec: components["schemas"]["ConnectorSpec"];
+      /** Format: date-time */
+      uploaded_at: string;
+      version?: string;
+    };
+    PluginVersion: {
+      current: boolean;
+      hash: string;
+      revision: number;
+      /** Format: date-time */
+      uploaded_at: string;
+      uploaded_by?: string;
+      version?: string;
+    };
+    PluginVersionList: {
+      items: components["schemas"]["PluginVersion"][];
     };
     Problem: {
       detail?: string;
@@ -1634,11 +1676,12 @@ export interface operations {
       };
     };
   };
-  /** Add or replace a declarative connector: its YAML or JSON file as the body (application/yaml or application/json); checked and its inline tests run first */
+  /** Add or replace a connector: a declarative file (application/yaml or application/json; checked and its inline tests run first) or a WebAssembly plugin module (application/wasm; checked, stored by hash as a new version) */
   post_connectors: {
     requestBody: {
       content: {
         "application/json": string;
+        "application/wasm": string;
         "application/yaml": string;
       };
     };
@@ -1646,7 +1689,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["ConnectorInfo"];
+          "application/json": components["schemas"]["InstalledConnector"];
         };
       };
       /** @description Bad Request */
@@ -1675,7 +1718,42 @@ export interface operations {
       };
     };
   };
-  /** Delete an uploaded declarative connector (built-ins cannot be deleted) */
+  /** Every connector with its origin (builtin, file, plugin), switch, version and hash */
+  get_connectors_installed: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["InstalledList"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Delete an uploaded declarative connector or plugin (built-ins cannot be deleted) */
   delete_connectors_by_id: {
     parameters: {
       path: {
@@ -1730,7 +1808,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["ConnectorInfo"];
+          "application/json": components["schemas"]["InstalledConnector"];
         };
       };
       /** @description Bad Request */
@@ -1776,7 +1854,100 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["ConnectorInfo"];
+          "application/json": components["schemas"]["InstalledConnector"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Every upload of a WebAssembly plugin, newest first */
+  get_connectors_by_id_versions: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PluginVersionList"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Make an earlier upload of a plugin current again */
+  post_connectors_by_id_versions_by_version_activate: {
+    parameters: {
+      path: {
+        id: string;
+        version: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PluginInfo"];
         };
       };
       /** @description Bad Request */
