@@ -33,6 +33,7 @@ Usage:
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
   switchboard api-key create [--key-role R] NAME   print a new API key (shown once)
   switchboard openapi [-o FILE]           print the API's OpenAPI 3.1 document
+  switchboard healthcheck [--path P]      exit 0 when this host's server answers 200 on /readyz (for containers)
   switchboard help                        this text
 
 Every flag is also a SWITCHBOARD_* environment variable (see 'switchboard serve -h').
@@ -65,6 +66,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = apiKeyCmd(ctx, args[1:], stdout, stderr)
 	case "openapi":
 		err = openapiCmd(args[1:], stdout, stderr)
+	case "healthcheck":
+		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

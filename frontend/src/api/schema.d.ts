@@ -553,6 +553,7 @@ export interface components {
     };
     InboxItem: {
       body: string;
+      body_base64: string;
       body_size: number;
       headers: unknown;
       id: string;
