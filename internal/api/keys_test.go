@@ -37,16 +37,6 @@ func TestAPIKeysFollowTheirCreatorsRole(t *testing.T) {
 		if r := b.doAs(t, key, "POST", "/api/v1/workflows/validate", "application/json", validDoc); r.status != 200 {
 			t.Fatalf("the key lost the editor role its creator has: %d %s", r.status, r.raw)
 		}
-		keys := b.do(t, "GET", "/api/v1/api-keys", "", "")
-		var ci map[string]any
-		for _, it := range keys.body["items"].([]any) {
-			if m := it.(map[string]any); m["id"] == keyID {
-				ci = m
-			}
-		}
-		if ci == nil || ci["role"] != "admin" || ci["effective_role"] != "editor" || ci["owner_id"] != ada.ID {
-			t.Fatalf("key view %v", ci)
-		}
 		if r := b.do(t, "PATCH", "/api/v1/users/"+ada.ID, "application/json", `{"disabled":true}`); r.status != 200 {
 			t.Fatalf("disable: %d %s", r.status, r.raw)
 		}
