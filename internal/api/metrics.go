@@ -2,62 +2,48 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"sort"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 )
 
-// httpCounts counts answered requests by status class, for /metrics.
-type httpCounts struct{ byClass [6]atomic.Int64 }
+// registerMetrics adds what the API observes to the process's registry: the
+// database gauges (read at scrape time) and this process's uptime.
+func (s *server) registerMetrics() {
+	m := s.Prometheus
+	for i := 1; i <= 5; i++ { // every class shows, 0 until seen
+		m.HTTPResponses.WithLabelValues(metrics.StatusClass(i * 100))
+	}
+	m.Registry.MustRegister(
+		metrics.NewGaugeCollector("runs", "Runs by state.", "state", s.Store.CountRunsByState),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: metrics.Namespace, Name: "uptime_seconds",
+			Help: "Seconds since this process started."}, func() float64 { return time.Since(s.started).Seconds() }),
+	)
+	if s.Runs != nil {
+		m.Registry.MustRegister(metrics.NewGaugeCollector("queue_jobs", "Queue jobs by state.", "state", s.Runs.CountJobsByState))
+	}
+	s.metricsHandler = m.Handler(s.Logger)
+}
 
-func (h *httpCounts) middleware(c *gin.Context) {
+// countResponses counts answered requests by status class.
+func (s *server) countResponses(c *gin.Context) {
 	c.Next()
-	if class := c.Writer.Status() / 100; class >= 1 && class <= 5 {
-		h.byClass[class].Add(1)
+	if code := c.Writer.Status(); code >= 100 && code <= 599 {
+		s.Prometheus.HTTPResponses.WithLabelValues(metrics.StatusClass(code)).Inc()
 	}
 }
 
-// metrics answers in the Prometheus text format, without a client library:
-// a handful of gauges and counters read from the database and this process.
+// metrics serves the registry; an unreachable database answers 503 as a
+// whole rather than a page missing its gauges.
 func (s *server) metrics(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 	defer cancel()
-	var b strings.Builder
-	write := func(name, help, typ string, values map[string]int64, label string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		keys := make([]string, 0, len(values))
-		for k := range values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if label == "" {
-				fmt.Fprintf(&b, "%s %d\n", name, values[k])
-			} else {
-				fmt.Fprintf(&b, "%s{%s=%q} %d\n", name, label, k, values[k])
-			}
-		}
-	}
-	runs, err := s.Store.CountRunsByState(ctx)
-	if err != nil {
+	if err := s.Store.Ping(ctx); err != nil {
 		c.String(http.StatusServiceUnavailable, "# database unavailable\n")
 		return
 	}
-	write("switchboard_runs", "Runs by state.", "gauge", runs, "state")
-	if jobs, err := s.Store.CountJobsByState(ctx); err == nil {
-		write("switchboard_queue_jobs", "Queue jobs by state.", "gauge", jobs, "state")
-	}
-	reqs := map[string]int64{}
-	for i := 1; i <= 5; i++ {
-		reqs[fmt.Sprintf("%dxx", i)] = s.counts.byClass[i].Load()
-	}
-	write("switchboard_http_responses_total", "HTTP responses by status class since start.", "counter", reqs, "code")
-	write("switchboard_uptime_seconds", "Seconds since this process started.", "gauge",
-		map[string]int64{"": int64(time.Since(s.started).Seconds())}, "")
-	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+	s.metricsHandler.ServeHTTP(c.Writer, c.Request)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
@@ -42,6 +43,9 @@ type Deps struct {
 	Auth           *auth.Service
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
+	// Prometheus is the process's metrics registry (nil: the API makes its
+	// own); the API adds the database gauges and serves it at /metrics.
+	Prometheus *metrics.Metrics
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
 	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
@@ -51,8 +55,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	counts  *httpCounts
-	started time.Time
+	started        time.Time
+	metricsHandler http.Handler
 }
 
 const requestIDKey = "request_id"
@@ -60,10 +64,14 @@ const requestIDKey = "request_id"
 // New returns the router.
 func New(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
+	if d.Prometheus == nil {
+		d.Prometheus = metrics.New()
+	}
+	s := &server{Deps: d, started: time.Now()}
+	s.registerMetrics()
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover)
+	r.Use(s.requestID, s.accessLog, s.countResponses, s.recover)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

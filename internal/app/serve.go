@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
@@ -49,6 +50,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
 		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
 	conns.UseOAuth(oauthFlows)
+	// One registry per process: every part observes into it, the API serves it.
+	prom := metrics.New()
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -60,6 +63,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
 		Credentials:     conns,
+		Metrics:         prom,
 		Logger:          log,
 	})
 	if err != nil {
@@ -93,6 +97,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Auth:        auth.New(st, auth.Options{}),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
+			Prometheus:  prom,
 			WorkflowsChanged: func() {
 				if sched != nil {
 					sched.Refresh()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
@@ -35,6 +36,8 @@ type Options struct {
 	// connections.
 	Credentials CredentialSource
 	Logger      *slog.Logger
+	// Metrics receives step and delivery histograms (nil: a private registry).
+	Metrics *metrics.Metrics
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -56,6 +59,7 @@ type Engine struct {
 	retention Retention
 	creds     CredentialSource
 	river     *river.Client[*sql.Tx]
+	metrics   *metrics.Metrics
 
 	mu       sync.Mutex
 	compiled map[string]*workflow.Compiled // by version id; versions are immutable
@@ -73,6 +77,9 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
 	if o.MaxPayloadBytes <= 0 {
 		o.MaxPayloadBytes = 256 << 10
 	}
@@ -85,7 +92,7 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
-		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, compiled: map[string]*workflow.Compiled{},
+		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, metrics: o.Metrics, compiled: map[string]*workflow.Compiled{},
 	}
 	if e.retention.Interval <= 0 {
 		e.retention.Interval = time.Hour

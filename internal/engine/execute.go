@@ -221,6 +221,8 @@ func (x *execution) finish(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	}
 	if state == store.StepWaiting {
 		sr.FinishedAt = nil
+	} else {
+		x.e.metrics.StepDuration.WithLabelValues(string(s.Type), state).Observe(now.Sub(started).Seconds())
 	}
 	return x.save(ctx, sr)
 }
@@ -500,7 +502,7 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	if err != nil {
 		return outcome{kind: outInfra, cause: err}
 	}
-	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red,
+	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red, latency: x.e.metrics.DeliveryLatency,
 		onError: func(err error) { x.log.Error("recording delivery", "step", s.ID, "error", err) }}
 	client := netguard.NewClient(x.e.outbound, func(next http.RoundTripper) http.RoundTripper {
 		rec.next = next

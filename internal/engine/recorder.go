@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -24,6 +26,7 @@ type recorder struct {
 	attempt int
 	redact  *redactor
 	onError func(error)
+	latency *prometheus.HistogramVec // by outcome; nil observes nothing
 }
 
 func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -58,7 +61,11 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp = nil
 		}
 	}
-	d.LatencyMS = time.Since(start).Milliseconds()
+	elapsed := time.Since(start)
+	d.LatencyMS = elapsed.Milliseconds()
+	if rc.latency != nil {
+		rc.latency.WithLabelValues(metrics.StatusClass(d.Status)).Observe(elapsed.Seconds())
+	}
 	if err != nil {
 		d.Error = rc.redact.text(err.Error())
 	}
