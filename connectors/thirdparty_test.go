@@ -2,7 +2,6 @@ package connectors_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -104,12 +103,7 @@ func TestThirdPartyConnectorRunsInAWorkflow(t *testing.T) {
 		ver, _ := st.GetCurrentVersion(ctx, w)
 		run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook",
 			Trigger: store.MustJSON(map[string]any{"body": map[string]any{"name": "ada"}})}
-		storetest.Must(t, st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-			if err := tx.CreateRun(ctx, run); err != nil {
-				return err
-			}
-			return eng.Enqueue(ctx, sqlTx, run.ID)
-		}), "enqueue")
+		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) }), "enqueue")
 		select {
 		case body := <-got:
 			if body != "HELLO ADA" {

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
@@ -29,7 +29,7 @@ import (
 // FormQueue is what hosted forms need from the engine: the compiled current
 // document, and the run's queue job inserted in the run's transaction.
 type FormQueue interface {
-	Enqueue(ctx context.Context, tx *sql.Tx, runID string) error
+	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
 	Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error)
 }
 
@@ -217,15 +217,12 @@ func (f *Forms) submit(c *gin.Context, hf *hostedForm) {
 	trigger := map[string]any{"fields": values, "submitted_at": received.Format(time.RFC3339Nano), "ip": in.SourceIP}
 	run := &store.Run{ID: store.NewID(), WorkflowID: hf.w.ID, VersionID: hf.version.ID, Version: hf.version.Version,
 		State: store.RunQueued, TriggerType: "form", Trigger: store.MustJSON(trigger), CreatedAt: received}
-	err = f.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+	err = f.q.StartRuns(ctx, func(tx *engine.StartTx) error {
 		in.Verdict, in.RunID = store.VerdictAccepted, &run.ID
-		if err := tx.CreateInbound(ctx, in); err != nil {
+		if err := tx.Store().CreateInbound(ctx, in); err != nil {
 			return err
 		}
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		return f.q.Enqueue(ctx, sqlTx, run.ID)
+		return tx.Run(ctx, run)
 	})
 	if err != nil {
 		// Nothing was kept: show the form again with what was typed.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,16 +95,17 @@ func (e *Engine) Replay(ctx context.Context, runID string, o ReplayOptions) (*st
 	}
 	run := &store.Run{ID: store.NewID(), WorkflowID: orig.WorkflowID, VersionID: versionID, Version: version,
 		State: store.RunQueued, TriggerType: orig.TriggerType, Trigger: orig.Trigger, ReplayOf: &orig.ID}
-	err = e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		if err := tx.CreateRun(ctx, run); err != nil {
+	err = e.StartRuns(ctx, func(tx *StartTx) error {
+		if err := tx.Run(ctx, run); err != nil {
 			return err
 		}
 		if o.From == "failed" {
-			if _, err := tx.CopyStepRuns(ctx, orig.ID, run.ID); err != nil {
+			// Same commit as the job, so the run never starts without them.
+			if _, err := tx.Store().CopyStepRuns(ctx, orig.ID, run.ID); err != nil {
 				return err
 			}
 		}
-		return e.Enqueue(ctx, sqlTx, run.ID)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -163,12 +163,7 @@ func (e *Engine) StartManual(ctx context.Context, workflowID string, trigger map
 	}
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: v.ID, Version: v.Version, State: store.RunQueued,
 		TriggerType: "manual", Trigger: store.MustJSON(trigger)}
-	err = e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		return e.Enqueue(ctx, sqlTx, run.ID)
-	})
+	err = e.StartRuns(ctx, func(tx *StartTx) error { return tx.Run(ctx, run) })
 	if err != nil {
 		return nil, err
 	}

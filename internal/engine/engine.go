@@ -134,15 +134,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Enqueue inserts the job for a run inside the caller's transaction, so the
-// run and its job commit together.
-func (e *Engine) Enqueue(ctx context.Context, tx *sql.Tx, runID string) error {
-	if _, err := e.river.InsertTx(ctx, tx, RunArgs{RunID: runID}, nil); err != nil {
-		return fmt.Errorf("enqueuing run %s: %w", runID, err)
-	}
-	return nil
-}
-
 // Compiled returns the compiled document of a version, compiling it once.
 func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error) {
 	e.mu.Lock()

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -84,12 +83,7 @@ func (b *bundle) triggerExisting(t *testing.T, workflowID string, body any) stri
 	storetest.Must(t, err, "version")
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: ver.Version,
 		TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{"body": body})}
-	err = b.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		return b.eng.Enqueue(ctx, sqlTx, run.ID)
-	})
+	err = b.eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) })
 	storetest.Must(t, err, "enqueue")
 	return run.ID
 }

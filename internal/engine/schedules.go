@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -88,19 +87,19 @@ func (s *Schedules) Fire(ctx context.Context, workflowID string, fireAt time.Tim
 		State: store.RunQueued, TriggerType: "schedule",
 		Trigger: store.MustJSON(map[string]any{"fired_at": fireAt.UTC().Format(time.RFC3339Nano)})}
 	fired := false
-	err = s.e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		_, claimed, err := tx.ClaimEvent(ctx, w.ID, "tick:"+fireAt.UTC().Format(time.RFC3339Nano), run.ID, s.e.now(), tickKeyWindow)
+	err = s.e.StartRuns(ctx, func(tx *StartTx) error {
+		_, claimed, err := tx.Store().ClaimEvent(ctx, w.ID, "tick:"+fireAt.UTC().Format(time.RFC3339Nano), run.ID, s.e.now(), tickKeyWindow)
 		if err != nil || !claimed {
 			return err
 		}
-		if err := tx.CreateRun(ctx, run); err != nil {
+		if err := tx.Run(ctx, run); err != nil {
 			return err
 		}
-		if err := tx.SetLastFired(ctx, w.ID, fireAt); err != nil {
+		if err := tx.Store().SetLastFired(ctx, w.ID, fireAt); err != nil {
 			return err
 		}
 		fired = true
-		return s.e.Enqueue(ctx, sqlTx, run.ID)
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("firing %s at %s: %w", workflowID, fireAt, err)

@@ -3,7 +3,6 @@ package oauth_test
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -521,12 +520,7 @@ func TestRunUsesTheRefreshedTokenForItsRemainingSteps(t *testing.T) {
 		w, _ := e.st.GetWorkflow(ctx, wf.ID)
 		ver, _ := e.st.GetCurrentVersion(ctx, w)
 		run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{})}
-		storetest.Must(t, e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-			if err := tx.CreateRun(ctx, run); err != nil {
-				return err
-			}
-			return eng.Enqueue(ctx, sqlTx, run.ID)
-		}), "enqueue")
+		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) }), "enqueue")
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			r, _ := e.st.GetRun(ctx, run.ID)
 			if r.State == store.RunSucceeded {
@@ -573,12 +567,7 @@ func TestRunStepFailsWhenTheConnectionNeedsReconnecting(t *testing.T) {
 		w, _ := e.st.GetWorkflow(ctx, wf.ID)
 		ver, _ := e.st.GetCurrentVersion(ctx, w)
 		run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{})}
-		storetest.Must(t, e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-			if err := tx.CreateRun(ctx, run); err != nil {
-				return err
-			}
-			return eng.Enqueue(ctx, sqlTx, run.ID)
-		}), "enqueue")
+		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) }), "enqueue")
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			r, _ := e.st.GetRun(ctx, run.ID)
 			if r.State == store.RunFailed {

@@ -8,7 +8,6 @@ package webhook
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
@@ -27,9 +27,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Enqueuer inserts a run's job inside a transaction.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, tx *sql.Tx, runID string) error
+// Starter starts runs (engine.Engine): fn's rows and runs commit together.
+type Starter interface {
+	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
 }
 
 // Compiler returns a version's compiled document (cached by the engine).
@@ -57,7 +57,7 @@ type Options struct {
 // Receiver handles webhook requests.
 type Receiver struct {
 	st       *store.Store
-	queue    Enqueuer
+	queue    Starter
 	compiler Compiler
 	o        Options
 
@@ -72,7 +72,7 @@ type limiter struct {
 }
 
 // New returns a Receiver.
-func New(st *store.Store, queue Enqueuer, compiler Compiler, o Options) *Receiver {
+func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver {
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 600
 	}
@@ -256,9 +256,9 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: version.ID, Version: version.Version,
 		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(trigger), CreatedAt: received}
 	duplicateOf := ""
-	err = r.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+	err = r.queue.StartRuns(ctx, func(tx *engine.StartTx) error {
 		if key != "" {
-			first, claimed, err := tx.ClaimEvent(ctx, w.ID, key, run.ID, received, window)
+			first, claimed, err := tx.Store().ClaimEvent(ctx, w.ID, key, run.ID, received, window)
 			if err != nil {
 				return err
 			}
@@ -268,13 +268,10 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 			}
 		}
 		q.in.Verdict, q.in.RunID = store.VerdictAccepted, &run.ID
-		if err := tx.CreateInbound(ctx, q.in); err != nil {
+		if err := tx.Store().CreateInbound(ctx, q.in); err != nil {
 			return err
 		}
-		if err := tx.CreateRun(ctx, run); err != nil {
-			return err
-		}
-		return r.queue.Enqueue(ctx, sqlTx, run.ID)
+		return tx.Run(ctx, run)
 	})
 	if errors.Is(err, errDuplicate) {
 		q.in.Verdict, q.in.Reason, q.in.RunID = store.VerdictDuplicate, "event "+key+" was already received", &duplicateOf
