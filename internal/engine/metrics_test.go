@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -39,12 +38,7 @@ func TestRunObservesStepAndDeliveryHistograms(t *testing.T) {
 		w, _ := st.GetWorkflow(ctx, v.ID)
 		ver, _ := st.GetCurrentVersion(ctx, w)
 		r := &store.Run{WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{})}
-		storetest.Must(t, st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-			if err := tx.CreateRun(ctx, r); err != nil {
-				return err
-			}
-			return eng.Enqueue(ctx, sqlTx, r.ID)
-		}), "run")
+		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, r) }), "run")
 		storetest.Must(t, eng.Execute(ctx, r.ID), "execute")
 
 		if n := testutil.CollectAndCount(m.StepDuration); n != 2 { // map/succeeded, action/succeeded

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 // Schema is the document schema this package reads and writes.
@@ -53,7 +53,7 @@ type WebhookTrigger struct {
 	// Methods accepted (default POST).
 	Methods []string `json:"methods,omitempty"`
 	// Verify checks who sent the request (signature, token, basic, IPs).
-	Verify *verify.Config `json:"verify,omitempty"`
+	Verify *webhooksig.Config `json:"verify,omitempty"`
 	// Dedupe drops repeated deliveries of one event.
 	Dedupe *Dedupe `json:"dedupe,omitempty"`
 	// Events accepts only chosen event types; the rest are ignored (202).

@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 // FieldError is one problem, at a path such as "steps[1].fields.text".
@@ -132,7 +132,7 @@ func (v *validator) trigger(t Trigger) {
 			}
 			if wh.Verify != nil {
 				if err := wh.Verify.ValidateAt("trigger.webhook.verify"); err != nil {
-					var ve *verify.ValidationError
+					var ve *webhooksig.ValidationError
 					if errors.As(err, &ve) {
 						for _, fe := range ve.Errors {
 							v.add(fe.Path, "", "%s", fe.Message)

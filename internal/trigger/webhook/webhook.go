@@ -22,7 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 	"golang.org/x/time/rate"
 )
@@ -62,8 +62,8 @@ type Receiver struct {
 	o        Options
 
 	mu        sync.Mutex
-	limiters  map[string]*limiter         // by workflow id
-	verifiers map[string]*verify.Verifier // by version id
+	limiters  map[string]*limiter             // by workflow id
+	verifiers map[string]*webhooksig.Verifier // by version id
 }
 
 type limiter struct {
@@ -86,7 +86,7 @@ func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver
 		o.Logger = slog.Default()
 	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
-		limiters: map[string]*limiter{}, verifiers: map[string]*verify.Verifier{}}
+		limiters: map[string]*limiter{}, verifiers: map[string]*webhooksig.Verifier{}}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
@@ -219,8 +219,8 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	}
 	q.in.BodySize = len(raw)
 	q.in.Body = capString(raw)
-	if err := ver.Verify(verify.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
-		var rej *verify.Rejection
+	if err := ver.Verify(webhooksig.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
+		var rej *webhooksig.Rejection
 		if errors.As(err, &rej) {
 			return q.refuse(&Error{Status: rej.Status, Reason: rej.Reason})
 		}
@@ -301,7 +301,7 @@ func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
 // verifier returns the version's verifier, built once; one whose secrets
 // live in a connection is built per request, so a rotated secret applies at
 // once.
-func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.WebhookTrigger) (*verify.Verifier, error) {
+func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.WebhookTrigger) (*webhooksig.Verifier, error) {
 	if wh.Verify != nil && wh.Verify.Connection != "" {
 		return r.connectionVerifier(ctx, *wh.Verify)
 	}
@@ -311,11 +311,11 @@ func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.
 	if ok {
 		return v, nil
 	}
-	cfg := verify.Config{Scheme: verify.SchemeNone}
+	cfg := webhooksig.Config{Scheme: webhooksig.SchemeNone}
 	if wh.Verify != nil {
 		cfg = *wh.Verify
 	}
-	v, err := verify.New(cfg)
+	v, err := webhooksig.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.
 	return v, nil
 }
 
-func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*verify.Verifier, error) {
+func (r *Receiver) connectionVerifier(ctx context.Context, cfg webhooksig.Config) (*webhooksig.Verifier, error) {
 	if r.o.Secrets == nil {
 		return nil, fmt.Errorf("connection %q cannot be opened here", cfg.Connection)
 	}
@@ -336,8 +336,8 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", cfg.Connection, err)
 	}
-	if cfg.Scheme == verify.SchemeBasic {
-		cfg.Users = []verify.BasicUser{{Username: fields["username"], Password: fields["password"]}}
+	if cfg.Scheme == webhooksig.SchemeBasic {
+		cfg.Users = []webhooksig.BasicUser{{Username: fields["username"], Password: fields["password"]}}
 	} else {
 		for _, v := range strings.Split(fields["secrets"], ",") {
 			if v = strings.TrimSpace(v); v != "" {
@@ -349,7 +349,7 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 		}
 	}
 	cfg.Connection = ""
-	return verify.New(cfg)
+	return webhooksig.New(cfg)
 }
 
 // allow takes a token from the endpoint's bucket (burst: a tenth of a

@@ -1,4 +1,7 @@
-// Package verify decides whether an inbound webhook request is authentic:
+// Package webhooksig signs and verifies webhooks; it sits below the triggers,
+// the connectors and Switchboard's own events, which all use it.
+//
+// It decides whether an inbound webhook request is authentic:
 // a static token, HTTP Basic, or an HMAC signature in one of the common
 // presets (Standard Webhooks, GitHub, Stripe, Slack, Shopify) or a generic
 // form, with a timestamp tolerance and several secrets at once for rotation.
@@ -8,7 +11,7 @@
 // Everything here is a pure function of the configuration, the exact raw
 // body, the headers, the query, the peer address and an injected clock: no
 // database, no HTTP server.
-package verify
+package webhooksig
 
 import (
 	"encoding/base64"
