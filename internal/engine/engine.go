@@ -11,9 +11,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/riverqueue/river"
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
@@ -61,8 +61,7 @@ type Engine struct {
 	river     *river.Client[*sql.Tx]
 	metrics   *metrics.Metrics
 
-	mu       sync.Mutex
-	compiled map[string]*workflow.Compiled // by version id; versions are immutable
+	compiled *lru.Cache[string, *workflow.Compiled] // by version id; versions are immutable
 }
 
 // New builds an engine. With Queue.Workers > 0 it works runs once started;
@@ -92,7 +91,7 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
-		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, metrics: o.Metrics, compiled: map[string]*workflow.Compiled{},
+		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, metrics: o.Metrics, compiled: newCompiledCache(),
 	}
 	if e.retention.Interval <= 0 {
 		e.retention.Interval = time.Hour
@@ -134,12 +133,21 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return nil
 }
 
+// compiledVersions bounds the compiled-document cache: the least recently
+// used version goes first (a busy workflow's stays).
+const compiledVersions = 1000
+
+func newCompiledCache() *lru.Cache[string, *workflow.Compiled] {
+	c, err := lru.New[string, *workflow.Compiled](compiledVersions)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
+}
+
 // Compiled returns the compiled document of a version, compiling it once.
 func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error) {
-	e.mu.Lock()
-	c, ok := e.compiled[versionID]
-	e.mu.Unlock()
-	if ok {
+	if c, ok := e.compiled.Get(versionID); ok {
 		return c, nil
 	}
 	v, err := e.st.GetVersion(ctx, versionID)
@@ -150,16 +158,11 @@ func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Comp
 	if err != nil {
 		return nil, fmt.Errorf("parsing version %s: %w", versionID, err)
 	}
-	c, err = workflow.Compile(doc)
+	c, err := workflow.Compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("compiling version %s: %w", versionID, err)
 	}
-	e.mu.Lock()
-	if len(e.compiled) >= 1000 { // a crude bound; versions are cheap to recompile
-		clear(e.compiled)
-	}
-	e.compiled[versionID] = c
-	e.mu.Unlock()
+	e.compiled.Add(versionID, c)
 	return c, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -143,10 +144,7 @@ func (r *redactor) text(s string) string {
 	if r == nil {
 		return s
 	}
-	for _, sec := range r.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-	}
-	return s
+	return connectors.Redact(s, r.secrets...)
 }
 
 func (r *redactor) value(v any) any {
@@ -179,22 +177,10 @@ func (r *redactor) value(v any) any {
 	}
 }
 
+// err keeps the error chain (kinds, sentinels) with a safe message.
 func (r *redactor) err(err error) error {
-	if r == nil || len(r.secrets) == 0 || err == nil {
+	if r == nil {
 		return err
 	}
-	msg := err.Error()
-	if red := r.text(msg); red != msg {
-		return &redactedError{msg: red, err: err}
-	}
-	return err
+	return connectors.RedactError(err, r.secrets...)
 }
-
-// redactedError keeps the error chain (kinds, sentinels) with a safe message.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

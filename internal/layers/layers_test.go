@@ -95,7 +95,7 @@ func TestImportsPointDown(t *testing.T) {
 				"internal/netguard":   nil,
 				"internal/secrets":    nil,
 				"internal/config":     {"internal/netguard"},
-				"internal/expr":       nil,
+				"internal/expr":       {"connectors"},
 				"internal/workflow":   {"internal/expr", "internal/webhooksig", "connectors"},
 				"internal/store":      {"internal/secrets", "migrations"},
 			}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -62,8 +63,8 @@ type Receiver struct {
 	o        Options
 
 	mu        sync.Mutex
-	limiters  map[string]*limiter             // by workflow id
-	verifiers map[string]*webhooksig.Verifier // by version id
+	limiters  map[string]*limiter                      // by workflow id
+	verifiers *lru.Cache[string, *webhooksig.Verifier] // by version id; least recently used goes first
 }
 
 type limiter struct {
@@ -86,7 +87,7 @@ func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver
 		o.Logger = slog.Default()
 	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
-		limiters: map[string]*limiter{}, verifiers: map[string]*webhooksig.Verifier{}}
+		limiters: map[string]*limiter{}, verifiers: verifierCache()}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
@@ -305,10 +306,7 @@ func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.
 	if wh.Verify != nil && wh.Verify.Connection != "" {
 		return r.connectionVerifier(ctx, *wh.Verify)
 	}
-	r.mu.Lock()
-	v, ok := r.verifiers[versionID]
-	r.mu.Unlock()
-	if ok {
+	if v, ok := r.verifiers.Get(versionID); ok {
 		return v, nil
 	}
 	cfg := webhooksig.Config{Scheme: webhooksig.SchemeNone}
@@ -319,13 +317,16 @@ func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	if len(r.verifiers) > 1000 {
-		clear(r.verifiers)
-	}
-	r.verifiers[versionID] = v
-	r.mu.Unlock()
+	r.verifiers.Add(versionID, v)
 	return v, nil
+}
+
+func verifierCache() *lru.Cache[string, *webhooksig.Verifier] {
+	c, err := lru.New[string, *webhooksig.Verifier](1000)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
 }
 
 func (r *Receiver) connectionVerifier(ctx context.Context, cfg webhooksig.Config) (*webhooksig.Verifier, error) {
