@@ -3,7 +3,8 @@ import type { Workflow } from './api.ts'
 import { Logo, UserMenu } from './auth.tsx'
 import { ErrorNotice, Link, Loading, NavigateContext, useNow } from './components.tsx'
 import { useRun, useRuns, useWorkflows } from './queries.ts'
-import { editorRoute, HOME, useRoute } from './route.ts'
+import { SubscriptionsPage } from './features/subscriptions/SubscriptionsPage.tsx'
+import { editorRoute, HOME, SUBSCRIPTIONS, useRoute } from './route.ts'
 import { EmptyRuns, RunDetailView, RunTable } from './views.tsx'
 import { WorkflowsPage } from './workflows.tsx'
 
@@ -33,6 +34,9 @@ export default function App() {
           <Link to={HOME} current={route.page === 'workflows'}>
             Workflows
           </Link>
+          <Link to={SUBSCRIPTIONS} current={route.page === 'subscriptions'}>
+            Subscriptions
+          </Link>
         </nav>
         <span className="app-header__spacer" />
         <UserMenu />
@@ -43,6 +47,10 @@ export default function App() {
           <Suspense fallback={<Loading what="the editor" />}>
             <Editor key={route.workflowId ?? 'new'} workflowId={route.workflowId} now={now} />
           </Suspense>
+        </main>
+      ) : route.page === 'subscriptions' ? (
+        <main id="main" className="app-main">
+          <SubscriptionsPage now={now} />
         </main>
       ) : route.page === 'runs' && route.workflowId ? (
         <main id="main" className="app-main">

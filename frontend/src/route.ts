@@ -4,11 +4,12 @@
 //   /workflows/{id}                 editor
 //   /workflows/{id}/runs            runs of a workflow
 //   /workflows/{id}/runs/{runId}    one run
+//   /subscriptions                  event subscriptions (admin)
 // The Go server answers every non-API path with index.html, so deep links work.
 
 import { useCallback, useEffect, useRef, useState } from 'react'
 
-export type Page = 'workflows' | 'editor' | 'new' | 'runs'
+export type Page = 'workflows' | 'editor' | 'new' | 'runs' | 'subscriptions'
 
 export interface Route {
   page: Page
@@ -18,6 +19,7 @@ export interface Route {
 
 export const HOME: Route = { page: 'workflows', workflowId: null, runId: null }
 export const NEW_WORKFLOW: Route = { page: 'new', workflowId: null, runId: null }
+export const SUBSCRIPTIONS: Route = { page: 'subscriptions', workflowId: null, runId: null }
 
 export function editorRoute(workflowId: string): Route {
   return { page: 'editor', workflowId, runId: null }
@@ -29,6 +31,7 @@ export function runsRoute(workflowId: string, runId: string | null = null): Rout
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(safeDecode)
+  if (parts[0] === 'subscriptions' && parts.length === 1) return SUBSCRIPTIONS
   if (parts[0] !== 'workflows' || !parts[1]) return HOME
   if (parts[1] === 'new' && parts.length === 2) return NEW_WORKFLOW
   if (parts[2] === 'runs') return runsRoute(parts[1], parts[3] || null)
@@ -41,6 +44,8 @@ export function routePath(route: Route): string {
       return '/'
     case 'new':
       return '/workflows/new'
+    case 'subscriptions':
+      return '/subscriptions'
     case 'editor':
       return route.workflowId ? `/workflows/${encodeURIComponent(route.workflowId)}` : '/'
     case 'runs': {

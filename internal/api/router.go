@@ -17,9 +17,11 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -34,13 +36,17 @@ type Deps struct {
 	// Connectors loads, uploads and disables declarative connectors in
 	// Registry; nil answers 501 on the admin connector routes.
 	Connectors *declarative.Loader
-	Runs       RunControl
+	// Plugins uploads and switches WebAssembly plugins; nil answers 501 to
+	// an application/wasm upload.
+	Plugins *plugins.Manager
+	Runs    RunControl
 	// Connections manages credentials; OutboundClient is the guarded client
 	// connection tests use.
 	Connections    *connections.Service
 	OutboundClient *http.Client
 	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
 	Auth           *auth.Service
+	Events         *events.Service // subscriptions to Switchboard's own events; nil answers 501
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// Prometheus is the process's metrics registry (nil: the API makes its

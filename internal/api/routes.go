@@ -69,10 +69,13 @@ func (s *server) routes() []route {
 		{"POST", "/runs/:id/replay", editor, "run.replay", "Replay a run from the start or its failed step", s.replayRun, 202},
 
 		{"GET", "/connectors", viewer, "", "Connector specs (forms are drawn from them)", s.listConnectors, 0},
-		{"POST", "/connectors", admin, "connector.upload", "Add or replace a declarative connector: its YAML or JSON file as the body (application/yaml or application/json); checked and its inline tests run first", s.uploadConnector, 201},
+		{"GET", "/connectors/installed", admin, "", "Every connector with its origin (builtin, file, plugin), switch, version and hash", s.installedConnectors, 0},
+		{"POST", "/connectors", admin, "connector.upload", "Add or replace a connector: a declarative file (application/yaml or application/json; checked and its inline tests run first) or a WebAssembly plugin module (application/wasm; checked, stored by hash as a new version)", s.uploadConnector, 201},
+		{"GET", "/connectors/:id/versions", admin, "", "Every upload of a WebAssembly plugin, newest first", s.pluginVersions, 0},
+		{"POST", "/connectors/:id/versions/:version/activate", admin, "connector.activate_version", "Make an earlier upload of a plugin current again", s.activatePluginVersion, 0},
 		{"POST", "/connectors/:id/disable", admin, "connector.disable", "Take a connector out of service (workflows using it fail until enabled)", s.disableConnector, 0},
 		{"POST", "/connectors/:id/enable", admin, "connector.enable", "Put a disabled connector back", s.enableConnector, 0},
-		{"DELETE", "/connectors/:id", admin, "connector.delete", "Delete an uploaded declarative connector (built-ins cannot be deleted)", s.deleteConnector, 204},
+		{"DELETE", "/connectors/:id", admin, "connector.delete", "Delete an uploaded declarative connector or plugin (built-ins cannot be deleted)", s.deleteConnector, 204},
 		{"GET", "/connections", viewer, "", "List connections (secrets never shown)", s.listConnections, 0},
 		{"POST", "/connections", editor, "connection.create", "Create a connection", s.createConnection, 201},
 		{"GET", "/connections/:id", viewer, "", "A connection (secrets never shown)", s.getConnection, 0},
@@ -92,6 +95,18 @@ func (s *server) routes() []route {
 		{"POST", "/api-keys", admin, "api_key.create", "Create an API key; the key is shown once", s.createKey, 201},
 		{"DELETE", "/api-keys/:id", admin, "api_key.revoke", "Revoke an API key", s.revokeKey, 204},
 		{"GET", "/audit", admin, "", "Who changed what, newest first", s.listAudit, 0},
+
+		{"GET", "/event-types", viewer, "", "The catalog of Switchboard's own events, with versioned example payloads", s.listEventTypes, 0},
+		{"GET", "/subscriptions", admin, "", "List event subscriptions (secrets never shown)", s.listSubscriptions, 0},
+		{"POST", "/subscriptions", admin, "subscription.create", "Subscribe a URL to events; the signing secret is shown once, in this answer", s.createSubscription, 201},
+		{"GET", "/subscriptions/:id", admin, "", "A subscription", s.getSubscription, 0},
+		{"PATCH", "/subscriptions/:id", admin, "subscription.update", "Change a subscription's URL, events, workflow filter, headers or enabled flag", s.updateSubscription, 0},
+		{"DELETE", "/subscriptions/:id", admin, "subscription.delete", "Delete a subscription and its deliveries", s.deleteSubscription, 204},
+		{"POST", "/subscriptions/:id/rotate-secret", admin, "subscription.rotate_secret", "New signing secret (shown once); with overlap the old one keeps signing too", s.rotateSubscriptionSecret, 0},
+		{"POST", "/subscriptions/:id/test", admin, "subscription.test", "Send a test event (example data) to this subscription", s.testSubscription, 202},
+		{"GET", "/subscriptions/:id/deliveries", admin, "", "A subscription's deliveries, newest first", s.listSubscriptionDeliveries, 0},
+		{"GET", "/subscriptions/:id/deliveries/:delivery", admin, "", "One delivery with its payload and every attempt", s.getSubscriptionDelivery, 0},
+		{"POST", "/subscriptions/:id/deliveries/:delivery/resend", admin, "subscription.resend", "Send a delivery again now (same event id)", s.resendSubscriptionDelivery, 202},
 	}
 }
 

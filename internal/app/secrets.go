@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/config"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 )
 
@@ -62,6 +63,10 @@ func secretsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("re-sealing connections (%d done): %w", n, err)
 	}
-	fmt.Fprintf(stdout, "primary key is now %s; re-sealed %d connection(s)\n", ring.Primary(), n)
+	subs, err := events.NewService(st, ring, nil).Reseal(ctx)
+	if err != nil {
+		return fmt.Errorf("re-sealing subscription secrets (%d done): %w", subs, err)
+	}
+	fmt.Fprintf(stdout, "primary key is now %s; re-sealed %d connection(s) and %d subscription(s)\n", ring.Primary(), n, subs)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
@@ -43,6 +44,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// WebAssembly plugins too, from the database, the same in every process.
+	pluginMgr, pluginRT, err := startPlugins(ctx, cfg, st, registry(), loader, log)
+	if err != nil {
+		return err
+	}
+	defer pluginRT.Close(context.Background())
 	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
@@ -52,6 +59,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	conns.UseOAuth(oauthFlows)
 	// One registry per process: every part observes into it, the API serves it.
 	prom := metrics.New()
+	// Run endings put their events in the outbox in the same transaction.
+	st.SetHooks(events.StoreHooks())
 	workers := 0
 	if cfg.Role != "api" {
 		workers = cfg.Workers
@@ -79,6 +88,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
 		go func() { _ = sched.Run(ctx) }()
 	}
+	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
+	dispatcher := events.NewDispatcher(st, ring, events.DispatcherOptions{
+		Client:   netguard.NewClient(netguard.Options{Policy: policy, Timeout: 15 * time.Second, MaxBodyBytes: 1 << 20}, nil),
+		Schedule: retry, DisableAfter: cfg.EventsDisableAfter, Poll: cfg.EventsPoll, Logger: log,
+	})
+	dispatchDone := make(chan struct{})
+	dispatchCtx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	if workers > 0 {
+		// Every worker process delivers; leases in the database keep two
+		// from sending the same attempt.
+		go func() { defer close(dispatchDone); _ = dispatcher.Run(dispatchCtx) }()
+	} else {
+		close(dispatchDone)
+	}
+	nudge := func() {}
+	if workers > 0 {
+		nudge = dispatcher.Nudge
+	}
 
 	var srv *http.Server
 	serveErr := make(chan error, 1)
@@ -91,10 +119,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
+			Plugins:     pluginMgr,
 			Runs:        eng,
 			Connections: conns,
 			OAuth:       oauthFlows,
 			Auth:        auth.New(st, auth.Options{}),
+			Events:      events.NewService(st, ring, nudge),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
 			Prometheus:  prom,
@@ -136,6 +166,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := srv.Shutdown(deadline); err != nil {
 			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
 		}
+	}
+	stopDispatch()
+	select {
+	case <-dispatchDone:
+	case <-deadline.Done():
 	}
 	if err := eng.Stop(deadline); err != nil {
 		errs = append(errs, err)

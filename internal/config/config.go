@@ -32,6 +32,9 @@ type Config struct {
 	SecretKeysOld   string        // keys that still open secrets during a rotation
 	KeyFile         string        // key file used when SecretKey is empty
 	ConnectorsDir   string        // declarative connector files (YAML/JSON), watched; uploads land here
+	PluginTimeout   time.Duration // wall-clock (and so CPU) limit of one WebAssembly plugin call
+	PluginMemoryMB  int           // memory limit of one plugin instance, MiB
+	PluginCacheDir  string        // compiled plugin code kept on disk ("" = in memory, once per process)
 	WebhookRate     int           // default accepted requests per minute per endpoint
 	Metrics         string        // /metrics: public, admin or off
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
@@ -42,6 +45,13 @@ type Config struct {
 	RetentionRuns   int           // newest runs kept per workflow (0: no limit)
 	LogLevel        string
 	LogFormat       string
+	// EventsRetry is the delay before each retry of an event delivery
+	// (comma-separated durations); EventsDisableAfter disables a
+	// subscription failing that long; EventsPoll is how often due
+	// deliveries are looked for.
+	EventsRetry        string
+	EventsDisableAfter time.Duration
+	EventsPoll         time.Duration
 }
 
 // Defaults returns the zero-setup configuration.
@@ -57,10 +67,16 @@ func Defaults() Config {
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
 		MaxPayloadBytes: 256 << 10,
+		PluginTimeout:   30 * time.Second,
+		PluginMemoryMB:  128,
 		RetentionAge:    30 * 24 * time.Hour,
 		RetentionRuns:   10000,
 		LogLevel:        "info",
 		LogFormat:       "text",
+
+		EventsRetry:        "5s,5m,30m,2h,5h,10h,10h",
+		EventsDisableAfter: 5 * 24 * time.Hour,
+		EventsPoll:         time.Second,
 	}
 }
 
@@ -132,6 +148,9 @@ func settings() []setting {
 		s("key-file", "SWITCHBOARD_KEY_FILE", "key file (created with mode 0600 on first start) when no secret-key is set (default <data-dir>/secret.key)", func(c *Config) *string { return &c.KeyFile }),
 		s("connectors-dir", "SWITCHBOARD_CONNECTORS_DIR", "folder of declarative connector files (*.yaml, *.yml, *.json), reloaded on change; uploads are written there (default <data-dir>/connectors)",
 			func(c *Config) *string { return &c.ConnectorsDir }),
+		dur("plugin-timeout", "SWITCHBOARD_PLUGIN_TIMEOUT", "longest call of a WebAssembly plugin action, HTTP waits included", func(c *Config) *time.Duration { return &c.PluginTimeout }),
+		intSetting("plugin-memory", "SWITCHBOARD_PLUGIN_MEMORY", "memory limit of one WebAssembly plugin call, in MiB", func(c *Config) *int { return &c.PluginMemoryMB }),
+		s("plugin-cache-dir", "SWITCHBOARD_PLUGIN_CACHE_DIR", "folder keeping compiled plugin code across restarts (default: compile once per process, in memory)", func(c *Config) *string { return &c.PluginCacheDir }),
 		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
 		s("metrics", "SWITCHBOARD_METRICS", "who may read /metrics: public, admin or off", func(c *Config) *string { return &c.Metrics }),
 		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
@@ -145,6 +164,11 @@ func settings() []setting {
 			func(c *Config) *int { return &c.RetentionRuns }),
 		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
+		s("events-retry", "SWITCHBOARD_EVENTS_RETRY", "delays before each retry of an event delivery (comma-separated durations; ±20% jitter)",
+			func(c *Config) *string { return &c.EventsRetry }),
+		dur("events-disable-after", "SWITCHBOARD_EVENTS_DISABLE_AFTER", "disable a subscription whose deliveries fail without a success for this long",
+			func(c *Config) *time.Duration { return &c.EventsDisableAfter }),
+		dur("events-poll", "SWITCHBOARD_EVENTS_POLL", "how often workers look for due event deliveries", func(c *Config) *time.Duration { return &c.EventsPoll }),
 	}
 }
 
@@ -223,6 +247,12 @@ func (c Config) Validate() error {
 	if c.Role == "worker" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("role worker: separate worker processes need PostgreSQL (set DATABASE_URL)"))
 	}
+	if c.PluginTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("plugin-timeout %s: want a positive duration", c.PluginTimeout))
+	}
+	if c.PluginMemoryMB < 1 || c.PluginMemoryMB > 4096 {
+		errs = append(errs, fmt.Errorf("plugin-memory %d: want 1 to 4096 MiB", c.PluginMemoryMB))
+	}
 	if c.Workers < 1 || c.Workers > 1000 {
 		errs = append(errs, fmt.Errorf("workers %d: want 1 to 1000", c.Workers))
 	}
@@ -251,6 +281,12 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionAge < 0 || (c.RetentionAge > 0 && c.RetentionAge < time.Minute) || c.RetentionRuns < 0 {
 		errs = append(errs, errors.New("retention-age must be 0 or at least 1m, retention-runs 0 or more"))
+	}
+	if _, err := c.EventsRetrySchedule(); err != nil {
+		errs = append(errs, fmt.Errorf("events-retry: %w", err))
+	}
+	if c.EventsDisableAfter < time.Second || c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
+		errs = append(errs, errors.New("events-disable-after must be at least 1s, events-poll between 10ms and 1m"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -288,3 +324,23 @@ func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 
 // SQLitePath is the database file under DataDir.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "switchboard.db") }
+
+// EventsRetrySchedule parses EventsRetry.
+func (c Config) EventsRetrySchedule() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, item := range strings.Split(c.EventsRetry, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		d, err := time.ParseDuration(item)
+		if err != nil || d <= 0 || d > 7*24*time.Hour {
+			return nil, fmt.Errorf("%q: want positive durations up to 168h, such as 5s,5m,30m", item)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return nil, errors.New("at most 20 retries")
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -405,8 +406,17 @@ func (s *Service) LockOAuth(ctx context.Context, id string, fn func(rec *OAuthRe
 		if err := s.sealOAuth(c, b); err != nil {
 			return err
 		}
+		wasAttention := c.OAuthStatus == OAuthNeedsAttention
 		c.OAuthStatus, c.OAuthError = rec.Status, rec.Error
-		return tx.UpdateConnectionOAuth(ctx, c)
+		if err := tx.UpdateConnectionOAuth(ctx, c); err != nil {
+			return err
+		}
+		if c.OAuthStatus != OAuthNeedsAttention || wasAttention {
+			return nil
+		}
+		// The mark and its event commit together, once per breakage.
+		return events.Record(ctx, tx, events.ConnectionNeedsAttention, "", events.ConnectionData{
+			ConnectionID: c.ID, ConnectionName: c.Name, Connector: c.Connector, Reason: c.OAuthError})
 	})
 	if err != nil {
 		return err

@@ -6,12 +6,14 @@ package flows
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
@@ -103,7 +105,13 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 		w.WebhookToken = &tok
 	}
 	canonical := store.MustJSON(doc)
-	if _, err := s.st.CreateWorkflow(ctx, w, canonical); err != nil {
+	err = s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		if _, err := tx.CreateWorkflow(ctx, w, canonical); err != nil {
+			return err
+		}
+		return events.WorkflowChanged(ctx, tx, events.WorkflowSaved, w, true)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.view(w, canonical), nil
@@ -126,7 +134,17 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 		return nil, fmt.Errorf("changing the trigger type to %s is not supported yet: %w", doc.Trigger.Type, store.ErrConflict)
 	}
 	canonical := store.MustJSON(doc)
-	if _, err := s.st.AddWorkflowVersionIf(ctx, id, doc.Name, doc.Trigger.Type, canonical, expected); err != nil {
+	err = s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		if _, err := tx.AddWorkflowVersionIf(ctx, id, doc.Name, doc.Trigger.Type, canonical, expected); err != nil {
+			return err
+		}
+		saved, err := tx.GetWorkflow(ctx, id)
+		if err != nil {
+			return err
+		}
+		return events.WorkflowChanged(ctx, tx, events.WorkflowSaved, saved, false)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)
@@ -160,7 +178,25 @@ func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, erro
 
 // SetActive activates or deactivates a workflow.
 func (s *Service) SetActive(ctx context.Context, id string, active bool) (*View, error) {
-	if err := s.st.SetWorkflowActive(ctx, id, active); err != nil {
+	err := s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		before, err := tx.GetWorkflow(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetWorkflowActive(ctx, id, active); err != nil {
+			return err
+		}
+		if before.Active == active {
+			return nil // no change, no event
+		}
+		before.Active = active
+		typ := events.WorkflowDeactivated
+		if active {
+			typ = events.WorkflowActivated
+		}
+		return events.WorkflowChanged(ctx, tx, typ, before, false)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)

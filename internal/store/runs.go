@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -144,6 +145,35 @@ func (s *Store) StartRun(ctx context.Context, id string, limit int) (*Run, error
 // FinishRun sets a final state, unless the run is already final (a canceled
 // run stays canceled). It reports whether it changed the run.
 func (s *Store) FinishRun(ctx context.Context, id, state, errMsg string) (bool, error) {
+	if h := s.hooks; h != nil && h.RunFinished != nil && state != RunFiltered {
+		wanted := true
+		if h.RunWanted != nil {
+			var err error
+			if wanted, err = h.RunWanted(ctx, s, state); err != nil {
+				return false, err
+			}
+		}
+		if wanted {
+			// The final state and its event commit together (the outbox).
+			var changed bool
+			err := s.InTx(ctx, func(tx *Store, _ *sql.Tx) error {
+				var err error
+				if changed, err = tx.finishRun(ctx, id, state, errMsg); err != nil || !changed {
+					return err
+				}
+				r, err := tx.GetRun(ctx, id)
+				if err != nil {
+					return err
+				}
+				return h.RunFinished(ctx, tx, r)
+			})
+			return changed, err
+		}
+	}
+	return s.finishRun(ctx, id, state, errMsg)
+}
+
+func (s *Store) finishRun(ctx context.Context, id, state, errMsg string) (bool, error) {
 	now := time.Now().UTC()
 	res := s.db.WithContext(ctx).Model(&Run{}).
 		Where("id = ? AND state NOT IN ?", id, []string{RunSucceeded, RunFailed, RunFiltered, RunCanceled}).

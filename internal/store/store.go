@@ -52,7 +52,22 @@ type Store struct {
 	sqlDB   *sql.DB
 	pool    *pgxpool.Pool
 	dialect string
+	hooks   *Hooks
 }
+
+// Hooks let a package above the store add rows to a write in the same
+// transaction (the events outbox). Set them once at start, before use.
+type Hooks struct {
+	// RunFinished is called inside FinishRun's transaction when a run has
+	// just become succeeded, failed or canceled, with a Store bound to that
+	// transaction. Wanted reports cheaply, before any transaction, whether
+	// anyone listens for a run ending in that state.
+	RunFinished func(ctx context.Context, tx *Store, r *Run) error
+	RunWanted   func(ctx context.Context, s *Store, state string) (bool, error)
+}
+
+// SetHooks installs hooks (nil removes them).
+func (s *Store) SetHooks(h *Hooks) { s.hooks = h }
 
 // Open connects, checks the connection and returns the store. It does not
 // migrate.
@@ -192,7 +207,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store, sqlTx *sql.Tx) erro
 		if !ok {
 			return fmt.Errorf("transaction is %T, not *sql.Tx", gtx.Statement.ConnPool)
 		}
-		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect}, sqlTx)
+		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks}, sqlTx)
 	})
 }
 

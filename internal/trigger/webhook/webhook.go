@@ -8,6 +8,7 @@ package webhook
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/webhooksig"
@@ -132,7 +134,19 @@ func (q *request) record() {
 	// The inbox must not fail the answer: a refused request stays refused.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.ctx), 5*time.Second)
 	defer cancel()
-	if err := q.r.st.CreateInbound(ctx, q.in); err != nil {
+	err := q.r.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		if err := tx.CreateInbound(ctx, q.in); err != nil {
+			return err
+		}
+		if q.in.Verdict != store.VerdictRejected {
+			return nil
+		}
+		// The inbox row and its webhook.rejected event commit together.
+		return events.Record(ctx, tx, events.WebhookRejected, q.w.ID, events.WebhookRejectedData{
+			WorkflowID: q.w.ID, RequestID: q.in.ID, Method: q.in.Method, SourceIP: q.in.SourceIP,
+			Reason: q.in.Reason, ReceivedAt: q.in.ReceivedAt.UTC()})
+	})
+	if err != nil {
 		q.r.o.Logger.Warn("recording webhook in the inbox", "workflow_id", q.w.ID, "verdict", q.in.Verdict, "error", err)
 	}
 }

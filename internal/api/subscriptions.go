@@ -1,0 +1,192 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/switchboard-dev/switchboard/internal/events"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
+)
+
+func subscriptionFail(c *gin.Context, err error) {
+	var inv *events.InvalidError
+	if errors.As(err, &inv) {
+		fields := make([]*workflow.FieldError, 0, len(inv.Problems))
+		for k, msg := range inv.Problems {
+			fields = append(fields, &workflow.FieldError{Path: k, Message: msg})
+		}
+		problem(c, http.StatusUnprocessableEntity, "the subscription is invalid", fields...)
+		return
+	}
+	fail(c, err)
+}
+
+func (s *server) eventsReady(c *gin.Context) bool {
+	if s.Events == nil {
+		problem(c, http.StatusNotImplemented, "event subscriptions are not enabled on this server")
+		return false
+	}
+	return true
+}
+
+func (s *server) listEventTypes(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"items": events.Catalog(), "next_cursor": ""})
+}
+
+func (s *server) listSubscriptions(c *gin.Context) {
+	if !s.eventsReady(c) {
+		return
+	}
+	vs, err := s.Events.List(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": vs, "next_cursor": ""})
+}
+
+func (s *server) createSubscription(c *gin.Context) {
+	var in events.Input
+	if !s.eventsReady(c) || !decodeStrict(c, &in) {
+		return
+	}
+	v, err := s.Events.Create(c.Request.Context(), in)
+	if err != nil {
+		subscriptionFail(c, err)
+		return
+	}
+	c.Set(auditTarget, v.ID)
+	c.JSON(http.StatusCreated, v)
+}
+
+func (s *server) getSubscription(c *gin.Context) {
+	if !s.eventsReady(c) {
+		return
+	}
+	v, err := s.Events.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) updateSubscription(c *gin.Context) {
+	var in events.Input
+	if !s.eventsReady(c) || !decodeStrict(c, &in) {
+		return
+	}
+	v, err := s.Events.Update(c.Request.Context(), c.Param("id"), in)
+	if err != nil {
+		subscriptionFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) deleteSubscription(c *gin.Context) {
+	if !s.eventsReady(c) {
+		return
+	}
+	if err := s.Events.Delete(c.Request.Context(), c.Param("id")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// rotateRequest is the body of a secret rotation.
+type rotateRequest struct {
+	// Overlap keeps the old secret signing too for this long (e.g. "24h").
+	Overlap string `json:"overlap,omitempty"`
+}
+
+func (s *server) rotateSubscriptionSecret(c *gin.Context) {
+	var in rotateRequest
+	if !s.eventsReady(c) {
+		return
+	}
+	if c.Request.ContentLength != 0 && !decodeStrict(c, &in) {
+		return
+	}
+	var overlap time.Duration
+	if in.Overlap != "" {
+		d, err := time.ParseDuration(in.Overlap)
+		if err != nil {
+			problem(c, http.StatusUnprocessableEntity, "the rotation is invalid", &workflow.FieldError{Path: "overlap", Message: "must be a duration such as 24h"})
+			return
+		}
+		overlap = d
+	}
+	v, err := s.Events.Rotate(c.Request.Context(), c.Param("id"), overlap)
+	if err != nil {
+		subscriptionFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// testEventRequest picks the type of a test event.
+type testEventRequest struct {
+	EventType string `json:"event_type,omitempty"`
+}
+
+func (s *server) testSubscription(c *gin.Context) {
+	var in testEventRequest
+	if !s.eventsReady(c) {
+		return
+	}
+	if c.Request.ContentLength != 0 && !decodeStrict(c, &in) {
+		return
+	}
+	id, err := s.Events.Test(c.Request.Context(), c.Param("id"), in.EventType)
+	if err != nil {
+		subscriptionFail(c, err)
+		return
+	}
+	v, err := s.Events.Delivery(c.Request.Context(), c.Param("id"), id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, v)
+}
+
+func (s *server) listSubscriptionDeliveries(c *gin.Context) {
+	p, ok := page(c)
+	if !ok || !s.eventsReady(c) {
+		return
+	}
+	items, next, err := s.Events.Deliveries(c.Request.Context(), c.Param("id"), p)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+func (s *server) getSubscriptionDelivery(c *gin.Context) {
+	if !s.eventsReady(c) {
+		return
+	}
+	v, err := s.Events.Delivery(c.Request.Context(), c.Param("id"), c.Param("delivery"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) resendSubscriptionDelivery(c *gin.Context) {
+	if !s.eventsReady(c) {
+		return
+	}
+	v, err := s.Events.Resend(c.Request.Context(), c.Param("id"), c.Param("delivery"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, v)
+}
