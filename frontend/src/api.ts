@@ -261,13 +261,17 @@ export interface Evaluated {
   type: string
 }
 
-export interface ScheduleInfo {
+/** A cron spec in words (from the server's one describer) and its next five fire times. */
+export interface ScheduleWords {
   cron: string
   timezone: string
-  misfire: string
   description: string
-  active: boolean
   next: Timestamp[]
+}
+
+export interface ScheduleInfo extends ScheduleWords {
+  misfire: string
+  active: boolean
 }
 
 export interface InboxItem {
@@ -400,6 +404,7 @@ export interface ApiClient {
   getSample(id: string, signal?: AbortSignal): Promise<Sample>
   listInbox(id: string, signal?: AbortSignal): Promise<Page<InboxItem>>
   scheduleInfo(id: string, signal?: AbortSignal): Promise<ScheduleInfo>
+  describeSchedule(cron: string, timezone: string | undefined, signal?: AbortSignal): Promise<ScheduleWords>
   listConnectors(signal?: AbortSignal): Promise<ConnectorSpec[]>
   listConnections(signal?: AbortSignal): Promise<Connection[]>
   createConnection(conn: NewConnection): Promise<Connection>
@@ -641,6 +646,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     scheduleInfo(id, signal) {
       return request<ScheduleInfo>('GET', `/api/v1/workflows/${seg(id)}/schedule`, undefined, signal)
+    },
+    describeSchedule(cron, timezone, signal) {
+      const q = new URLSearchParams({ cron })
+      if (timezone) q.set('timezone', timezone)
+      return request<ScheduleWords>('GET', `/api/v1/schedules/describe?${q}`, undefined, signal)
     },
     async listConnectors(signal) {
       const raw = await request<{ items: ConnectorSpec[] }>('GET', '/api/v1/connectors', undefined, signal)

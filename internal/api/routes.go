@@ -56,6 +56,7 @@ func (s *server) routes() []route {
 		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
 		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
 		{"GET", "/workflows/:id/schedule", viewer, "", "A schedule trigger in words and its next five fire times", s.scheduleInfo, 0},
+		{"GET", "/schedules/describe", viewer, "", "A cron spec (?cron=, ?timezone=) in words and its next five fire times, for a schedule being edited", s.describeCron, 0},
 		{"GET", "/workflows/:id/sample", viewer, "", "The sample data captured by the test URL", s.sample, 0},
 		{"POST", "/workflows/:id/webhook/rotate", editor, "workflow.rotate_token", "Give the webhook a new URL", s.rotateToken, 0},
 

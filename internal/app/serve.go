@@ -50,13 +50,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer pluginRT.Close(context.Background())
-	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
 	// OAuth2 connections get fresh tokens in every process that runs steps.
-	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
-		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
-	conns.UseOAuth(oauthFlows)
+	var oauthFlows *oauth.Manager
+	conns := connections.New(st, registry(), ring, connections.WithOAuth(func(c *connections.Service) connections.OAuthTokens {
+		oauthFlows = oauth.New(st, c, oauth.Options{PublicURL: cfg.PublicURL,
+			HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
+		return oauthFlows
+	}))
 	// One registry per process: every part observes into it, the API serves it.
 	prom := metrics.New()
 	// Run endings put their events in the outbox in the same transaction.

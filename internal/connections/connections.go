@@ -50,9 +50,24 @@ type Service struct {
 	oauth OAuthTokens // nil: OAuth2 connections cannot be opened
 }
 
+// Option configures a Service when it is built.
+type Option func(*Service)
+
+// WithOAuth gives OAuth2 connections fresh access tokens: Credentials and
+// Test add access_token and token_type to their fields. build receives the
+// service being built, because the token source (internal/oauth) keeps its
+// records in it.
+func WithOAuth(build func(*Service) OAuthTokens) Option {
+	return func(s *Service) { s.oauth = build(s) }
+}
+
 // New returns a Service.
-func New(st *store.Store, reg *connectors.Registry, ring *secrets.Keyring) *Service {
-	return &Service{st: st, reg: reg, ring: ring}
+func New(st *store.Store, reg *connectors.Registry, ring *secrets.Keyring, opts ...Option) *Service {
+	s := &Service{st: st, reg: reg, ring: ring}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // View is a connection as the API shows it: secret values never leave.

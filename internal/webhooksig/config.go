@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 )
 
 // Schemes.
@@ -111,25 +113,10 @@ type BasicUser struct {
 
 // FieldError is one problem in a configuration, at a path such as
 // "trigger.webhook.verify.secrets[0]".
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Message }
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem Validate found.
-type ValidationError struct {
-	Errors []*FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
+type ValidationError = fielderr.List
 
 // Validate checks the configuration as written in a workflow document (a
 // connection in place of secrets is fine) and returns a *ValidationError

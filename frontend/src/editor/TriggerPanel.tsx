@@ -9,7 +9,6 @@ import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import { CopyButton, JsonBlock } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
-import { describeCron } from './cron.ts'
 import { fieldErrors, type LocatedError } from './doc.ts'
 import { FieldShell } from './fields.tsx'
 
@@ -328,6 +327,16 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
     queryFn: ({ signal }) => api.scheduleInfo(workflow!.id, signal),
     enabled: !!workflow?.id,
   })
+  // An edited, unsaved spec is described by the same server code as the saved one.
+  const editing = (dirty || !workflow) && schedule.cron.trim() !== '' && schedule.cron !== info.data?.cron
+  const words = useQuery({
+    queryKey: ['schedule-words', schedule.cron, schedule.timezone ?? ''],
+    queryFn: ({ signal }) => api.describeSchedule(schedule.cron, schedule.timezone, signal),
+    enabled: editing,
+    retry: false,
+  })
+  // The describer repeats a spec it has no words for; so does an invalid one (its error shows above).
+  const sentence = words.data && words.data.description !== words.data.cron ? words.data.description : 'A custom schedule'
   return (
     <>
       <FieldShell
@@ -349,9 +358,9 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
         </select>
       </FieldShell>
       <section className="panel-section" aria-label="Schedule in words">
-        {(dirty || !workflow) && schedule.cron !== info.data?.cron ? (
+        {editing && (words.data || words.isError) ? (
           <p data-testid="cron-words">
-            <strong>{describeCron(schedule.cron) ?? 'A custom schedule'}</strong> ({schedule.timezone || 'UTC'})
+            <strong>{sentence}</strong> ({schedule.timezone || 'UTC'})
           </p>
         ) : null}
         {info.data ? (
