@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,12 +13,15 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -34,6 +38,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	// One watcher per process: /readyz, the 503-or-500 decision and one log
+	// line per outage and per recovery.
+	health := dbhealth.New(st.Ping, dbhealth.Options{Logger: log})
+	go health.Run(ctx)
+	// Parts that poll the database log through quiet: during an outage the
+	// monitor's one line stands for all their errors.
+	quiet := slog.New(health.QuietHandler(log.Handler()))
 
 	ring, err := keyring(cfg, log)
 	if err != nil {
@@ -75,7 +86,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
 		Credentials:     conns,
 		Metrics:         prom,
-		Logger:          log,
+		Logger:          quiet,
 	})
 	if err != nil {
 		return err
@@ -87,7 +98,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		// Every worker process schedules; a tick's unique key makes it fire
 		// once however many run.
-		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
+		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
 	}
 	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
@@ -110,22 +121,35 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		nudge = dispatcher.Nudge
 	}
 
+	// On PostgreSQL every API process shares the webhook, form and login
+	// buckets through the database; SQLite has one process.
+	var shared ratelimit.Backend
+	if st.Dialect() == store.Postgres {
+		shared = ratelimit.NewShared(st)
+	}
+	limits := ratelimit.NewRegistry(shared)
+
 	var srv *http.Server
 	serveErr := make(chan error, 1)
-	if cfg.Role != "worker" {
-		handler := api.New(api.Deps{
+	var handler http.Handler
+	if cfg.Role == "worker" {
+		handler = api.NewOps(api.Deps{Store: st, Runs: eng, Health: health, Metrics: cfg.Metrics, Prometheus: prom, Logger: log})
+	} else {
+		handler = api.New(api.Deps{
 			Store: st,
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
-				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Logger: log}),
-			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
+			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
 			Plugins:     pluginMgr,
 			Runs:        eng,
 			Connections: conns,
 			OAuth:       oauthFlows,
-			Auth:        auth.New(st, auth.Options{}),
+			Auth:        auth.New(st, auth.Options{Limits: limits}),
+			Limits:      limits,
+			Health:      health,
 			Events:      events.NewService(st, ring, nudge),
 			PublicURL:   cfg.PublicURL,
 			Metrics:     cfg.Metrics,
@@ -139,17 +163,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			UI:             webui.Handler(),
 			Logger:         log,
 		})
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	switch {
+	case err != nil && cfg.Role == "worker":
+		// A worker beside an API process on one host finds the default
+		// address taken: it runs on, only without its probe endpoints.
+		log.Warn("worker serves no /healthz, /readyz or /metrics: its address is taken (set --addr)", "addr", cfg.Addr, "error", err)
+		srv = nil
+		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
+	case err != nil:
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	default:
 		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 		go func() { serveErr <- srv.Serve(ln) }()
-		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
-			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
-	} else {
-		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
+		if cfg.Role == "worker" {
+			log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
+				"database", st.Dialect(), "workers", workers)
+		} else {
+			log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
+				"database", st.Dialect(), "role", cfg.Role, "workers", workers)
+		}
 	}
 
 	select {

@@ -75,9 +75,7 @@ func StatusClass(code int) string {
 	return string(rune('0'+code/100)) + "xx"
 }
 
-// Handler serves the registry in the Prometheus exposition format. A
-// collector that fails (the database unreachable) makes the scrape answer
-// 503, so a broken process is not mistaken for an idle one.
+// Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler(log *slog.Logger) http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
 		ErrorLog:      slogErrorLog{log},
@@ -119,7 +117,8 @@ func (g *GaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	counts, err := g.read(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(g.desc, err)
+		// Left out while the database is unreachable: the process's own
+		// metrics (switchboard_database_up 0) are what a scraper needs then.
 		return
 	}
 	for k, v := range counts {
