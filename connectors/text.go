@@ -77,3 +77,67 @@ func Stringify(v any) string {
 		return string(b)
 	}
 }
+
+// Redactor hides a connection's secret values in what leaves a call: the
+// output, error texts, logs and delivery records. The zero value and nil
+// hide nothing.
+type Redactor struct{ secrets []string }
+
+// NewRedactor hides every credential value of at least four characters.
+func NewRedactor(creds map[string]string) *Redactor {
+	r := &Redactor{}
+	for _, v := range creds {
+		if len(v) >= minSecretLen {
+			r.secrets = append(r.secrets, v)
+		}
+	}
+	return r
+}
+
+// Text is s with the secrets replaced by [redacted].
+func (r *Redactor) Text(s string) string {
+	if r == nil {
+		return s
+	}
+	return Redact(s, r.secrets...)
+}
+
+// Value redacts the strings (keys too) of a JSON-like value, copying maps
+// and lists; other values come back as they are.
+func (r *Redactor) Value(v any) any {
+	if r == nil || len(r.secrets) == 0 {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		return r.Text(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, sub := range x {
+			out[r.Text(k)] = r.Value(sub)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(x))
+		for k, sub := range x {
+			out[r.Text(k)] = r.Text(sub)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, sub := range x {
+			out[i] = r.Value(sub)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// Err is err with the secrets hidden in its message, its chain kept.
+func (r *Redactor) Err(err error) error {
+	if r == nil {
+		return err
+	}
+	return RedactError(err, r.secrets...)
+}

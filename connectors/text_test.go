@@ -46,3 +46,17 @@ func TestStringify(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactorHidesCredentialsInValues(t *testing.T) {
+	r := connectors.NewRedactor(map[string]string{"token": "xoxb-SECRET", "short": "ab"})
+	got := r.Value(map[string]any{"echo": "Bearer xoxb-SECRET", "list": []any{"xoxb-SECRET", 1.0}, "xoxb-SECRET": "key",
+		"headers": map[string]string{"Authorization": "xoxb-SECRET"}, "ab": "ab"})
+	want := `{"[redacted]":"key","ab":"ab","echo":"Bearer [redacted]","headers":{"Authorization":"[redacted]"},"list":["[redacted]",1]}`
+	if s := connectors.Stringify(got); s != want {
+		t.Fatalf("Value = %s, want %s", s, want)
+	}
+	var none *connectors.Redactor
+	if none.Text("xoxb-SECRET") != "xoxb-SECRET" || none.Value("x") != "x" {
+		t.Fatal("a nil Redactor hides nothing")
+	}
+}

@@ -521,10 +521,10 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		Logger:         x.log.With("step", s.ID),
 	})
 	if err == nil {
-		return x.succeeded(ctx, s, sc, started, red.value(input), red.value(res.Output), attempt)
+		return x.succeeded(ctx, s, sc, started, red.Value(input), red.Value(res.Output), attempt)
 	}
-	err = red.err(err)
-	if m, ok := red.value(input).(map[string]any); ok {
+	err = red.Err(err)
+	if m, ok := red.Value(input).(map[string]any); ok {
 		input = m
 	}
 	if ctx.Err() != nil {
