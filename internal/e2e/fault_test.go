@@ -166,6 +166,18 @@ func (in *instance) status(path string) int {
 	return resp.StatusCode
 }
 
+// publicBody GETs a path that needs no API key (making one needs the database).
+func (in *instance) publicBody(path string) string {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(in.url(path))
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
@@ -642,6 +654,9 @@ func TestFaultsUnderLoadOnPostgres(t *testing.T) {
 	dbDown := time.Now()
 	for _, p := range all {
 		waitFor(t, 30*time.Second, "/readyz answering 503 while PostgreSQL is down", func() bool { return p.status("/readyz") == 503 })
+		if m := p.publicBody("/metrics"); !strings.Contains(m, "switchboard_database_up 0") {
+			t.Errorf("/metrics during the outage does not say the database is down:\n%.500s", m)
+		}
 	}
 	pg.start()
 	restarted := time.Now()
