@@ -26,50 +26,24 @@ func (s *server) scheduleInfo(c *gin.Context) {
 		problem(c, http.StatusConflict, "this workflow is not started by a schedule")
 		return
 	}
-	info, err := describeSchedule(st.Cron, st.Timezone, time.Now())
+	sched, err := schedule.Parse(st.Cron, st.Timezone)
 	if err != nil {
 		problem(c, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	misfire := st.Misfire
-	if misfire == "" {
-		misfire = "skip"
-	}
-	info["misfire"] = misfire
-	info["active"] = v.Active
-	c.JSON(http.StatusOK, info)
-}
-
-// describeCron answers for a schedule being edited, before it is saved: the
-// same words and fire times the saved one gets, from the one describer.
-func (s *server) describeCron(c *gin.Context) {
-	cron := c.Query("cron")
-	if cron == "" {
-		problem(c, http.StatusBadRequest, "cron is required", &FieldError{Path: "cron", Message: "is required"})
-		return
-	}
-	info, err := describeSchedule(cron, c.Query("timezone"), time.Now())
-	if err != nil {
-		problem(c, http.StatusUnprocessableEntity, err.Error(), &FieldError{Path: "cron", Message: err.Error()})
-		return
-	}
-	c.JSON(http.StatusOK, info)
-}
-
-// describeSchedule is a cron spec in words with its next five fire times, in
-// the schedule's own time zone (UTC when none is named).
-func describeSchedule(cron, timezone string, now time.Time) (gin.H, error) {
-	sched, err := schedule.Parse(cron, timezone)
-	if err != nil {
-		return nil, err
-	}
-	next := sched.NextN(now, 5)
-	if timezone == "" {
-		timezone = "UTC"
+	next := sched.NextN(time.Now(), 5)
+	tz := st.Timezone
+	if tz == "" {
+		tz = "UTC"
 	}
 	out := make([]string, len(next))
 	for i, t := range next {
 		out[i] = t.In(sched.Location()).Format(time.RFC3339)
 	}
-	return gin.H{"cron": cron, "timezone": timezone, "description": schedule.Describe(cron), "next": out}, nil
+	misfire := st.Misfire
+	if misfire == "" {
+		misfire = "skip"
+	}
+	c.JSON(http.StatusOK, scheduleView{Cron: st.Cron, Timezone: tz, Misfire: misfire, Description: schedule.Describe(st.Cron),
+		Active: v.Active, Next: out})
 }

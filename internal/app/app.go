@@ -27,11 +27,12 @@ Usage:
   switchboard migrate up|status [flags]   apply or list database migrations
   switchboard workflow import FILE        store a workflow document, activate it, print its webhook URL
   switchboard workflow export ID          print a workflow's current document
-  switchboard connectors validate FILE…   check declarative connector files (errors name their line)
+  switchboard connectors validate FILE…   check declarative connector files (errors name their line) or plugin modules (.wasm)
   switchboard connectors test FILE…       those checks and the files' inline tests: what the server accepts
   switchboard secrets rotate              seal connection secrets with a new key
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
   switchboard api-key create [--key-role R] NAME   print a new API key (shown once)
+  switchboard openapi [-o FILE]           print the API's OpenAPI 3.1 document
   switchboard healthcheck [--path P]      exit 0 when this host's server answers 200 on /readyz (for containers)
   switchboard help                        this text
 
@@ -63,6 +64,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = adminCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "api-key":
 		err = apiKeyCmd(ctx, args[1:], stdout, stderr)
+	case "openapi":
+		err = openapiCmd(args[1:], stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
