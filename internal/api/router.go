@@ -46,9 +46,12 @@ type Deps struct {
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
-	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
-	UI               http.Handler // the embedded app; nil serves nothing at /
-	Logger           *slog.Logger
+	PublicURL        string // for cookies (Secure on https) and the OpenAPI servers list
+	// HSTS is the Strict-Transport-Security value sent on HTTPS requests
+	// ("" sends none).
+	HSTS   string
+	UI     http.Handler // the embedded app; nil serves nothing at /
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -65,7 +68,7 @@ func New(d Deps) http.Handler {
 	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover)
+	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover, s.hsts)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -139,4 +142,13 @@ func (s *server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// hsts tells browsers to keep to HTTPS; sent only on TLS connections, as
+// RFC 6797 asks.
+func (s *server) hsts(c *gin.Context) {
+	if s.HSTS != "" && c.Request.TLS != nil {
+		c.Header("Strict-Transport-Security", s.HSTS)
+	}
+	c.Next()
 }
