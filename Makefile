@@ -5,12 +5,21 @@ GO_SOURCES := $(shell find cmd internal connectors migrations -type f \( -name '
 UI_SOURCES := $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
 UI_STAMP := internal/webui/dist/index.html
 
-.PHONY: run build ui test test-go test-ui test-e2e-ui pg bench clean
+.PHONY: run build plugins ui test test-go test-ui test-e2e-ui pg bench clean
 
 run: build
 	./$(BIN) serve
 
-build: $(BIN)
+build: $(BIN) plugins
+
+# The worked example WebAssembly plugin (docs/wasm-plugins.md): standard Go
+# toolchain, GOOS=wasip1 GOARCH=wasm, as a reactor (-buildmode=c-shared).
+PLUGIN := bin/plugins/orders.wasm
+plugins: $(PLUGIN)
+
+$(PLUGIN): $(shell find examples/plugins/orders connectors/wasm/sdk -name '*.go') go.mod
+	@mkdir -p $(dir $@)
+	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o $@ ./examples/plugins/orders
 
 $(BIN): $(GO_SOURCES) $(UI_STAMP)
 	go build -o $(BIN) ./cmd/switchboard
@@ -42,7 +51,7 @@ test-go: pg $(BIN)
 test: test-go test-ui test-e2e-ui
 
 bench: pg
-	go test -run '^$$' -bench . -benchtime 2s ./internal/...
+	go test -run '^$$' -bench . -benchtime 2s ./internal/... ./connectors/wasm/
 
 clean:
 	rm -rf bin

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -34,7 +35,10 @@ type Deps struct {
 	// Connectors loads, uploads and disables declarative connectors in
 	// Registry; nil answers 501 on the admin connector routes.
 	Connectors *declarative.Loader
-	Runs       RunControl
+	// Plugins uploads and switches WebAssembly plugins; nil answers 501 to
+	// an application/wasm upload.
+	Plugins *plugins.Manager
+	Runs    RunControl
 	// Connections manages credentials; OutboundClient is the guarded client
 	// connection tests use.
 	Connections    *connections.Service

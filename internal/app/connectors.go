@@ -12,7 +12,11 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	_ "github.com/switchboard-dev/switchboard/connectors/declarative/builtin" // pipedrive, shipped as YAML
+	"github.com/switchboard-dev/switchboard/connectors/wasm"
 	"github.com/switchboard-dev/switchboard/internal/config"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
+	"github.com/switchboard-dev/switchboard/internal/plugins"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // startConnectors loads the declarative connectors folder into reg and keeps
@@ -23,6 +27,28 @@ func startConnectors(ctx context.Context, cfg config.Config, reg *connectors.Reg
 		return nil, err
 	}
 	return l, nil
+}
+
+// startPlugins loads the WebAssembly plugins stored in the database into reg
+// and keeps them in step with it until ctx ends. Connectors in reg before
+// (built-ins) and the declarative loader's ids are not a plugin's to take.
+func startPlugins(ctx context.Context, cfg config.Config, st *store.Store, reg *connectors.Registry, loader *declarative.Loader, log *slog.Logger) (*plugins.Manager, *wasm.Runtime, error) {
+	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
+	rt, err := wasm.NewRuntime(ctx, wasm.Options{
+		Limits:   wasm.Limits{Timeout: cfg.PluginTimeout, MemoryPages: uint32(cfg.PluginMemoryMB) * 16},
+		CacheDir: cfg.PluginCacheDir, Outbound: netguard.Options{Policy: policy}, Logger: log.With("part", "plugins")})
+	if err != nil {
+		return nil, nil, err
+	}
+	m := plugins.New(st, rt, reg, plugins.Options{Logger: log.With("part", "plugins"), Taken: func(id string) bool {
+		_, err := loader.Info(id)
+		return err == nil
+	}})
+	if err := m.Start(ctx); err != nil {
+		rt.Close(context.Background())
+		return nil, nil, fmt.Errorf("loading plugins: %w", err)
+	}
+	return m, rt, nil
 }
 
 // connectorsCmd runs 'connectors validate FILE…' (structure and templates)

@@ -46,6 +46,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// WebAssembly plugins too, from the database, the same in every process.
+	pluginMgr, pluginRT, err := startPlugins(ctx, cfg, st, registry(), loader, log)
+	if err != nil {
+		return err
+	}
+	defer pluginRT.Close(context.Background())
 	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
@@ -118,6 +124,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
+			Plugins:     pluginMgr,
 			Runs:        eng,
 			Connections: conns,
 			OAuth:       oauthFlows,

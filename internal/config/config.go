@@ -32,6 +32,9 @@ type Config struct {
 	SecretKeysOld   string        // keys that still open secrets during a rotation
 	KeyFile         string        // key file used when SecretKey is empty
 	ConnectorsDir   string        // declarative connector files (YAML/JSON), watched; uploads land here
+	PluginTimeout   time.Duration // wall-clock (and so CPU) limit of one WebAssembly plugin call
+	PluginMemoryMB  int           // memory limit of one plugin instance, MiB
+	PluginCacheDir  string        // compiled plugin code kept on disk ("" = in memory, once per process)
 	WebhookRate     int           // default accepted requests per minute per endpoint
 	Metrics         string        // /metrics: public, admin or off
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
@@ -71,6 +74,8 @@ func Defaults() Config {
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
 		MaxPayloadBytes: 256 << 10,
+		PluginTimeout:   30 * time.Second,
+		PluginMemoryMB:  128,
 		RetentionAge:    30 * 24 * time.Hour,
 		RetentionRuns:   10000,
 		LogLevel:        "info",
@@ -151,6 +156,9 @@ func settings() []setting {
 		s("key-file", "SWITCHBOARD_KEY_FILE", "key file (created with mode 0600 on first start) when no secret-key is set (default <data-dir>/secret.key)", func(c *Config) *string { return &c.KeyFile }),
 		s("connectors-dir", "SWITCHBOARD_CONNECTORS_DIR", "folder of declarative connector files (*.yaml, *.yml, *.json), reloaded on change; uploads are written there (default <data-dir>/connectors)",
 			func(c *Config) *string { return &c.ConnectorsDir }),
+		dur("plugin-timeout", "SWITCHBOARD_PLUGIN_TIMEOUT", "longest call of a WebAssembly plugin action, HTTP waits included", func(c *Config) *time.Duration { return &c.PluginTimeout }),
+		intSetting("plugin-memory", "SWITCHBOARD_PLUGIN_MEMORY", "memory limit of one WebAssembly plugin call, in MiB", func(c *Config) *int { return &c.PluginMemoryMB }),
+		s("plugin-cache-dir", "SWITCHBOARD_PLUGIN_CACHE_DIR", "folder keeping compiled plugin code across restarts (default: compile once per process, in memory)", func(c *Config) *string { return &c.PluginCacheDir }),
 		s("trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated)", func(c *Config) *string { return &c.TrustedProxies }),
 		s("metrics", "SWITCHBOARD_METRICS", "who may read /metrics: public, admin or off", func(c *Config) *string { return &c.Metrics }),
 		intSetting("webhook-rate", "SWITCHBOARD_WEBHOOK_RATE", "default webhook requests accepted per minute per endpoint", func(c *Config) *int { return &c.WebhookRate }),
@@ -253,6 +261,12 @@ func (c Config) Validate() error {
 	}
 	if c.Role == "worker" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("role worker: separate worker processes need PostgreSQL (set DATABASE_URL)"))
+	}
+	if c.PluginTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("plugin-timeout %s: want a positive duration", c.PluginTimeout))
+	}
+	if c.PluginMemoryMB < 1 || c.PluginMemoryMB > 4096 {
+		errs = append(errs, fmt.Errorf("plugin-memory %d: want 1 to 4096 MiB", c.PluginMemoryMB))
 	}
 	if c.Workers < 1 || c.Workers > 1000 {
 		errs = append(errs, fmt.Errorf("workers %d: want 1 to 1000", c.Workers))

@@ -128,7 +128,7 @@ func Catalog() []Type {
 		{WebhookRejected, PayloadVersion, "A webhook endpoint refused a request; reason says why (signature, method, size, rate, IP, client certificate…).",
 			WebhookRejectedData{WorkflowID: "0194f1c0-1111-7222-8333-444455556666", RequestID: "0194f1c3-0000-7000-8000-000000000001",
 				Method: "POST", SourceIP: "203.0.113.7", Reason: "signature does not match", ReceivedAt: exampleTime}},
-		{ConnectorUploaded, PayloadVersion, "An admin added or replaced a declarative connector.",
+		{ConnectorUploaded, PayloadVersion, "An admin added or replaced a declarative connector or uploaded a WebAssembly plugin.",
 			ConnectorData{ConnectorID: "acme", Name: "Acme CRM", Version: "1.2.0", Hash: "sha256:9f86d081884c7d65", Actions: []string{"acme.create_lead"}}},
 	}
 }
