@@ -459,6 +459,9 @@ func TestDelaySurvivesARestartOfTheServer(t *testing.T) {
 		os.WriteFile(file, []byte(doc), 0o600)
 		hook := importWorkflow(t, in, file)
 		in.start()
+		// Make the API key first: the CLI takes seconds on a loaded machine,
+		// longer than the delay the test must observe.
+		in.apiKey()
 		sent := time.Now()
 		_, runID := postHook(t, hook, `{}`)
 		var d runDetail
