@@ -5,7 +5,7 @@ GO_SOURCES := $(shell find cmd internal connectors migrations -type f \( -name '
 UI_SOURCES := $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
 UI_STAMP := internal/webui/dist/index.html
 
-.PHONY: run build plugins ui test test-go test-ui test-e2e-ui pg bench clean
+.PHONY: run build plugins ui test test-go test-deploy test-ui test-e2e-ui pg bench clean
 
 run: build
 	./$(BIN) serve
@@ -45,8 +45,14 @@ test-e2e-ui: $(BIN)
 pg:
 	bash scripts/ensure-postgres.sh
 
-test-go: pg $(BIN)
+test-go: pg $(BIN) test-deploy
 	SWITCHBOARD_BIN=$(abspath $(BIN)) go test -count=1 -timeout 12m ./...
+
+# deploy/ is a module of its own (the Kubernetes API types stay out of ours):
+# strict decoding of the manifests and `docker compose config`.
+test-deploy:
+	bash scripts/ensure-compose.sh
+	cd deploy && go test -count=1 ./...
 
 test: test-go test-ui test-e2e-ui
 

@@ -14,16 +14,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
-	"golang.org/x/time/rate"
 )
 
 // FormQueue is what hosted forms need from the engine: the compiled current
@@ -37,6 +36,9 @@ type FormQueue interface {
 type FormOptions struct {
 	// RatePerMinute caps submissions per client IP per form (default 10).
 	RatePerMinute int
+	// Limits holds the "form" limiter (shared through the database on
+	// PostgreSQL); nil limits per process.
+	Limits *ratelimit.Registry
 	// TrustedProxies are peers whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
@@ -49,8 +51,7 @@ type Forms struct {
 	q  FormQueue
 	o  FormOptions
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // by workflow id and client IP
+	limit *ratelimit.Limiter // buckets by workflow id and client IP
 }
 
 // NewForms returns the hosted-form handlers' state.
@@ -64,7 +65,11 @@ func NewForms(st *store.Store, q FormQueue, o FormOptions) *Forms {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Forms{st: st, q: q, o: o, limiters: map[string]*rate.Limiter{}}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
+	}
+	return &Forms{st: st, q: q, o: o,
+		limit: o.Limits.Limiter("form", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: o.RatePerMinute})}
 }
 
 // maxFormBody bounds a submission; 64 KiB is far more than any form needs.
@@ -165,7 +170,7 @@ func (f *Forms) submit(c *gin.Context, hf *hostedForm) {
 	in := f.inbound(c, hf.w, ip)
 	in.ReceivedAt = received
 
-	if wait, ok := f.allow(hf.w.ID, ip, received); !ok {
+	if wait, ok := f.allow(ctx, hf.w.ID, ip, received); !ok {
 		f.record(ctx, in, store.VerdictRejected, "rate limit exceeded for this form")
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
 		notice(c, http.StatusTooManyRequests, "Too many submissions",
@@ -289,32 +294,15 @@ func (f *Forms) record(ctx context.Context, in *store.InboundRequest, verdict, r
 
 // allow takes a token from the bucket of this form and client (burst: a
 // minute's allowance) and says how long to wait when it is empty.
-func (f *Forms) allow(workflowID, client string, now time.Time) (time.Duration, bool) {
-	key := workflowID + "|" + client
-	f.mu.Lock()
-	l, ok := f.limiters[key]
-	if !ok {
-		if len(f.limiters) >= 10000 {
-			// Forget clients whose bucket has refilled: they lose nothing.
-			for k, old := range f.limiters {
-				if old.TokensAt(now) >= float64(old.Burst()) {
-					delete(f.limiters, k)
-				}
-			}
-			if len(f.limiters) >= 10000 {
-				clear(f.limiters) // a flood of clients: start over rather than grow
-			}
-		}
-		l = rate.NewLimiter(rate.Limit(float64(f.o.RatePerMinute)/60), f.o.RatePerMinute)
-		f.limiters[key] = l
+func (f *Forms) allow(ctx context.Context, workflowID, client string, now time.Time) (time.Duration, bool) {
+	d, err := f.limit.Allow(ctx, workflowID+"|"+client, ratelimit.Limit{}, now)
+	if err != nil {
+		f.o.Logger.Debug("form rate limit not checked", "error", err)
 	}
-	f.mu.Unlock()
-	res := l.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return max(d, time.Second).Round(time.Second), false
+	if d.Allowed {
+		return 0, true
 	}
-	return 0, true
+	return max(d.RetryAfter, time.Second).Round(time.Second), false
 }
 
 // page writes an HTML page rendered by fn with the headers every form page

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -51,7 +52,8 @@ type inboxView struct {
 	Path       string  `json:"path"`
 	Headers    any     `json:"headers"`
 	Query      any     `json:"query"`
-	Body       string  `json:"body"`
+	Body       string  `json:"body"`        // as text: NUL and invalid UTF-8 shown as U+FFFD
+	BodyBase64 string  `json:"body_base64"` // the bytes received (up to 64 KiB), standard base64
 	BodySize   int     `json:"body_size"`
 	SourceIP   string  `json:"source_ip"`
 	Verdict    string  `json:"verdict"`
@@ -84,7 +86,7 @@ func (s *server) inbox(c *gin.Context) {
 	items := make([]inboxView, len(rows))
 	for i, r := range rows {
 		items[i] = inboxView{ID: r.ID, ReceivedAt: r.ReceivedAt.Format("2006-01-02T15:04:05.000Z07:00"), Method: r.Method,
-			Path: redactToken(r.Path), Headers: raw(r.Headers), Query: raw(r.Query), Body: r.Body, BodySize: r.BodySize,
+			Path: redactToken(r.Path), Headers: raw(r.Headers), Query: raw(r.Query), Body: r.Body, BodyBase64: base64.StdEncoding.EncodeToString(r.BodyRaw), BodySize: r.BodySize,
 			SourceIP: r.SourceIP, Verdict: r.Verdict, Reason: r.Reason, RunID: r.RunID}
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})

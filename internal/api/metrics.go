@@ -57,7 +57,40 @@ func (s *server) metrics(c *gin.Context) {
 		reqs[fmt.Sprintf("%dxx", i)] = s.counts.byClass[i].Load()
 	}
 	write("switchboard_http_responses_total", "HTTP responses by status class since start.", "counter", reqs, "code")
+	s.writeLimits(&b)
+	fmt.Fprintf(&b, "# HELP switchboard_database_up Whether this process reaches its database (last check).\n# TYPE switchboard_database_up gauge\nswitchboard_database_up %d\n", boolInt(s.Health.Ready() == nil))
+	fmt.Fprintf(&b, "# HELP switchboard_database_outages_total Times this process lost its database since start.\n# TYPE switchboard_database_outages_total counter\nswitchboard_database_outages_total %d\n", s.Health.Faults())
 	write("switchboard_uptime_seconds", "Seconds since this process started.", "gauge",
 		map[string]int64{"": int64(time.Since(s.started).Seconds())}, "")
 	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writeLimits shows every rate limit: its rate, burst and scope ("database":
+// one limit for all processes; "process": per process) and its decisions.
+func (s *server) writeLimits(b *strings.Builder) {
+	if s.Limits == nil {
+		return
+	}
+	stats := s.Limits.Stats()
+	fmt.Fprint(b, "# HELP switchboard_rate_limit_per_minute Default sustained rate of each limit (requests a minute per key).\n# TYPE switchboard_rate_limit_per_minute gauge\n")
+	for _, l := range stats {
+		fmt.Fprintf(b, "switchboard_rate_limit_per_minute{limit=%q,scope=%q} %d\n", l.Name, l.Scope, l.PerMinute)
+	}
+	fmt.Fprint(b, "# HELP switchboard_rate_limit_burst Default burst of each limit (requests at once per key).\n# TYPE switchboard_rate_limit_burst gauge\n")
+	for _, l := range stats {
+		fmt.Fprintf(b, "switchboard_rate_limit_burst{limit=%q,scope=%q} %d\n", l.Name, l.Scope, l.Burst)
+	}
+	fmt.Fprint(b, "# HELP switchboard_rate_limit_decisions_total Requests each limit let through, refused, or could not check (database unreachable: let through).\n# TYPE switchboard_rate_limit_decisions_total counter\n")
+	for _, l := range stats {
+		fmt.Fprintf(b, "switchboard_rate_limit_decisions_total{limit=%q,decision=\"allowed\"} %d\n", l.Name, l.Allowed)
+		fmt.Fprintf(b, "switchboard_rate_limit_decisions_total{limit=%q,decision=\"refused\"} %d\n", l.Name, l.Refused)
+		fmt.Fprintf(b, "switchboard_rate_limit_decisions_total{limit=%q,decision=\"unchecked\"} %d\n", l.Name, l.Failures)
+	}
 }

@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -17,10 +16,12 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/plugins"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -45,7 +46,12 @@ type Deps struct {
 	OutboundClient *http.Client
 	OAuth          *oauth.Manager // OAuth2 flows of connections; nil answers 501 on them
 	Auth           *auth.Service
-	Events         *events.Service // subscriptions to Switchboard's own events; nil answers 501
+	// Health answers /readyz and decides 503 versus 500 on storage errors;
+	// nil pings the store on every /readyz.
+	Health *dbhealth.Monitor
+	// Limits are the process's rate limiters, shown in /metrics (may be nil).
+	Limits *ratelimit.Registry
+	Events *events.Service // subscriptions to Switchboard's own events; nil answers 501
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// WorkflowsChanged is called after any workflow change (may be nil).
@@ -66,9 +72,11 @@ type server struct {
 
 const requestIDKey = "request_id"
 
-// New returns the router.
-func New(d Deps) http.Handler {
+func newServer(d Deps) (*server, *gin.Engine) {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Health == nil {
+		d.Health = dbhealth.New(d.Store.Ping, dbhealth.Options{Logger: d.Logger})
+	}
 	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
@@ -82,6 +90,22 @@ func New(d Deps) http.Handler {
 	case "admin":
 		r.GET("/metrics", s.require(admin), s.metrics)
 	}
+	return s, r
+}
+
+// NewOps returns the handler a worker-only process serves: /healthz,
+// /readyz and /metrics, so probes and scrapers treat every process alike.
+func NewOps(d Deps) http.Handler {
+	_, r := newServer(d)
+	r.NoRoute(func(c *gin.Context) {
+		problem(c, http.StatusNotFound, "a worker serves only /healthz, /readyz and /metrics")
+	})
+	return r
+}
+
+// New returns the router.
+func New(d Deps) http.Handler {
+	s, r := newServer(d)
 	r.Any("/hooks/:token", s.hook)
 	r.Any("/hooks/:token/test", s.hookTest)
 	r.GET("/forms/:token", s.formPage)
@@ -138,10 +162,10 @@ func (s *server) recover(c *gin.Context) {
 
 func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
+// readyz pings the database now (the monitor logs the change of state once,
+// not per probe), so a probe sees a recovery at once.
 func (s *server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.Store.Ping(ctx); err != nil {
+	if err := s.Health.Check(c.Request.Context()); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable"})
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,11 +15,14 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/config"
 	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
@@ -36,6 +40,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	// One watcher per process: /readyz, the 503-or-500 decision and one log
+	// line per outage and per recovery.
+	health := dbhealth.New(st.Ping, dbhealth.Options{Logger: log})
+	go health.Run(ctx)
+	// Parts that poll the database log through quiet: during an outage the
+	// monitor's one line stands for all their errors.
+	quiet := slog.New(health.QuietHandler(log.Handler()))
 
 	ring, err := keyring(cfg, log)
 	if err != nil {
@@ -72,7 +83,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
 		Credentials:     conns,
-		Logger:          log,
+		Logger:          quiet,
 	})
 	if err != nil {
 		return err
@@ -84,7 +95,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		// Every worker process schedules; a tick's unique key makes it fire
 		// once however many run.
-		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: log})
+		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
 	}
 	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
@@ -107,28 +118,41 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		nudge = dispatcher.Nudge
 	}
 
+	// On PostgreSQL every API process shares the webhook, form and login
+	// buckets through the database; SQLite has one process.
+	var shared ratelimit.Backend
+	if st.Dialect() == store.Postgres {
+		shared = ratelimit.NewShared(st)
+	}
+	limits := ratelimit.NewRegistry(shared)
+
 	var srv, redirect *http.Server
 	var certs *tlsconf.Reloader
-	if cfg.TLSCert != "" && cfg.Role != "worker" {
+	if cfg.TLSCert != "" {
 		if certs, err = tlsconf.NewReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
 			return err
 		}
 	}
 	serveErr := make(chan error, 1)
-	if cfg.Role != "worker" {
-		handler := api.New(api.Deps{
+	var handler http.Handler
+	if cfg.Role == "worker" {
+		handler = api.NewOps(api.Deps{Store: st, Health: health, Metrics: cfg.Metrics, Logger: log})
+	} else {
+		handler = api.New(api.Deps{
 			Store: st,
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
-				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Logger: log}),
-			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Logger: log}),
+				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
+			Forms:       api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:    registry(),
 			Connectors:  loader,
 			Plugins:     pluginMgr,
 			Runs:        eng,
 			Connections: conns,
 			OAuth:       oauthFlows,
-			Auth:        auth.New(st, auth.Options{}),
+			Auth:        auth.New(st, auth.Options{Limits: limits}),
+			Limits:      limits,
+			Health:      health,
 			Events:      events.NewService(st, ring, nudge),
 			PublicURL:   cfg.PublicURL,
 			HSTS:        hstsValue(cfg),
@@ -142,33 +166,36 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			UI:             webui.Handler(),
 			Logger:         log,
 		})
-		ln, err := net.Listen("tcp", cfg.Addr)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	if certs != nil {
+		// ServeTLS with empty file names uses GetCertificate: the reloaded
+		// pair, with HTTP/2.
+		srv.TLSConfig = certs.ServerConfig()
+		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	if cfg.TLSRedirect != "" {
+		rln, err := net.Listen("tcp", cfg.TLSRedirect)
 		if err != nil {
-			return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+			return fmt.Errorf("listening on %s: %w", cfg.TLSRedirect, err)
 		}
-		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-		if certs != nil {
-			// ServeTLS with empty file names uses GetCertificate: the
-			// reloaded pair, with HTTP/2.
-			srv.TLSConfig = certs.ServerConfig()
-			go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
-		} else {
-			go func() { serveErr <- srv.Serve(ln) }()
-		}
-		if cfg.TLSRedirect != "" {
-			rln, err := net.Listen("tcp", cfg.TLSRedirect)
-			if err != nil {
-				return fmt.Errorf("listening on %s: %w", cfg.TLSRedirect, err)
-			}
-			redirect = &http.Server{Handler: httpsRedirect(cfg.PublicURL), ReadHeaderTimeout: 10 * time.Second}
-			go func() { _ = redirect.Serve(rln) }()
-			log.Info("redirecting plain HTTP to HTTPS", "addr", rln.Addr().String())
-		}
+		redirect = &http.Server{Handler: httpsRedirect(cfg.PublicURL), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = redirect.Serve(rln) }()
+		log.Info("redirecting plain HTTP to HTTPS", "addr", rln.Addr().String())
+	}
+	if cfg.Role == "worker" {
+		log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
+			"database", st.Dialect(), "workers", workers)
+	} else {
 		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
 			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
-	} else {
-		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
 	}
 
 	select {

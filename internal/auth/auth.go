@@ -11,11 +11,10 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"golang.org/x/time/rate"
 )
 
 // Roles, weakest first.
@@ -58,7 +57,10 @@ type Options struct {
 	MaxFailures   int           // failed logins before lockout (default 5)
 	LockFor       time.Duration // default 15 minutes
 	LoginPerIPMin int           // login attempts per IP per minute (default 10)
-	Now           func() time.Time
+	// Limits holds the "login" limiter (shared through the database on
+	// PostgreSQL); nil limits per process.
+	Limits *ratelimit.Registry
+	Now    func() time.Time
 }
 
 // Service authenticates people and programs.
@@ -66,9 +68,7 @@ type Service struct {
 	st *store.Store
 	o  Options
 
-	mu     sync.Mutex
-	perIP  map[string]*rate.Limiter
-	lastGC time.Time
+	perIP *ratelimit.Limiter
 }
 
 // New returns a Service.
@@ -88,7 +88,11 @@ func New(st *store.Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{st: st, o: o, perIP: map[string]*rate.Limiter{}}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
+	}
+	return &Service{st: st, o: o,
+		perIP: o.Limits.Limiter("login", ratelimit.Limit{PerMinute: o.LoginPerIPMin, Burst: o.LoginPerIPMin})}
 }
 
 func randomToken(prefix string, n int) (string, error) {
@@ -281,25 +285,16 @@ type LoginResult struct {
 	Expires time.Time
 }
 
-func (s *Service) ipAllowed(ip string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.o.Now()
-	if now.Sub(s.lastGC) > 10*time.Minute {
-		clear(s.perIP) // forget idle addresses; a fresh bucket is full anyway
-		s.lastGC = now
-	}
-	l, ok := s.perIP[ip]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(float64(s.o.LoginPerIPMin)/60), s.o.LoginPerIPMin)
-		s.perIP[ip] = l
-	}
-	return l.AllowN(now, 1)
+// ipAllowed takes a login token for the client address. A limiter that
+// cannot reach the database lets the attempt on: the login needs it anyway.
+func (s *Service) ipAllowed(ctx context.Context, ip string) bool {
+	d, _ := s.perIP.Allow(ctx, ip, ratelimit.Limit{}, s.o.Now())
+	return d.Allowed
 }
 
 // Login checks a password and opens a session.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (*LoginResult, error) {
-	if !s.ipAllowed(ip) {
+	if !s.ipAllowed(ctx, ip) {
 		return nil, ErrRateLimited
 	}
 	now := s.o.Now().UTC()

@@ -69,7 +69,7 @@ func Defaults() Config {
 		Role:            "all",
 		Workers:         16,
 		MaxBodyBytes:    1 << 20,
-		WebhookRate:     600,
+		WebhookRate:     6000,
 		Metrics:         "public",
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,

@@ -10,12 +10,13 @@ import (
 // JSON is a JSON document column (jsonb on PostgreSQL, text on SQLite).
 type JSON []byte
 
-// Value stores the JSON as text, which both dialects accept for their column.
+// Value stores the JSON as text, which both dialects accept for their
+// column, without NUL escapes or invalid UTF-8 (which jsonb refuses).
 func (j JSON) Value() (driver.Value, error) {
 	if len(j) == 0 {
 		return nil, nil
 	}
-	return string(j), nil
+	return string(cleanJSON(j)), nil
 }
 
 // Scan reads text or bytes.
@@ -171,7 +172,8 @@ type InboundRequest struct {
 	Path       string
 	Headers    JSON
 	Query      JSON
-	Body       string
+	Body       string // the body as text (NUL and invalid UTF-8 as U+FFFD), capped
+	BodyRaw    []byte `gorm:"column:body_raw"` // the body byte for byte, capped
 	BodySize   int
 	SourceIP   string `gorm:"column:source_ip"`
 	Verdict    string

@@ -33,6 +33,9 @@ func (s *Store) CreateInbound(ctx context.Context, in *InboundRequest) error {
 	if in.ID == "" {
 		in.ID = NewID()
 	}
+	// Every text column of a request is the sender's; BodyRaw keeps the bytes.
+	in.Method, in.Path, in.Body = CleanText(in.Method), CleanText(in.Path), CleanText(in.Body)
+	in.SourceIP, in.Reason = CleanText(in.SourceIP), CleanText(in.Reason)
 	if err := s.db.WithContext(ctx).Create(in).Error; err != nil {
 		return fmt.Errorf("recording inbound request: %w", err)
 	}

@@ -14,7 +14,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // parseBody turns the raw body into data for expressions, by Content-Type.
@@ -152,12 +153,9 @@ func parseXML(raw []byte) (any, error) {
 	return root, nil
 }
 
-func rawText(raw []byte) string {
-	if utf8.Valid(raw) {
-		return string(raw)
-	}
-	return strings.ToValidUTF8(string(raw), "\uFFFD")
-}
+// rawText is the body as expressions see it (trigger.raw): text, with NUL
+// and invalid UTF-8 as U+FFFD on both databases.
+func rawText(raw []byte) string { return store.CleanText(string(raw)) }
 
 // flatten maps single values to strings and repeated ones to lists; header
 // names are lower-cased so expressions need not guess the case.
@@ -220,7 +218,15 @@ func capString(b []byte) string {
 	if len(b) > inboundBodyCap {
 		b = b[:inboundBodyCap]
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return store.CleanText(string(b))
+}
+
+// capBytes is the inbox's byte-for-byte copy of the body (nil when empty).
+func capBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Clone(b[:min(len(b), inboundBodyCap)])
 }
 
 func decode(b []byte) any {

@@ -21,14 +21,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/expr"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
-	"golang.org/x/time/rate"
 )
 
 // Starter starts runs (engine.Engine): fn's rows and runs commit together.
@@ -48,14 +49,20 @@ type SecretSource interface {
 
 // Options are the instance-wide webhook settings.
 type Options struct {
-	MaxBody        int64          // default body cap (a workflow may set its own, up to 25 MiB)
-	RatePerMinute  int            // default per-endpoint rate limit (0: 600)
+	MaxBody       int64 // default body cap (a workflow may set its own, up to 25 MiB)
+	RatePerMinute int   // default per-endpoint rate limit (0: DefaultRatePerMinute)
+	// Limits holds the "webhook" limiter (shared through the database on
+	// PostgreSQL); nil limits per process.
+	Limits         *ratelimit.Registry
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	DedupeWindow   time.Duration  // default 7 days
 	// Secrets opens the connection a verify block names (may be nil).
 	Secrets SecretSource
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Health tells an unreachable database (503, retry) from any other
+	// storage error (500); nil pings the store.
+	Health *dbhealth.Monitor
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Receiver handles webhook requests.
@@ -65,20 +72,27 @@ type Receiver struct {
 	compiler Compiler
 	o        Options
 
+	limit *ratelimit.Limiter // buckets by workflow id
+
 	mu        sync.Mutex
-	limiters  map[string]*limiter         // by workflow id
 	verifiers map[string]*verify.Verifier // by version id
 }
 
-type limiter struct {
-	perMinute int
-	l         *rate.Limiter
-}
+// DefaultRatePerMinute is the default per-endpoint limit: 100 a second
+// sustained, with bursts of Burst(6000) = 1000 at once, so a provider
+// flushing its backlog is not refused.
+const DefaultRatePerMinute = 6000
+
+// Burst is an endpoint's burst for a rate: ten seconds' allowance, at least 10.
+func Burst(perMinute int) int { return max(10, perMinute/6) }
 
 // New returns a Receiver.
 func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver {
 	if o.RatePerMinute <= 0 {
-		o.RatePerMinute = 600
+		o.RatePerMinute = DefaultRatePerMinute
+	}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
 	}
 	if o.DedupeWindow <= 0 {
 		o.DedupeWindow = 7 * 24 * time.Hour
@@ -89,8 +103,12 @@ func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Health == nil {
+		o.Health = dbhealth.New(st.Ping, dbhealth.Options{Logger: o.Logger})
+	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
-		limiters: map[string]*limiter{}, verifiers: map[string]*verify.Verifier{}}
+		limit:     o.Limits.Limiter("webhook", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: Burst(o.RatePerMinute)}),
+		verifiers: map[string]*verify.Verifier{}}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
@@ -156,12 +174,16 @@ func (q *request) record() {
 // the request is checked the same way, then kept as sample data, not run.
 func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request, test bool) (*Reply, error) {
 	received := r.o.Now().UTC()
+	if store.CleanText(token) != token {
+		// No token has such bytes; PostgreSQL would refuse to compare them.
+		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+	}
 	w, err := r.st.GetWorkflowByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
 	}
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	if w.TriggerType != "webhook" {
 		// Form and other tokens share the column; they open no webhook.
@@ -177,11 +199,11 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	}
 	version, err := r.st.GetCurrentVersion(ctx, w)
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	c, err := r.compiler.Compiled(ctx, version.ID)
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	wh := c.Doc.Trigger.Webhook
 	if wh == nil {
@@ -228,7 +250,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	} else if client.IsValid() {
 		q.in.SourceIP = client.String()
 	}
-	if wait, ok := r.allow(w.ID, wh.RateLimit, received); !ok {
+	if wait, ok := r.allow(ctx, w.ID, wh.RateLimit, received); !ok {
 		return q.refuse(&Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
 			Reason: "rate limit exceeded for this endpoint; retry later"})
 	}
@@ -247,7 +269,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()})
 	}
 	q.in.BodySize = len(raw)
-	q.in.Body = capString(raw)
+	q.in.Body, q.in.BodyRaw = capString(raw), capBytes(raw)
 	if err := ver.Verify(verify.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
 		var rej *verify.Rejection
 		if errors.As(err, &rej) {
@@ -259,11 +281,13 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	if perr != nil {
 		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: perr.Error()})
 	}
-	trigger := map[string]any{
+	// Expressions see the same text on both databases: PostgreSQL's jsonb
+	// cannot hold NUL, so NUL and invalid UTF-8 become U+FFFD everywhere.
+	trigger := store.CleanValue(map[string]any{
 		"body": body, "raw": rawText(raw), "headers": q.redactor(req.Header),
 		"query":  redactQuery(req.URL.Query(), cfg.CredentialQuery()),
 		"method": req.Method, "received_at": received.Format(time.RFC3339Nano),
-	}
+	}).(map[string]any)
 	if test {
 		return r.capture(q, trigger)
 	}
@@ -308,7 +332,7 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 		return &Reply{Status: http.StatusOK, Body: map[string]any{"run_id": duplicateOf, "duplicate": true}}, nil
 	}
 	if err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(ctx, err)
 	}
 	if wh.Respond == "sync" && wh.Response != nil {
 		return r.waitForReply(ctx, run.ID, wh.Response)
@@ -320,7 +344,7 @@ var errDuplicate = errors.New("duplicate event")
 
 func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
 	if err := r.st.SaveSample(q.ctx, q.w.ID, store.MustJSON(trigger), q.in.ReceivedAt); err != nil {
-		return nil, r.unavailable(err)
+		return nil, r.unavailable(q.ctx, err)
 	}
 	q.in.Verdict, q.in.Reason = store.VerdictCaptured, "kept as the workflow's sample data (test URL)"
 	q.record()
@@ -381,25 +405,21 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 	return verify.New(cfg)
 }
 
-// allow takes a token from the endpoint's bucket (burst: a tenth of a
-// minute's allowance, at least 10) and says how long to wait when empty.
-func (r *Receiver) allow(workflowID string, perMinute int, now time.Time) (time.Duration, bool) {
+// allow takes a token from the endpoint's bucket and says how long to wait
+// when it is empty. A limiter that cannot reach the database lets the
+// request on: recording it needs the database anyway.
+func (r *Receiver) allow(ctx context.Context, workflowID string, perMinute int, now time.Time) (time.Duration, bool) {
 	if perMinute <= 0 {
 		perMinute = r.o.RatePerMinute
 	}
-	r.mu.Lock()
-	l, ok := r.limiters[workflowID]
-	if !ok || l.perMinute != perMinute {
-		l = &limiter{perMinute: perMinute, l: rate.NewLimiter(rate.Limit(float64(perMinute)/60), max(10, perMinute/10))}
-		r.limiters[workflowID] = l
+	d, err := r.limit.Allow(ctx, workflowID, ratelimit.Limit{PerMinute: perMinute, Burst: Burst(perMinute)}, now)
+	if err != nil {
+		r.o.Logger.Debug("webhook rate limit not checked", "error", err)
 	}
-	r.mu.Unlock()
-	res := l.l.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return max(d, time.Second).Round(time.Second), false
+	if d.Allowed {
+		return 0, true
 	}
-	return 0, true
+	return max(d.RetryAfter, time.Second).Round(time.Second), false
 }
 
 func (r *Receiver) dedupeKey(d *workflow.Dedupe, h http.Header, trigger map[string]any) (string, time.Duration, error) {
@@ -475,7 +495,7 @@ func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflo
 		}
 		run, err := r.st.GetRun(ctx, runID)
 		if err != nil {
-			return nil, r.unavailable(err)
+			return nil, r.unavailable(ctx, err)
 		}
 		if !store.RunFinal(run.State) {
 			continue
@@ -487,7 +507,7 @@ func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflo
 		}
 		steps, err := r.st.ListStepRuns(ctx, runID)
 		if err != nil {
-			return nil, r.unavailable(err)
+			return nil, r.unavailable(ctx, err)
 		}
 		for _, s := range steps {
 			if s.StepID == resp.Step && s.ItemKey == "" {
@@ -519,10 +539,19 @@ func syncReply(h http.Header, out any) *Reply {
 	return &Reply{Status: status, Header: h, Body: m["body"]}
 }
 
-// unavailable turns a storage failure into 503: the event is not durable,
-// so the sender must retry.
-func (r *Receiver) unavailable(err error) error {
+// unavailable answers a storage failure. Only an unreachable database gets
+// 503 with Retry-After (the monitor logs the outage once); any other error
+// is this request's own and gets 500, so no input makes a sender retry
+// forever.
+func (r *Receiver) unavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Reason: "the request ended before the event was recorded"}
+	}
+	if perr := r.o.Health.Check(ctx); perr != nil || store.IsUnavailable(err) {
+		r.o.Logger.Debug("webhook not recorded: database unreachable", "error", err)
+		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
+			Reason: "the database is unreachable; the event was not recorded; retry later"}
+	}
 	r.o.Logger.Error("webhook could not be recorded", "error", err)
-	return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second,
-		Reason: "the event could not be recorded; retry later"}
+	return &Error{Status: http.StatusInternalServerError, Reason: "the event could not be recorded (internal error)"}
 }
