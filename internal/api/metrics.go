@@ -43,12 +43,12 @@ func (s *server) metrics(c *gin.Context) {
 			}
 		}
 	}
-	runs, err := s.Store.CountRunsByState(ctx)
-	if err != nil {
-		c.String(http.StatusServiceUnavailable, "# database unavailable\n")
-		return
+	// The gauges read from the database are left out while it is
+	// unreachable; the process's own metrics (switchboard_database_up = 0)
+	// are what a scraper needs then.
+	if runs, err := s.Store.CountRunsByState(ctx); err == nil {
+		write("switchboard_runs", "Runs by state.", "gauge", runs, "state")
 	}
-	write("switchboard_runs", "Runs by state.", "gauge", runs, "state")
 	if jobs, err := s.Store.CountJobsByState(ctx); err == nil {
 		write("switchboard_queue_jobs", "Queue jobs by state.", "gauge", jobs, "state")
 	}

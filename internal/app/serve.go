@@ -168,20 +168,35 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	switch {
+	case err != nil && cfg.Role == "worker":
+		// A worker beside an API process on one host finds the default
+		// address taken: it runs on, only without its probe endpoints.
+		log.Warn("worker serves no /healthz, /readyz or /metrics: its address is taken (set --addr)", "addr", cfg.Addr, "error", err)
+		srv = nil
+		log.Info("switchboard worker started", "database", st.Dialect(), "workers", workers)
+	case err != nil:
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	default:
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		if certs != nil {
+			// ServeTLS with empty file names uses GetCertificate: the
+			// reloaded pair, with HTTP/2.
+			srv.TLSConfig = certs.ServerConfig()
+			go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+		} else {
+			go func() { serveErr <- srv.Serve(ln) }()
+		}
+		if cfg.Role == "worker" {
+			log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
+				"database", st.Dialect(), "workers", workers)
+		} else {
+			log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
+				"database", st.Dialect(), "role", cfg.Role, "workers", workers)
+		}
 	}
-	srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	if certs != nil {
-		// ServeTLS with empty file names uses GetCertificate: the reloaded
-		// pair, with HTTP/2.
-		srv.TLSConfig = certs.ServerConfig()
-		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
-	} else {
-		go func() { serveErr <- srv.Serve(ln) }()
-	}
-	if cfg.TLSRedirect != "" {
+	if cfg.TLSRedirect != "" && cfg.Role != "worker" {
 		rln, err := net.Listen("tcp", cfg.TLSRedirect)
 		if err != nil {
 			return fmt.Errorf("listening on %s: %w", cfg.TLSRedirect, err)
@@ -189,13 +204,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		redirect = &http.Server{Handler: httpsRedirect(cfg.PublicURL), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = redirect.Serve(rln) }()
 		log.Info("redirecting plain HTTP to HTTPS", "addr", rln.Addr().String())
-	}
-	if cfg.Role == "worker" {
-		log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
-			"database", st.Dialect(), "workers", workers)
-	} else {
-		log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
-			"database", st.Dialect(), "role", cfg.Role, "workers", workers)
 	}
 
 	select {

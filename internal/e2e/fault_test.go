@@ -166,6 +166,18 @@ func (in *instance) status(path string) int {
 	return resp.StatusCode
 }
 
+// publicBody GETs a path that needs no API key (making one needs the database).
+func (in *instance) publicBody(path string) string {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(in.url(path))
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
@@ -392,6 +404,30 @@ func (c *checker) runningIDs() []string {
 	return ids
 }
 
+// heldBy lists the unfinished runs the process with pid holds: leased to
+// it (runs.lease_owner is "host/pid/random"), or, without run leases, any
+// running run or job (the caller then makes sure both workers are busy).
+func (c *checker) heldBy(pid int) []string {
+	if !c.hasColumn("runs", "lease_owner") {
+		return c.runningIDs()
+	}
+	db := c.db()
+	defer db.Close()
+	rows, err := db.Query(`SELECT id FROM runs WHERE state NOT IN ('succeeded','failed','filtered','canceled') AND lease_owner LIKE `+c.param(),
+		fmt.Sprintf("%%/%d/%%", pid))
+	if err != nil {
+		c.t.Fatalf("listing leased runs: %v", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // busyWorkers counts the worker processes (queue clients) running a job now.
 func (c *checker) busyWorkers() int {
 	db := c.db()
@@ -529,8 +565,10 @@ func writeFaultWorkflow(t *testing.T, rcvURL string) string {
 	return path
 }
 
-// leaseEnv are the settings that bound how long a dead worker's runs wait.
-var leaseEnv = []string{"SWITCHBOARD_JOB_TIMEOUT=5s", "SWITCHBOARD_RESCUE_AFTER=5s"}
+// leaseEnv are the settings that bound how long a dead worker's runs wait:
+// the run lease (renewed by each process's heartbeat) and, for runs held
+// through the queue, the job rescue.
+var leaseEnv = []string{"SWITCHBOARD_RUN_LEASE=5s", "SWITCHBOARD_JOB_TIMEOUT=5s", "SWITCHBOARD_RESCUE_AFTER=5s"}
 
 // leaseTime is the longest a dead worker's run may wait before another
 // takes it over, with the settings above; resumeBound adds the time a
@@ -572,9 +610,18 @@ func TestFaultsUnderLoadOnPostgres(t *testing.T) {
 	// right after the kill includes every run the dead worker held: they
 	// wait for the lease to lapse, the live worker's end at once.
 	waitFor(t, 2*time.Minute, "a fifth of the events accepted", atLeast(0.2))
-	waitFor(t, time.Minute, "both workers running jobs", func() bool { return c.busyWorkers() == 2 })
+	leases := c.hasColumn("runs", "lease_owner")
+	if leases {
+		waitFor(t, time.Minute, "the worker to be killed holding runs", func() bool { return len(c.heldBy(w1.cmd.Process.Pid)) > 0 })
+	} else {
+		waitFor(t, time.Minute, "both workers running jobs", func() bool { return c.busyWorkers() == 2 })
+	}
+	pid := w1.cmd.Process.Pid
 	w1.kill()
-	orphans := c.runningIDs()
+	orphans := c.heldBy(pid)
+	if len(orphans) == 0 {
+		t.Fatal("the killed worker held no runs")
+	}
 	var resumed time.Duration
 	resumedDone := make(chan struct{})
 	go func() {
@@ -607,6 +654,9 @@ func TestFaultsUnderLoadOnPostgres(t *testing.T) {
 	dbDown := time.Now()
 	for _, p := range all {
 		waitFor(t, 30*time.Second, "/readyz answering 503 while PostgreSQL is down", func() bool { return p.status("/readyz") == 503 })
+		if m := p.publicBody("/metrics"); !strings.Contains(m, "switchboard_database_up 0") {
+			t.Errorf("/metrics during the outage does not say the database is down:\n%.500s", m)
+		}
 	}
 	pg.start()
 	restarted := time.Now()
@@ -655,9 +705,10 @@ func TestFaultsUnderLoadOnSQLite(t *testing.T) {
 	start := time.Now()
 	l := load(t, func() []string { return []string{p.url(path)} }, events, 50, 16, start.Add(3*time.Minute))
 	waitFor(t, 2*time.Minute, "40% of the events accepted", func() bool { return l.accepted.Load() >= events*4/10 })
+	pid := p.cmd.Process.Pid
 	p.kill()
 	killed := time.Now()
-	orphans := c.runningIDs()
+	orphans := c.heldBy(pid)
 	p.start()
 	back := time.Since(killed)
 	resumed := waitFor(t, resumeBound+time.Minute, "the killed process's running runs resumed after its restart",
