@@ -35,7 +35,8 @@ func tlsClient(ca *tlstest.CA, cert *tlstest.Pair, t *testing.T) *http.Client {
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{cert.TLS(t)}
 	}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true},
+	// Generous: password hashing on a loaded 2-core machine took over 10 s.
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
