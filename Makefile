@@ -5,7 +5,7 @@ GO_SOURCES := $(shell find cmd internal connectors migrations -type f \( -name '
 UI_SOURCES := $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
 UI_STAMP := internal/webui/dist/index.html
 
-.PHONY: run build plugins ui test test-go test-deploy test-ui test-e2e-ui pg bench clean
+.PHONY: run build plugins ui test test-go test-deploy test-ui test-e2e-ui pg bench bench-go clean
 
 run: build
 	./$(BIN) serve
@@ -56,7 +56,18 @@ test-deploy:
 
 test: test-go test-ui test-e2e-ui
 
-bench: pg
+# Scenario S1 against the real binary on SQLite and PostgreSQL, with the
+# same load tool against a bare Go handler as the ceiling (docs/BENCHMARKS.md).
+# A few minutes; not part of `make test`. BENCH_ARGS e.g. -db sqlite -phases c16.
+bench: pg $(BIN)
+	mkdir -p bin/bench
+	go build -o bin/bench/load ./bench/load
+	go build -o bin/bench/sink ./bench/sink
+	go build -o bin/bench/harness ./bench/harness
+	./bin/bench/harness -bin $(BIN) -load bin/bench/load -sink bin/bench/sink $(BENCH_ARGS)
+
+# The Go micro-benchmarks of the packages.
+bench-go: pg
 	go test -run '^$$' -bench . -benchtime 2s ./internal/... ./connectors/wasm/
 
 clean:

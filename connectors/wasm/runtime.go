@@ -397,7 +397,7 @@ func (r *Runtime) explain(ctx context.Context, err error, st *callState, doing s
 		return connectors.Permanent(fmt.Errorf("%s: the plugin ran out of memory (its limit is %.0f MiB)%s", doing, mib, suffix(stderr)))
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded,
 		errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return connectors.Permanent(fmt.Errorf("%s: the plugin ran past its time limit of %s and was stopped", doing, st.limit.Round(time.Millisecond)))
+		return connectors.Permanent(fmt.Errorf("%s: the plugin ran past its time limit of %s and was stopped", doing, roundLimit(st.limit)))
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled, ctx.Err() != nil:
 		// The run was canceled or the process is stopping: not the plugin's fault.
 		return connectors.Retryable(fmt.Errorf("%s: stopped: %w", doing, context.Cause(ctx)))
@@ -427,4 +427,12 @@ func firstLines(s string, n int) string {
 		out = out[:500] + "…"
 	}
 	return out
+}
+
+// roundLimit shows a limit as set: a step timeout of 3s arrives as 2.9997s.
+func roundLimit(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
 }

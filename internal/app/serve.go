@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime"
 	"strings"
 	"time"
 
@@ -40,6 +42,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if cfg.Pprof != "" {
+		stopPprof, err := servePprof(cfg.Pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	// One watcher per process: /readyz, the 503-or-500 decision and one log
 	// line per outage and per recovery.
 	health := dbhealth.New(st.Ping, dbhealth.Options{Logger: log})
@@ -77,7 +86,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		workers = cfg.Workers
 	}
 	eng, err := engine.New(st, engine.Options{
-		Queue:           engine.QueueOptions{Workers: workers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter},
+		Queue:           engine.QueueOptions{Workers: workers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter, Lease: cfg.RunLease},
 		Registry:        registry(),
 		Outbound:        netguard.Options{Policy: policy},
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
@@ -251,4 +260,25 @@ func httpsRedirect(publicURL string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, strings.TrimRight(publicURL, "/")+r.URL.RequestURI(), http.StatusPermanentRedirect)
 	})
+}
+
+// servePprof serves Go's profiles on a loopback listener of its own, apart
+// from the public router, for benchmarks and diagnosis.
+func servePprof(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for pprof on %s: %w", addr, err)
+	}
+	// Sampled, so the cost stays small while profiles can be taken.
+	runtime.SetMutexProfileFraction(10)
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Warn("pprof listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

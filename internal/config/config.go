@@ -40,11 +40,13 @@ type Config struct {
 	ShutdownTimeout time.Duration // drain deadline on SIGTERM
 	JobTimeout      time.Duration // longest execution slice of a run
 	RescueAfter     time.Duration // when a dead worker's run is picked up again
+	RunLease        time.Duration // a running run's lease; a dead process's runs are taken over when it lapses
 	MaxPayloadBytes int           // recorded step input/output cap
 	RetentionAge    time.Duration // run history kept (0: forever)
 	RetentionRuns   int           // newest runs kept per workflow (0: no limit)
 	LogLevel        string
 	LogFormat       string
+	Pprof           string // loopback host:port serving /debug/pprof (empty: off)
 	// EventsRetry is the delay before each retry of an event delivery
 	// (comma-separated durations); EventsDisableAfter disables a
 	// subscription failing that long; EventsPoll is how often due
@@ -73,6 +75,7 @@ func Defaults() Config {
 		Metrics:         "public",
 		ShutdownTimeout: 25 * time.Second,
 		JobTimeout:      5 * time.Minute,
+		RunLease:        15 * time.Second,
 		MaxPayloadBytes: 256 << 10,
 		PluginTimeout:   30 * time.Second,
 		PluginMemoryMB:  128,
@@ -165,6 +168,7 @@ func settings() []setting {
 		dur("shutdown-timeout", "SWITCHBOARD_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for requests and runs", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("job-timeout", "SWITCHBOARD_JOB_TIMEOUT", "longest uninterrupted execution of one run", func(c *Config) *time.Duration { return &c.JobTimeout }),
 		dur("rescue-after", "SWITCHBOARD_RESCUE_AFTER", "when a run whose worker died is resumed (default job-timeout + 1m)", func(c *Config) *time.Duration { return &c.RescueAfter }),
+		dur("run-lease", "SWITCHBOARD_RUN_LEASE", "how long a running run stays with its process without a heartbeat; a dead worker's runs resume after it", func(c *Config) *time.Duration { return &c.RunLease }),
 		intSetting("max-payload", "SWITCHBOARD_MAX_PAYLOAD", "largest recorded step input or output in bytes; larger ones are stored truncated with their size",
 			func(c *Config) *int { return &c.MaxPayloadBytes }),
 		dur("retention-age", "SWITCHBOARD_RETENTION_AGE", "how long run history is kept (0 keeps it forever)", func(c *Config) *time.Duration { return &c.RetentionAge }),
@@ -172,6 +176,7 @@ func settings() []setting {
 			func(c *Config) *int { return &c.RetentionRuns }),
 		s("log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "SWITCHBOARD_LOG_FORMAT", "text or json", func(c *Config) *string { return &c.LogFormat }),
+		s("pprof", "SWITCHBOARD_PPROF", "loopback host:port serving Go's /debug/pprof profiles (empty: off)", func(c *Config) *string { return &c.Pprof }),
 		s("events-retry", "SWITCHBOARD_EVENTS_RETRY", "delays before each retry of an event delivery (comma-separated durations; ±20% jitter)",
 			func(c *Config) *string { return &c.EventsRetry }),
 		dur("events-disable-after", "SWITCHBOARD_EVENTS_DISABLE_AFTER", "disable a subscription whose deliveries fail without a success for this long",
@@ -291,6 +296,9 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 || c.JobTimeout <= 0 || c.RescueAfter < c.JobTimeout {
 		errs = append(errs, errors.New("shutdown-timeout and job-timeout must be positive, rescue-after at least job-timeout"))
 	}
+	if c.RunLease < time.Second || c.RunLease > time.Hour {
+		errs = append(errs, fmt.Errorf("run-lease %s: want 1s to 1h", c.RunLease))
+	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 64<<20 {
 		errs = append(errs, fmt.Errorf("max-payload %d: want 1024 to %d bytes", c.MaxPayloadBytes, 64<<20))
 	}
@@ -320,6 +328,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.Pprof != "" {
+		if h, _, err := net.SplitHostPort(c.Pprof); err != nil || (h != "127.0.0.1" && h != "::1" && h != "localhost") {
+			errs = append(errs, fmt.Errorf("pprof %q: want a loopback host:port such as 127.0.0.1:6060", c.Pprof))
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":

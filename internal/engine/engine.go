@@ -56,6 +56,11 @@ type Engine struct {
 	retention Retention
 	creds     CredentialSource
 	river     *river.Client[*sql.Tx]
+	owner     string        // this process, in run leases
+	lease     time.Duration // how long a run's lease lasts without a heartbeat
+	local     *localPool    // nil in an insert-only engine
+	stopBeat  context.CancelFunc
+	group     groupCommit
 
 	mu       sync.Mutex
 	compiled map[string]*workflow.Compiled // by version id; versions are immutable
@@ -82,10 +87,17 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	if o.Queue.RescueAfter <= 0 {
 		o.Queue.RescueAfter = o.Queue.JobTimeout + time.Minute
 	}
+	if o.Queue.Lease <= 0 {
+		o.Queue.Lease = 15 * time.Second
+	}
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
 		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, compiled: map[string]*workflow.Compiled{},
+		owner: newOwner(), lease: o.Queue.Lease,
+	}
+	if o.Queue.Workers > 0 {
+		e.local = newLocalPool(o.Queue.Workers)
 	}
 	if e.retention.Interval <= 0 {
 		e.retention.Interval = time.Hour
@@ -109,13 +121,32 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.river.Start(ctx); err != nil {
 		return fmt.Errorf("starting queue: %w", err)
 	}
+	if e.local != nil {
+		e.local.mu.Lock()
+		e.local.started = true
+		e.local.mu.Unlock()
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		e.stopBeat = cancel
+		go e.heartbeat(bctx)
+	}
 	return nil
 }
 
 // Stop stops fetching jobs and waits for in-flight runs until ctx ends; then
 // it cancels them, and their jobs are retried (by this or another process).
 func (e *Engine) Stop(ctx context.Context) error {
+	localDone := make(chan struct{})
+	go func() {
+		defer close(localDone)
+		if e.local != nil {
+			e.stopLocal(ctx)
+		}
+	}()
 	err := e.river.Stop(ctx)
+	<-localDone
+	if e.stopBeat != nil {
+		e.stopBeat()
+	}
 	if err == nil {
 		return nil
 	}
@@ -181,9 +212,10 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) (err erro
 	return w.e.Execute(ctx, job.Args.RunID)
 }
 
-// Execute runs (or resumes) a run until it ends or must wait. A wait returns
-// river.JobSnooze so no worker is held; an infrastructure error is returned
-// for River to retry, and the run resumes from its last recorded step.
+// Execute runs (or resumes) a run River handed this worker, until it ends or
+// must wait. A wait returns river.JobSnooze so no worker is held; an
+// infrastructure error is returned for River to retry, and the run resumes
+// from its last recorded step.
 func (e *Engine) Execute(ctx context.Context, runID string) error {
 	pending, err := e.st.GetRun(ctx, runID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -196,6 +228,30 @@ func (e *Engine) Execute(ctx context.Context, runID string) error {
 	if store.RunFinal(pending.State) {
 		return nil
 	}
+	if d := e.leasedElsewhere(pending); d > 0 {
+		// Another live process executes it (this job is its fallback): look
+		// again when that lease would lapse.
+		return river.JobSnooze(d)
+	}
+	return e.execute(ctx, pending, slice{})
+}
+
+// leasedElsewhere is how long another process's lease on r still runs.
+func (e *Engine) leasedElsewhere(r *store.Run) time.Duration {
+	if r.LeaseOwner == nil || *r.LeaseOwner == e.owner || r.LeaseUntil == nil {
+		return 0
+	}
+	d := r.LeaseUntil.Sub(e.now())
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
+}
+
+// execute runs one slice of a run.
+func (e *Engine) execute(ctx context.Context, pending *store.Run, sl slice) error {
+	local := sl.local
+	runID := pending.ID
 	log := e.log.With("run_id", runID, "workflow_id", pending.WorkflowID)
 	c, err := e.Compiled(ctx, pending.VersionID)
 	if err != nil {
@@ -205,51 +261,107 @@ func (e *Engine) Execute(ctx context.Context, runID string) error {
 	if c.Doc.Settings != nil {
 		limit = c.Doc.Settings.Concurrency
 	}
-	run, err := e.st.StartRun(ctx, runID, limit)
-	if errors.Is(err, store.ErrBusy) {
-		// Stay queued; try again shortly without spending an attempt.
-		return river.JobSnooze(250*time.Millisecond + time.Duration(rand.Int64N(int64(250*time.Millisecond))))
-	}
-	if err != nil {
-		return err
-	}
-	if store.RunFinal(run.State) {
-		return nil
+	run := pending
+	claimed := sl.claimed
+	if claimed {
+		// Taken over: the claim already counted the attempt.
+	} else if limit > 0 {
+		// A concurrency limit is checked when the run is taken, before any
+		// step runs.
+		run, err = e.st.StartRunLeased(ctx, runID, limit, e.owner, e.now().Add(e.lease))
+		if errors.Is(err, store.ErrBusy) {
+			// Stay queued; try again shortly without spending an attempt.
+			return river.JobSnooze(250*time.Millisecond + time.Duration(rand.Int64N(int64(250*time.Millisecond))))
+		}
+		if errors.Is(err, store.ErrLeaseLost) {
+			return river.JobSnooze(e.lease)
+		}
+		if err != nil {
+			return err
+		}
+		if store.RunFinal(run.State) {
+			return nil
+		}
+		claimed = true
+	} else {
+		// The lease is taken with the run's first write (before any side
+		// effect); expressions see the attempt that write will count.
+		cp := *pending
+		cp.Attempt++
+		run = &cp
 	}
 	log = log.With("attempt", run.Attempt)
-	x, err := e.newExecution(ctx, run, c, log)
+	x, err := e.newExecution(ctx, run, c, log, sl.fresh)
 	if err != nil {
 		return err
 	}
+	x.local, x.claimed = local, claimed
 	out := x.runSteps(ctx, c.Steps, x.root)
+	var fin *final
 	switch out.kind {
 	case outDone:
-		_, err = e.st.FinishRun(ctx, run.ID, store.RunSucceeded, "")
-		log.Info("run succeeded")
+		fin = &final{state: store.RunSucceeded}
 	case outFiltered:
-		_, err = e.st.FinishRun(ctx, run.ID, store.RunFiltered, "")
-		log.Info("run filtered")
+		fin = &final{state: store.RunFiltered}
 	case outFailed:
-		_, err = e.st.FinishRun(ctx, run.ID, store.RunFailed, out.err)
-		log.Info("run failed", "error", out.err)
+		fin = &final{state: store.RunFailed, err: out.err}
+	case outWait:
+		fin = &final{state: store.RunWaiting, until: out.until}
 	case outCanceled:
 		log.Info("run canceled")
-		return nil
-	case outWait:
-		if err := e.st.SetRunState(ctx, run.ID, store.RunWaiting); err != nil {
-			return err
+		return e.dropJob(x)
+	case outLost:
+		log.Info("run taken over by another process")
+		if local {
+			return nil // its job stays as the other process's fallback
+		}
+		return river.JobSnooze(max(time.Until(out.until), time.Second))
+	case outInfra:
+		// Leave the run as it is; River retries the job and the run resumes.
+		return out.cause
+	}
+	if err := x.flush(ctx, fin); err != nil {
+		if errors.Is(err, errLeaseLost) {
+			lost := x.leaseLost(ctx)
+			if lost.kind == outCanceled {
+				log.Info("run canceled")
+				return e.dropJob(x)
+			}
+			if local {
+				return nil
+			}
+			return river.JobSnooze(max(time.Until(lost.until), time.Second))
+		}
+		return err
+	}
+	switch fin.state {
+	case store.RunWaiting:
+		log.Info("run waiting", "until", out.until)
+		if local {
+			return nil // its job was moved to the end of the wait
 		}
 		d := out.until.Sub(e.now())
 		if d < time.Millisecond {
 			d = time.Millisecond
 		}
-		log.Info("run waiting", "until", out.until)
 		return river.JobSnooze(d)
-	case outInfra:
-		// Leave the run as it is; River retries the job and the run resumes.
-		return out.cause
+	case store.RunFailed:
+		log.Info("run failed", "error", out.err)
+	default:
+		log.Info("run " + fin.state)
 	}
-	return err
+	return nil
+}
+
+// dropJob retires the job of a locally started run that ended without a
+// final write of its own (canceled).
+func (e *Engine) dropJob(x *execution) error {
+	if !x.local || x.run.JobID == nil || x.jobRetired {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return e.st.InTx(ctx, func(_ *store.Store, sqlTx *sql.Tx) error { return e.retireJob(ctx, sqlTx, *x.run.JobID) })
 }
 
 func (e *Engine) fail(ctx context.Context, log *slog.Logger, runID, msg string) error {

@@ -34,6 +34,7 @@ const (
 	outWait                    // snooze until `until`
 	outCanceled                // the run was canceled
 	outInfra                   // the database failed: let River retry
+	outLost                    // another process holds the run (until: its lease)
 )
 
 type outcome struct {
@@ -55,6 +56,17 @@ type execution struct {
 	seq      int
 	root     *scope
 	canceled bool
+
+	// local: started in this process (it manages the run's job); fresh: a
+	// new run's first slice, with no records to load.
+	local, fresh bool
+	claimed      bool // this slice holds the run's lease
+	jobRetired   bool
+	flushMu      sync.Mutex
+	pendingSteps []*store.StepRun
+	pendingDels  []*store.Delivery
+	abortMu      sync.Mutex
+	abort        error // a write before a call failed: the call was not made
 }
 
 // scope is what expressions see at one point of the tree.
@@ -66,12 +78,15 @@ type scope struct {
 	mu      *sync.Mutex // guards steps
 }
 
-func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.Compiled, log *slog.Logger) (*execution, error) {
-	recs, err := e.st.ListStepRuns(ctx, run.ID)
-	if err != nil {
-		return nil, err
+func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.Compiled, log *slog.Logger, fresh bool) (*execution, error) {
+	var recs []store.StepRun
+	if !fresh {
+		var err error
+		if recs, err = e.st.ListStepRuns(ctx, run.ID); err != nil {
+			return nil, err
+		}
 	}
-	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}}
+	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}, fresh: fresh}
 	for i := range recs {
 		r := &recs[i]
 		x.records[r.StepID+"\x00"+r.ItemKey] = r
@@ -107,19 +122,27 @@ func (x *execution) record(key string) *store.StepRun {
 	return x.records[key]
 }
 
-// save writes a step record, capping payloads.
-func (x *execution) save(ctx context.Context, sr *store.StepRun) error {
-	x.recMu.Lock()
-	if sr.Seq == 0 {
-		x.seq++
-		sr.Seq = x.seq
-	}
-	x.records[sr.StepID+"\x00"+sr.ItemKey] = sr
-	x.recMu.Unlock()
+// save buffers a step record, capping payloads; the next flush writes it.
+func (x *execution) save(_ context.Context, sr *store.StepRun) error {
 	sr.RunID = x.run.ID
 	sr.Input = capJSON(sr.Input, x.e.maxRecord)
 	sr.Output = capJSON(sr.Output, x.e.maxRecord)
-	return x.e.st.SaveStepRun(ctx, sr)
+	x.addStep(sr)
+	return nil
+}
+
+func (x *execution) setAbort(err error) {
+	x.abortMu.Lock()
+	if x.abort == nil {
+		x.abort = err
+	}
+	x.abortMu.Unlock()
+}
+
+func (x *execution) aborted() error {
+	x.abortMu.Lock()
+	defer x.abortMu.Unlock()
+	return x.abort
 }
 
 // capJSON replaces an oversized payload with a marker holding its size and a
@@ -497,12 +520,13 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		}
 	}
 	red := newRedactor(creds)
-	attemptsBefore, err := x.e.st.CountDeliveries(ctx, x.run.ID, s.ID, sc.itemKey)
-	if err != nil {
-		return outcome{kind: outInfra, cause: err}
+	attemptsBefore := 0
+	if !x.fresh {
+		if attemptsBefore, err = x.e.st.CountDeliveries(ctx, x.run.ID, s.ID, sc.itemKey); err != nil {
+			return outcome{kind: outInfra, cause: err}
+		}
 	}
-	rec := &recorder{st: x.e.st, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red,
-		onError: func(err error) { x.log.Error("recording delivery", "step", s.ID, "error", err) }}
+	rec := &recorder{x: x, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red}
 	outbound := x.e.outbound
 	if tlsCfg, ok, err := tlsconf.FromCredentials(creds); err != nil {
 		return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q: %w", s.Connection, err))
@@ -525,6 +549,14 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		IdempotencyKey: idempotencyKey(x.run.ID, s.ID, sc.itemKey),
 		Logger:         x.log.With("step", s.ID),
 	})
+	if abort := x.aborted(); abort != nil {
+		// A call could not be recorded before it was made, so it was not
+		// made: stop here and let the run resume from its records.
+		if errors.Is(abort, errLeaseLost) {
+			return x.leaseLost(ctx)
+		}
+		return outcome{kind: outInfra, cause: abort}
+	}
 	if err == nil {
 		return x.succeeded(ctx, s, sc, started, red.value(input), red.value(res.Output), attempt)
 	}

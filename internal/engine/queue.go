@@ -79,7 +79,11 @@ type QueueOptions struct {
 	// rescued after RescueAfter.
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// Lease is how long a running run stays with its process without a
+	// heartbeat (renewed every third of it); a dead process's runs are
+	// taken over when it lapses. Default 15s.
+	Lease  time.Duration
+	Logger *slog.Logger
 }
 
 func newRiverClient(st *store.Store, o QueueOptions, workers *river.Workers, periodic []*river.PeriodicJob) (*river.Client[*sql.Tx], error) {

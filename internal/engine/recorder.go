@@ -2,7 +2,7 @@ package engine
 
 import (
 	"bytes"
-	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,16 +14,17 @@ import (
 // recordCap bounds the request and response bodies kept in a delivery record.
 const recordCap = 64 << 10
 
-// recorder is a RoundTripper that writes a delivery row for every attempt.
+// recorder is a RoundTripper that records every attempt: a "sending" row is
+// committed (with the run's buffered step records and its lease) before the
+// call, and the completed row is buffered for the run's next write.
 type recorder struct {
 	next    http.RoundTripper
-	st      *store.Store
+	x       *execution
 	runID   string
 	stepID  string
 	itemKey string
 	attempt int
 	redact  *redactor
-	onError func(error)
 }
 
 func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -35,13 +36,20 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	rc.attempt++
-	d := &store.Delivery{
+	d := &store.Delivery{ID: store.NewID(), State: store.DeliverySending,
 		RunID: rc.runID, StepID: rc.stepID, ItemKey: rc.itemKey, Attempt: rc.attempt,
 		Method: req.Method, URL: rc.redact.text(redactURL(req.URL.String())),
 		RequestHeaders: store.MustJSON(rc.redact.value(redactHeaders(req.Header))),
 		RequestBody:    rc.redact.text(capText(reqBody)),
 		CreatedAt:      time.Now().UTC(),
 	}
+	if err := rc.x.flush(req.Context(), nil, d); err != nil {
+		rc.x.setAbort(err)
+		return nil, fmt.Errorf("recording the attempt before sending it: %w", err)
+	}
+	done := *d // the sending row is written; the completed one goes out later
+	d = &done
+	d.State = store.DeliveryCompleted
 	start := time.Now()
 	resp, err := rc.next.RoundTrip(req)
 	if err == nil {
@@ -62,12 +70,7 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		d.Error = rc.redact.text(err.Error())
 	}
-	// Record even when the run's context is canceled: the attempt happened.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 10*time.Second)
-	defer cancel()
-	if rerr := rc.st.CreateDelivery(ctx, d); rerr != nil && rc.onError != nil {
-		rc.onError(rerr)
-	}
+	rc.x.addDelivery(d)
 	return resp, err
 }
 

@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -15,7 +18,7 @@ type StartTx struct {
 	st    *store.Store
 	sqlTx *sql.Tx
 	e     *Engine
-	runs  []*store.Run
+	local []*store.Run // to start in this process once committed
 }
 
 // Store is the store bound to the transaction.
@@ -24,23 +27,175 @@ func (t *StartTx) Store() *store.Store { return t.st }
 // Run creates run (queued) and enqueues its job in the transaction. It is
 // the one place a run and its job are written.
 func (t *StartTx) Run(ctx context.Context, run *store.Run) error {
-	if err := t.st.CreateRun(ctx, run); err != nil {
-		return err
+	if run.ID == "" {
+		run.ID = store.NewID()
 	}
-	if _, err := t.e.river.InsertTx(ctx, t.sqlTx, RunArgs{RunID: run.ID}, nil); err != nil {
+	// With room here, the run starts in this process right after the commit
+	// and needs no queue job: the run row, leased to this process, is the
+	// durable unit (if the process dies, the lease lapses and any worker
+	// takes the run over). Otherwise any worker takes its job at once.
+	if t.e.local.reserve() {
+		until := t.e.now().Add(t.e.lease).UTC()
+		run.LeaseOwner, run.LeaseUntil = &t.e.owner, &until
+		if err := t.st.CreateRun(ctx, run); err != nil {
+			t.e.local.release()
+			return err
+		}
+		t.local = append(t.local, run)
+		return nil
+	}
+	res, err := t.e.river.InsertTx(ctx, t.sqlTx, RunArgs{RunID: run.ID}, nil)
+	if err != nil {
 		return fmt.Errorf("enqueuing run %s: %w", run.ID, err)
 	}
-	t.runs = append(t.runs, run)
-	return nil
+	run.JobID = &res.Job.ID
+	return t.st.CreateRun(ctx, run)
 }
 
-// StartRuns runs fn in one transaction and commits it: every path that
-// starts a run (webhook, hosted form, schedule, replay, bulk replay, manual
-// test) goes through here, so the runs it creates and their queue jobs are
-// durable before the caller answers anyone. fn's error rolls everything back
-// and is returned as is.
-func (e *Engine) StartRuns(ctx context.Context, fn func(tx *StartTx) error) error {
-	return e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		return fn(&StartTx{st: tx, sqlTx: sqlTx, e: e})
-	})
+// done starts the committed local runs, or gives their slots back.
+func (t *StartTx) done(committed bool) {
+	for _, run := range t.local {
+		if committed {
+			// A replay from the failed step has copied records to load.
+			t.e.dispatch(run, slice{fresh: run.ReplayOf == nil})
+		} else {
+			t.e.local.release()
+		}
+	}
+	t.local = nil
 }
+
+// StartRuns runs fn in a transaction and commits it: every path that starts
+// a run (webhook, hosted form, schedule, replay, bulk replay, manual test)
+// goes through here, so the runs it creates and their queue jobs are durable
+// before the caller answers anyone. fn's error rolls back fn's writes and is
+// returned as is.
+//
+// Calls that arrive while a commit is under way share the next one (group
+// commit): each fn runs under its own savepoint, so one failing fn leaves
+// the others' writes in place, and every caller returns only after the
+// commit that holds its writes.
+func (e *Engine) StartRuns(ctx context.Context, fn func(tx *StartTx) error) error {
+	r := &startReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	g := &e.group
+	g.mu.Lock()
+	g.queue = append(g.queue, r)
+	lead := g.active < e.commitLanes()
+	if lead {
+		g.active++
+	}
+	g.mu.Unlock()
+	if lead {
+		e.commitBatches(true)
+	}
+	// Bounded by the batch's own timeout; a caller must not answer before
+	// the commit that holds its writes has ended either way.
+	<-r.done
+	return r.err
+}
+
+// startReq is one StartRuns call waiting for its commit.
+type startReq struct {
+	ctx  context.Context
+	fn   func(tx *StartTx) error
+	err  error
+	stx  *StartTx
+	done chan struct{}
+}
+
+// groupCommit gathers concurrent StartRuns calls.
+type groupCommit struct {
+	mu     sync.Mutex
+	queue  []*startReq
+	active int // goroutines committing batches
+}
+
+// commitLanes is how many shared commits may be under way at once: SQLite
+// has one writer; PostgreSQL overlaps the round trips of a few.
+func (e *Engine) commitLanes() int {
+	if e.st.Dialect() == store.Postgres {
+		return 4
+	}
+	return 1
+}
+
+// maxStartBatch bounds one shared commit.
+const maxStartBatch = 256
+
+// commitBatches commits queued calls batch by batch until none is left. The
+// caller that found no commit under way runs the first batch (its own call
+// is in it) and hands the rest to a goroutine, so it can answer at once.
+func (e *Engine) commitBatches(first bool) {
+	g := &e.group
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxStartBatch)
+		if n == 0 {
+			g.active--
+			g.mu.Unlock()
+			return
+		}
+		batch := g.queue[:n:n]
+		g.queue = append([]*startReq(nil), g.queue[n:]...)
+		g.mu.Unlock()
+		e.commitBatch(batch)
+		if first {
+			go e.commitBatches(false)
+			return
+		}
+	}
+}
+
+func (e *Engine) commitBatch(batch []*startReq) {
+	// The shared transaction outlives any one caller's context; each fn's
+	// statements still use its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), time.Minute)
+	defer cancel()
+	shared := len(batch) > 1
+	err := e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+		ok := 0
+		for _, r := range batch {
+			stx := &StartTx{st: tx, sqlTx: sqlTx, e: e}
+			if shared {
+				if err := tx.Savepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+			}
+			if r.err = r.fn(stx); r.err != nil {
+				stx.done(false)
+				if !shared {
+					return r.err
+				}
+				if err := tx.RollbackToSavepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+				continue
+			}
+			if shared {
+				if err := tx.ReleaseSavepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+			}
+			r.stx = stx
+			ok++
+		}
+		if ok == 0 {
+			return errNothingToCommit
+		}
+		return nil
+	})
+	for _, r := range batch {
+		if r.stx != nil {
+			if err != nil {
+				r.err = err
+			}
+			r.stx.done(err == nil)
+		} else if r.err == nil {
+			r.err = err
+		}
+		close(r.done)
+	}
+}
+
+// errNothingToCommit rolls back a batch whose every call failed.
+var errNothingToCommit = errors.New("no run to start")

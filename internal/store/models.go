@@ -108,6 +108,11 @@ type Run struct {
 	CreatedAt   time.Time
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
+	// LeaseOwner is the process executing the run until LeaseUntil (its
+	// heartbeat renews it); JobID is the run's queue job.
+	LeaseOwner *string
+	LeaseUntil *time.Time
+	JobID      *int64
 }
 
 // Step-run states.
@@ -135,9 +140,18 @@ type StepRun struct {
 	FinishedAt *time.Time
 }
 
+// Delivery states: a delivery is written "sending" before the call and
+// "completed" after it; one left "sending" is an attempt whose outcome is
+// unknown (the process died during the call).
+const (
+	DeliverySending   = "sending"
+	DeliveryCompleted = "completed"
+)
+
 // Delivery records one outbound HTTP attempt.
 type Delivery struct {
 	ID              string `gorm:"primaryKey"`
+	State           string
 	RunID           string
 	StepID          string
 	ItemKey         string

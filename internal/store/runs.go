@@ -101,6 +101,13 @@ var ErrBusy = errors.New("workflow is at its concurrency limit")
 // limit > 0, a run that would exceed that many running runs of its workflow
 // stays as it is and ErrBusy is returned.
 func (s *Store) StartRun(ctx context.Context, id string, limit int) (*Run, error) {
+	return s.StartRunLeased(ctx, id, limit, "", time.Time{})
+}
+
+// StartRunLeased is StartRun that also leases the run to owner until until;
+// a run leased by another process whose lease has not lapsed is left alone
+// (ErrLeaseLost).
+func (s *Store) StartRunLeased(ctx context.Context, id string, limit int, owner string, until time.Time) (*Run, error) {
 	var r Run
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.First(&r, "id = ?", id).Error; err != nil {
@@ -108,6 +115,9 @@ func (s *Store) StartRun(ctx context.Context, id string, limit int) (*Run, error
 		}
 		if RunFinal(r.State) {
 			return nil
+		}
+		if owner != "" && r.LeaseOwner != nil && *r.LeaseOwner != owner && r.LeaseUntil != nil && r.LeaseUntil.After(time.Now()) {
+			return fmt.Errorf("run %s: %w", id, ErrLeaseLost)
 		}
 		if limit > 0 && r.State != RunRunning {
 			// Serialize starts per workflow: PostgreSQL locks the workflow
@@ -129,6 +139,10 @@ func (s *Store) StartRun(ctx context.Context, id string, limit int) (*Run, error
 		}
 		now := time.Now().UTC()
 		updates := map[string]any{"state": RunRunning, "attempt": r.Attempt + 1}
+		if owner != "" {
+			updates["lease_owner"], updates["lease_until"] = owner, until.UTC()
+			r.LeaseOwner, r.LeaseUntil = &owner, &until
+		}
 		if r.StartedAt == nil {
 			updates["started_at"] = now
 			r.StartedAt = &now
@@ -228,6 +242,9 @@ func (s *Store) ListStepRuns(ctx context.Context, runID string) ([]StepRun, erro
 func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) error {
 	if d.ID == "" {
 		d.ID = NewID()
+	}
+	if d.State == "" {
+		d.State = DeliveryCompleted
 	}
 	if err := s.db.WithContext(ctx).Create(d).Error; err != nil {
 		return fmt.Errorf("recording delivery of run %s: %w", d.RunID, err)

@@ -225,6 +225,32 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// Savepoint, RollbackToSavepoint and ReleaseSavepoint let one transaction
+// hold independent parts (a shared commit of many requests); both databases
+// speak the same SQL for them.
+func (s *Store) Savepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	return nil
+}
+
+// RollbackToSavepoint undoes what followed the savepoint.
+func (s *Store) RollbackToSavepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("ROLLBACK TO SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	return nil
+}
+
+// ReleaseSavepoint keeps what followed the savepoint.
+func (s *Store) ReleaseSavepoint(ctx context.Context, name string) error {
+	if err := s.db.WithContext(ctx).Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
 // IsUnavailable reports whether err means the database could not be
 // reached or is not accepting work right now (as opposed to an error of the
 // statement itself), so the caller may answer "retry later".
