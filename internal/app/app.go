@@ -27,7 +27,7 @@ Usage:
   switchboard migrate up|status [flags]   apply or list database migrations
   switchboard workflow import FILE        store a workflow document, activate it, print its webhook URL
   switchboard workflow export ID          print a workflow's current document
-  switchboard connectors validate FILE…   check declarative connector files (errors name their line)
+  switchboard connectors validate FILE…   check declarative connector files (errors name their line) or plugin modules (.wasm)
   switchboard connectors test FILE…       those checks and the files' inline tests: what the server accepts
   switchboard secrets rotate              seal connection secrets with a new key
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)

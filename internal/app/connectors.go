@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
@@ -84,6 +85,9 @@ func checkConnectorFile(ctx context.Context, runTests bool, path string, stdout,
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		return false
 	}
+	if strings.EqualFold(filepath.Ext(name), ".wasm") {
+		return checkPluginFile(ctx, name, data, stdout, stderr)
+	}
 	c, err := declarative.Parse(name, data)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -115,5 +119,26 @@ func checkConnectorFile(ctx context.Context, runTests bool, path string, stdout,
 		return true
 	}
 	fmt.Fprintf(stdout, "%s: ok: %s %s, %d inline test(s) passed\n", name, spec.ID, spec.Version, len(results))
+	return true
+}
+
+// checkPluginFile checks a WebAssembly plugin module as an upload would.
+func checkPluginFile(ctx context.Context, name string, data []byte, stdout, stderr io.Writer) bool {
+	rt, err := wasm.NewRuntime(ctx, wasm.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return false
+	}
+	defer rt.Close(context.Background())
+	spec, err := rt.Inspect(ctx, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: refused: %v\n", name, err)
+		return false
+	}
+	if _, builtin := registry().Get(spec.ID); builtin {
+		fmt.Fprintf(stderr, "%s: id: %q is a built-in connector; a plugin cannot replace it\n", name, spec.ID)
+		return false
+	}
+	fmt.Fprintf(stdout, "%s: ok: plugin %s %s (ABI %d), %d action(s), %s\n", name, spec.ID, spec.Version, wasm.ABIVersion, len(spec.Actions), wasm.Hash(data))
 	return true
 }

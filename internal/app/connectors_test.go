@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-dev/switchboard/connectors/wasm/wasmtest"
 )
 
 func runMain(t *testing.T, args ...string) (int, string, string) {
@@ -75,5 +77,21 @@ func TestConnectorsValidateAndTestCommands(t *testing.T) {
 	}
 	if code, _, _ := runMain(t, "connectors", "check", good); code != 1 {
 		t.Fatal("an unknown subcommand was accepted")
+	}
+}
+
+func TestConnectorsValidateChecksPluginModules(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "tiny.wasm")
+	os.WriteFile(good, wasmtest.Module{Spec: `{"id":"tiny","name":"Tiny","version":"0.1.0","auth":{"kind":"none"},"actions":[{"id":"go","name":"Go","input":[]}]}`}.Bytes(), 0o644)
+	bad := filepath.Join(dir, "old.wasm")
+	os.WriteFile(bad, wasmtest.Module{ABI: 7, Spec: `{}`}.Bytes(), 0o644)
+	code, out, _ := runMain(t, "connectors", "validate", good)
+	if code != 0 || !strings.Contains(out, "tiny.wasm: ok: plugin tiny 0.1.0 (ABI 1), 1 action(s), sha256:") {
+		t.Fatalf("good: %d %s", code, out)
+	}
+	code, _, errOut := runMain(t, "connectors", "validate", bad)
+	if code == 0 || !strings.Contains(errOut, "old.wasm: refused: the plugin speaks host ABI version 7") {
+		t.Fatalf("bad: %d %s", code, errOut)
 	}
 }

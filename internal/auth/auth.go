@@ -300,7 +300,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Login
 	now := s.o.Now().UTC()
 	u, err := s.st.GetUserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, store.ErrNotFound) {
-		_, _ = CheckPassword(dummyHash, password)
+		_, _ = CheckPassword(dummyHash(), password)
 		return nil, ErrBadCredentials
 	}
 	if err != nil {

@@ -509,15 +509,6 @@ func (c *checker) verify(l *loader, rcv *receiver) (runs, hits, dupHits int) {
 	if len(byEvent) != l.events {
 		t.Fatalf("%d events have runs, want %d", len(byEvent), l.events)
 	}
-	// Every call is recorded once attempts are written "sending" before the
-	// call (deliveries.state); until the engine does, count what is missing.
-	recordsBeforeSending := c.hasColumn("deliveries", "state")
-	unrecorded := 0
-	defer func() {
-		if unrecorded > 0 && !recordsBeforeSending {
-			t.Logf("KNOWN GAP: %d calls reached the receiver without a delivery record (attempts are not yet recorded before they are sent)", unrecorded)
-		}
-	}()
 	keys := map[int]map[string]int{}
 	for _, h := range rcv.snapshot() {
 		if keys[h.event] == nil {
@@ -540,11 +531,9 @@ func (c *checker) verify(l *loader, rcv *receiver) (runs, hits, dupHits int) {
 		if n > 1 {
 			dupHits += n - 1
 		}
+		// Attempts are written "sending" before the call: none goes unrecorded.
 		if rs := byEvent[ev]; len(rs) != 1 || rs[0].deliveries < n {
-			unrecorded += n - rs[0].deliveries
-			if recordsBeforeSending {
-				t.Errorf("event %d reached the receiver %d times but its run records %d deliveries", ev, n, rs[0].deliveries)
-			}
+			t.Errorf("event %d reached the receiver %d times but its run records %d deliveries", ev, n, rs[0].deliveries)
 		}
 	}
 	if len(keys) != l.events {
@@ -575,7 +564,7 @@ var leaseEnv = []string{"SWITCHBOARD_RUN_LEASE=5s", "SWITCHBOARD_JOB_TIMEOUT=5s"
 // loaded two-core machine may take to notice and run it.
 const (
 	leaseTime   = 5 * time.Second
-	resumeBound = leaseTime + 25*time.Second
+	resumeBound = leaseTime + 15*time.Second
 )
 
 func TestFaultsUnderLoadOnPostgres(t *testing.T) {

@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -96,4 +99,32 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A service that answers with NUL bytes or invalid UTF-8 does not wedge a
+// run on PostgreSQL: the response is recorded as text (U+FFFD) and the run
+// ends.
+func TestResponsesWithNULBytesAreRecorded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "{\"v\":\"a\\u0000b\",\"raw\":\"\xff\"}")
+		}))
+		defer rcv.Close()
+		in := newInstance(t, dialect)
+		file := t.TempDir() + "/nul.json"
+		writeFile(t, file, `{"schema":"switchboard/v1","name":"nul","trigger":{"type":"webhook"},"steps":[
+		 {"id":"call","type":"action","action":"http.request","input":{"method":"POST","url":"`+rcv.URL+`","json":{"x":1}}},
+		 {"id":"m","type":"map","fields":{"v":"{{ steps.call.body.v }}"}}]}`)
+		hook := importWorkflow(t, in, file)
+		in.start()
+		status, runID := postHook(t, hook, "{\"s\":\"\\u0000\"}")
+		if status != 202 {
+			t.Fatalf("webhook: %d", status)
+		}
+		d := in.waitRun(runID, 60*time.Second)
+		if d.State != "succeeded" || len(d.Deliveries) != 1 || strings.ContainsRune(d.Deliveries[0].Response, 0) {
+			t.Fatalf("run = %+v", d)
+		}
+	})
 }
