@@ -30,7 +30,7 @@ const (
 
 // AuthSpec lists the credential fields a connection holds.
 type AuthSpec struct {
-	Kind     AuthKind `json:"kind"`
+	Kind     AuthKind `json:"kind" enum:"none,token,basic,custom,oauth2"`
 	Fields   []Field  `json:"fields,omitempty"`
 	Optional bool     `json:"optional,omitempty"`
 }
@@ -62,7 +62,7 @@ const (
 type Field struct {
 	Key      string    `json:"key"`
 	Label    string    `json:"label"`
-	Type     FieldType `json:"type"`
+	Type     FieldType `json:"type" enum:"string,text,number,boolean,select,object,list,any"`
 	Required bool      `json:"required,omitempty"`
 	Help     string    `json:"help,omitempty"`
 	Default  any       `json:"default,omitempty"`

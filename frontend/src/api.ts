@@ -1,6 +1,12 @@
 // Typed client for the Switchboard HTTP API (/api/v1, JSON with snake_case fields).
 // Errors come back as application/problem+json (RFC 9457) and are thrown as ApiError.
 
+import type { components, paths } from './api/schema.d.ts'
+
+// The wire types are generated from the server's OpenAPI document (src/api/schema.d.ts, by
+// `npm run gen:api`); this file only names them and adds what the client itself makes.
+export type Schemas = components['schemas']
+
 export const RUN_STATES = [
   'queued',
   'running',
@@ -9,163 +15,43 @@ export const RUN_STATES = [
   'failed',
   'filtered',
   'canceled',
-] as const
+] as const satisfies readonly Schemas['Run']['state'][]
 
-export type RunState = (typeof RUN_STATES)[number]
+export type RunState = Schemas['Run']['state']
 
-/** Step-run states; `running` may be reported while a step is in flight. */
-export type StepState = 'succeeded' | 'failed' | 'skipped' | 'filtered' | 'waiting' | 'running'
+/** Step-run states; `running` is what the UI shows while a step is in flight. */
+export type StepState = Schemas['StepRun']['state'] | 'running'
 
 /** RFC 3339 timestamp as sent by the server. */
 export type Timestamp = string
 
-export interface Workflow {
-  id: string
-  name: string
-  active: boolean
-  version: number
-  trigger_type: string
-  /** Only set for webhook triggers. */
-  webhook_url?: string
-  /** Webhook only: requests here are kept as sample data and start no run. */
-  test_url?: string
-  /** Only set for form triggers. */
-  form_url?: string
-  created_at: Timestamp
-  updated_at: Timestamp
-}
-
-/** The `switchboard/v1` workflow document (only the parts the UI reads are typed). */
-export interface WorkflowDocument {
-  schema: string
-  name: string
-  trigger: TriggerDoc
-  steps: StepDoc[]
-  [key: string]: unknown
-}
-
-export interface TriggerDoc {
-  type: string
-  webhook?: Record<string, unknown>
-  schedule?: { cron: string; timezone?: string; misfire?: string }
-  form?: Record<string, unknown>
-  [key: string]: unknown
-}
-
-export interface RetryDoc {
-  max_attempts: number
-  backoff?: string
-  initial?: string
-  max?: string
-}
-
-export interface PathDoc {
-  name: string
-  if?: string
-  steps: StepDoc[]
-}
-
+export type Workflow = Schemas['Workflow']
+/** The `switchboard/v1` workflow document. */
+export type WorkflowDocument = Schemas['WorkflowDocument']
+export type TriggerDoc = Schemas['WorkflowTrigger']
+export type RetryDoc = Schemas['WorkflowRetry']
+export type PathDoc = Schemas['WorkflowPath']
 /** One node of the step tree; which fields apply depends on `type`. */
-export interface StepDoc {
-  id: string
-  type: string
-  name?: string
-  if?: string
-  fields?: Record<string, unknown>
-  mode?: string
-  paths?: PathDoc[]
-  items?: string
-  concurrency?: number
-  steps?: StepDoc[]
-  for?: string
-  until?: string
-  action?: string
-  connection?: string
-  input?: Record<string, unknown>
-  retry?: RetryDoc
-  timeout?: string
-  on_error?: string
-  [key: string]: unknown
-}
+export type StepDoc = Schemas['WorkflowStep']
+/** A workflow as GET /workflows/{id} answers it: always with its document. */
+export type WorkflowDetail = Workflow & { document: WorkflowDocument }
 
-export interface WorkflowDetail extends Workflow {
-  document: WorkflowDocument
-}
+/** A page of a list, with an absent list read as empty. */
+export type Page<T> = Omit<Schemas['WorkflowPage'], 'items'> & { items: T[] }
 
-export interface Page<T> {
-  items: T[]
-  next_cursor: string
-}
-
-export interface Run {
-  id: string
-  workflow_id: string
-  version: number
-  state: RunState
-  trigger_type?: string
-  error: string
-  created_at: Timestamp
-  started_at: Timestamp | null
-  finished_at: Timestamp | null
-}
-
-export interface TriggerInput {
-  body: unknown
-  headers?: Record<string, unknown>
-  query?: Record<string, unknown>
-  method?: string
-  received_at?: Timestamp
-  [key: string]: unknown
-}
-
-export interface StepRun {
-  step_id: string
-  /** Set for steps inside a for_each: which item. */
-  item_key?: string
-  state: StepState
-  input: unknown
-  output: unknown
-  error: string
-  attempts: number
-  started_at: Timestamp | null
-  finished_at: Timestamp | null
-}
-
-export interface Delivery {
-  step_id: string
-  attempt: number
-  method: string
-  url: string
-  /** HTTP status; 0 when no response was received (see `error`). */
-  status: number
-  latency_ms: number
-  response_body: string
-  error: string
-  created_at: Timestamp
-}
-
-export interface RunDetail extends Run {
+export type Run = Schemas['Run']
+export type TriggerInput = NonNullable<Schemas['TriggerInput']>
+export type StepRun = Schemas['StepRun']
+export type Delivery = Schemas['Delivery']
+/** A run with its records; absent lists read as empty. */
+export type RunDetail = Omit<Schemas['RunDetail'], 'steps' | 'deliveries' | 'trigger'> & {
   trigger: TriggerInput | null
   steps: StepRun[]
   deliveries: Delivery[]
 }
-
-export interface FieldError {
-  path: string
-  message: string
-}
-
-export interface Problem {
-  type?: string
-  title: string
-  status: number
-  detail?: string
-  errors?: FieldError[]
-}
-
-export interface WebhookAccepted {
-  run_id: string
-}
+export type FieldError = Schemas['FieldError']
+/** A problem document; the client makes ones without `type` for network failures. */
+export type Problem = Omit<Schemas['Problem'], 'type'> & { type?: string }
 
 /** A failed API call: an HTTP error with its problem document, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -184,106 +70,24 @@ export class ApiError extends Error {
   }
 }
 
-export interface ListWorkflowsParams {
-  cursor?: string
-  limit?: number
-}
+type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? Q : never
 
-export interface ListRunsParams {
-  workflow?: string
-  limit?: number
-  cursor?: string
-  state?: string
-  /** RFC 3339: runs created at or after. */
-  since?: string
-}
+export type ListWorkflowsParams = NonNullable<Query<'/api/v1/workflows'>>
+export type ListRunsParams = NonNullable<Query<'/api/v1/runs'>>
 
-export interface FieldSpec {
-  key: string
-  label: string
-  type: 'string' | 'text' | 'number' | 'boolean' | 'select' | 'object' | 'list' | 'any' | string
-  required?: boolean
-  help?: string
-  default?: unknown
-  options?: Array<{ value: string; label: string }>
-  secret?: boolean
-}
-
-export interface ActionSpec {
-  id: string
-  name: string
-  description?: string
-  input: FieldSpec[]
-  sample_output?: unknown
-}
-
-export interface ConnectorSpec {
-  id: string
-  name: string
-  description?: string
-  icon?: string
-  version?: string
-  auth: { kind: string; fields?: FieldSpec[]; optional?: boolean }
-  actions: ActionSpec[]
-}
-
-export interface Connection {
-  id: string
-  name: string
-  connector: string
-  fields: Record<string, unknown>
-  secret_set?: Record<string, boolean>
-  created_at: Timestamp
-  updated_at: Timestamp
-}
-
-export interface NewConnection {
-  name: string
-  connector: string
-  fields: Record<string, unknown>
-}
-
-export interface Sample {
-  sample: TriggerInput | null
-  captured_at: Timestamp | null
-}
-
-export interface VersionInfo {
-  version: number
-  created_at: Timestamp
-  document?: WorkflowDocument
-}
-
-export type EvaluateRequest = ({ template: string } | { expression: string }) & { data?: Record<string, unknown> }
-
-export interface Evaluated {
-  value: unknown
-  type: string
-}
-
-export interface ScheduleInfo {
-  cron: string
-  timezone: string
-  misfire: string
-  description: string
-  active: boolean
-  next: Timestamp[]
-}
-
-export interface InboxItem {
-  id: string
-  received_at: Timestamp
-  method: string
-  path: string
-  headers: Record<string, unknown>
-  query: Record<string, unknown>
-  body: string
-  body_size: number
-  source_ip: string
-  verdict: string
-  reason: string
-  run_id: string | null
-}
+export type FieldSpec = Schemas['FieldSpec']
+export type ActionSpec = Schemas['ActionSpec']
+export type ConnectorSpec = Schemas['ConnectorSpec']
+export type Connection = Schemas['Connection']
+export type NewConnection = Schemas['ConnectionInput']
+export type Sample = Schemas['Sample']
+export type VersionInfo = Schemas['Version']
+export type EvaluateRequest = Schemas['EvaluateRequest']
+export type Evaluated = Schemas['Evaluated']
+export type ScheduleInfo = Schemas['ScheduleInfo']
+export type InboxItem = Schemas['InboxItem']
+export type TestPayload = Schemas['TestPayload']
+export type StepTestAnswer = Schemas['StepTestResult']
 
 export interface Editable {
   workflow: WorkflowDetail
@@ -291,45 +95,14 @@ export interface Editable {
   etag: string
 }
 
-export interface TestPayload {
-  body?: unknown
-  headers?: Record<string, string>
-  query?: Record<string, string>
-}
-
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
-export type Role = 'admin' | 'editor' | 'viewer'
-
-export interface User {
-  id: string
-  email: string
-  name: string
-  role: Role
-  disabled: boolean
-  created_at: Timestamp
-}
-
+export type Role = Schemas['User']['role']
+export type User = Schemas['User']
 /** GET /api/v1/auth/me: who the requests act as (a signed-in user or an API key). */
-export interface Me {
-  kind: 'user' | 'api_key' | string
-  id: string
-  name: string
-  role: Role
-  user?: User
-  csrf_token?: string
-}
-
-export interface SignedIn {
-  user: User
-  csrf_token: string
-}
-
-export interface Credentials {
-  email: string
-  password: string
-  name?: string
-}
+export type Me = Schemas['Me']
+export type SignedIn = Schemas['SignedIn']
+export type Credentials = Schemas['Credentials']
 
 export interface ApiClientOptions {
   /** Origin (and optional prefix) of the server; '' means same origin. */
@@ -370,7 +143,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const AUTH_PATHS = ['/api/v1/auth/login', '/api/v1/auth/setup', '/api/v1/auth/status', '/api/v1/auth/me']
 
 export interface ApiClient {
-  authStatus(signal?: AbortSignal): Promise<{ needs_setup: boolean }>
+  authStatus(signal?: AbortSignal): Promise<Schemas['AuthStatus']>
   me(signal?: AbortSignal): Promise<Me>
   login(credentials: Credentials): Promise<SignedIn>
   setup(credentials: Credentials): Promise<SignedIn>
@@ -387,11 +160,11 @@ export interface ApiClient {
   getEditable(id: string, signal?: AbortSignal): Promise<Editable>
   /** Saves a new version; 412 when someone else saved since `etag`. */
   updateWorkflow(id: string, doc: WorkflowDocument, etag: string): Promise<Editable>
-  validateWorkflow(doc: WorkflowDocument, signal?: AbortSignal): Promise<{ valid: boolean }>
+  validateWorkflow(doc: WorkflowDocument, signal?: AbortSignal): Promise<Schemas['Valid']>
   setActive(id: string, active: boolean): Promise<Workflow>
   deleteWorkflow(id: string): Promise<void>
   duplicateWorkflow(id: string): Promise<Workflow>
-  importWorkflow(doc: unknown): Promise<Workflow>
+  importWorkflow(doc: WorkflowDocument): Promise<Workflow>
   exportUrl(id: string): string
   listVersions(id: string, signal?: AbortSignal): Promise<VersionInfo[]>
   getVersion(id: string, version: number, signal?: AbortSignal): Promise<VersionInfo>
@@ -404,29 +177,47 @@ export interface ApiClient {
   listConnections(signal?: AbortSignal): Promise<Connection[]>
   createConnection(conn: NewConnection): Promise<Connection>
   /** Checks a connection's credentials with the service (501 when the connector cannot). */
-  testConnection(id: string): Promise<{ ok: boolean; error?: string }>
+  testConnection(id: string): Promise<Schemas['ConnectionTestResult']>
   evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
   /** Run one action step alone with sample data (POST /api/v1/steps/test). */
   testStep(step: StepDoc, data: Record<string, unknown>): Promise<StepTestAnswer>
 }
 
-export interface StepTestAnswer {
-  ok: boolean
-  output?: unknown
-  error?: { kind: string; message: string }
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+type Path = keyof paths
+/** The generated description of one operation (never when the path has no such method). */
+type Operation<P extends Path, M extends Method> = Lowercase<M> extends keyof paths[P] ? paths[P][Lowercase<M>] : never
+type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : undefined
+/** The body of the operation's success answer (undefined for 204). */
+type Answer<O> = O extends { responses: infer R } ? JsonContent<R[Extract<keyof R, 200 | 201 | 202 | 204>]> : never
+type Body<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
+type Params<O, In extends 'path' | 'query'> = O extends { parameters: { [K in In]?: infer X } } ? X : never
+
+/** A call of one operation of the OpenAPI document: what the compiler checks against it. */
+type Call<O> = {
+  path?: Params<O, 'path'>
+  query?: Params<O, 'query'>
+  body?: Body<O>
+  signal?: AbortSignal
+  headers?: Record<string, string>
 }
 
-function query(params: Record<string, string | number | undefined>): string {
+function query(params: Record<string, string | number | undefined> | undefined): string {
   const qs = new URLSearchParams()
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(params ?? {})) {
     if (value !== undefined && value !== '') qs.set(key, String(value))
   }
   const s = qs.toString()
   return s ? `?${s}` : ''
 }
 
-function seg(id: string): string {
-  return encodeURIComponent(id)
+/** Fills a path template (`/api/v1/workflows/{id}`) with escaped parameters. */
+function fill(template: string, params: Record<string, string | number> | undefined): string {
+  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+    const v = params?.[name]
+    if (v === undefined) throw new Error(`missing path parameter ${name} for ${template}`)
+    return encodeURIComponent(String(v))
+  })
 }
 
 async function problemFrom(res: Response): Promise<Problem> {
@@ -455,7 +246,7 @@ async function problemFrom(res: Response): Promise<Problem> {
   return { ...fallback, detail: text.slice(0, 300) }
 }
 
-function page<T>(raw: Partial<Page<T>> | null): Page<T> {
+function page<T>(raw: { items?: T[] | null; next_cursor?: string } | null | undefined): Page<T> {
   return { items: raw?.items ?? [], next_cursor: raw?.next_cursor ?? '' }
 }
 
@@ -463,7 +254,7 @@ function versionEtag(version: number): string {
   return `"v${version}"`
 }
 
-function runDetail(raw: RunDetail): RunDetail {
+function runDetail(raw: Schemas['RunDetail']): RunDetail {
   return { ...raw, trigger: raw.trigger ?? null, steps: raw.steps ?? [], deliveries: raw.deliveries ?? [] }
 }
 
@@ -476,27 +267,26 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   let csrfToken = ''
   const unauthorizedListeners = new Set<(err: ApiError) => void>()
 
-  async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    return (await send<T>(method, path, body, signal)).data
-  }
-
-  async function send<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    signal?: AbortSignal,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<{ data: T; headers: Headers | null }> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...extraHeaders }
-    const init: RequestInit = { method, headers, signal, credentials: 'same-origin' }
+  /** Calls one operation of the OpenAPI document; its types come from the generated `paths`. */
+  async function call<P extends Path, M extends Method>(
+    method: M,
+    template: P,
+    c: Call<Operation<P, M>> = {},
+  ): Promise<{ data: Answer<Operation<P, M>>; headers: Headers | null }> {
+    const path =
+      fill(template, c.path as Record<string, string | number> | undefined) +
+      query(c.query as Record<string, string | number | undefined> | undefined)
+    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...c.headers }
+    const init: RequestInit = { method, headers, signal: c.signal, credentials: 'same-origin' }
     if (!SAFE_METHODS.has(method)) {
       const token = readCookie() || csrfToken
       if (token) headers[CSRF_HEADER] = token
     }
-    if (body !== undefined) {
+    if (c.body !== undefined) {
       headers['Content-Type'] = 'application/json'
-      init.body = JSON.stringify(body)
+      init.body = JSON.stringify(c.body)
     }
+    type A = Answer<Operation<P, M>>
     let res: Response
     try {
       res = await doFetch(base + path, init)
@@ -516,36 +306,48 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       throw err
     }
     const resHeaders = res.headers ?? null
-    if (res.status === 204) return { data: undefined as T, headers: resHeaders }
+    if (res.status === 204) return { data: undefined as A, headers: resHeaders }
     const text = await res.text()
-    if (!text) return { data: undefined as T, headers: resHeaders }
+    if (!text) return { data: undefined as A, headers: resHeaders }
     try {
-      return { data: JSON.parse(text) as T, headers: resHeaders }
+      return { data: JSON.parse(text) as A, headers: resHeaders }
     } catch {
       throw new ApiError({ title: 'Invalid response', status: res.status, detail: 'The server did not send JSON.' })
     }
   }
 
-  function remember<T extends { csrf_token?: string }>(value: T): T {
+  async function request<P extends Path, M extends Method>(
+    method: M,
+    template: P,
+    c: Call<Operation<P, M>> = {},
+  ): Promise<Answer<Operation<P, M>>> {
+    return (await call(method, template, c)).data
+  }
+
+  function remember<T extends { csrf_token?: string | null }>(value: T): T {
     if (value?.csrf_token) csrfToken = value.csrf_token
     return value
   }
 
+  function editable(data: Workflow, headers: Headers | null): Editable {
+    return { workflow: data as WorkflowDetail, etag: headers?.get('ETag') || versionEtag(data.version) }
+  }
+
   return {
     authStatus(signal) {
-      return request<{ needs_setup: boolean }>('GET', '/api/v1/auth/status', undefined, signal)
+      return request('GET', '/api/v1/auth/status', { signal })
     },
     async me(signal) {
-      return remember(await request<Me>('GET', '/api/v1/auth/me', undefined, signal))
+      return remember(await request('GET', '/api/v1/auth/me', { signal }))
     },
     async login(credentials) {
-      return remember(await request<SignedIn>('POST', '/api/v1/auth/login', credentials))
+      return remember(await request('POST', '/api/v1/auth/login', { body: credentials }))
     },
     async setup(credentials) {
-      return remember(await request<SignedIn>('POST', '/api/v1/auth/setup', credentials))
+      return remember(await request('POST', '/api/v1/auth/setup', { body: credentials }))
     },
     async logout() {
-      await request<void>('POST', '/api/v1/auth/logout', {})
+      await request('POST', '/api/v1/auth/logout')
       csrfToken = ''
     },
     onUnauthorized(listener) {
@@ -553,114 +355,112 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       return () => unauthorizedListeners.delete(listener)
     },
     async listWorkflows(params = {}, signal) {
-      const raw = await request<Page<Workflow>>(
-        'GET',
-        `/api/v1/workflows${query({ cursor: params.cursor, limit: params.limit })}`,
-        undefined,
+      const raw = await request('GET', '/api/v1/workflows', {
+        query: { cursor: params.cursor, limit: params.limit },
         signal,
-      )
+      })
       return page(raw)
     },
-    getWorkflow(id, signal) {
-      return request<WorkflowDetail>('GET', `/api/v1/workflows/${seg(id)}`, undefined, signal)
+    async getWorkflow(id, signal) {
+      return (await request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })) as WorkflowDetail
     },
-    createWorkflow(doc, options = {}) {
-      const q = options.active === false ? '?active=false' : ''
-      return request<WorkflowDetail>('POST', `/api/v1/workflows${q}`, doc)
+    async createWorkflow(doc, options = {}) {
+      const q = options.active === false ? { active: 'false' as const } : undefined
+      return (await request('POST', '/api/v1/workflows', { query: q, body: doc })) as WorkflowDetail
     },
     async listRuns(params = {}, signal) {
-      const raw = await request<Page<Run>>(
-        'GET',
-        `/api/v1/runs${query({
+      const raw = await request('GET', '/api/v1/runs', {
+        query: {
           workflow: params.workflow,
           limit: params.limit,
           cursor: params.cursor,
           state: params.state,
           since: params.since,
-        })}`,
-        undefined,
+        },
         signal,
-      )
+      })
       return page(raw)
     },
     async getRun(id, signal) {
-      return runDetail(await request<RunDetail>('GET', `/api/v1/runs/${seg(id)}`, undefined, signal))
+      return runDetail(await request('GET', '/api/v1/runs/{id}', { path: { id }, signal }))
     },
     async getEditable(id, signal) {
-      const { data, headers } = await send<WorkflowDetail>('GET', `/api/v1/workflows/${seg(id)}`, undefined, signal)
-      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+      const { data, headers } = await call('GET', '/api/v1/workflows/{id}', { path: { id }, signal })
+      return editable(data, headers)
     },
     async updateWorkflow(id, doc, etag) {
-      const { data, headers } = await send<WorkflowDetail>('PUT', `/api/v1/workflows/${seg(id)}`, doc, undefined, {
-        'If-Match': etag,
+      const { data, headers } = await call('PUT', '/api/v1/workflows/{id}', {
+        path: { id },
+        body: doc,
+        headers: { 'If-Match': etag },
       })
-      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+      return editable(data, headers)
     },
     validateWorkflow(doc, signal) {
-      return request<{ valid: boolean }>('POST', '/api/v1/workflows/validate', doc, signal)
+      return request('POST', '/api/v1/workflows/validate', { body: doc, signal })
     },
     setActive(id, active) {
-      return request<Workflow>('POST', `/api/v1/workflows/${seg(id)}/${active ? 'activate' : 'deactivate'}`, {})
+      return active
+        ? request('POST', '/api/v1/workflows/{id}/activate', { path: { id } })
+        : request('POST', '/api/v1/workflows/{id}/deactivate', { path: { id } })
     },
     async deleteWorkflow(id) {
-      await request<void>('DELETE', `/api/v1/workflows/${seg(id)}`)
+      await request('DELETE', '/api/v1/workflows/{id}', { path: { id } })
     },
     duplicateWorkflow(id) {
-      return request<Workflow>('POST', `/api/v1/workflows/${seg(id)}/duplicate`, {})
+      return request('POST', '/api/v1/workflows/{id}/duplicate', { path: { id } })
     },
     importWorkflow(doc) {
-      return request<Workflow>('POST', '/api/v1/workflows/import', doc)
+      return request('POST', '/api/v1/workflows/import', { body: doc })
     },
     exportUrl(id) {
-      return `${base}/api/v1/workflows/${seg(id)}/export`
+      return base + fill('/api/v1/workflows/{id}/export' satisfies Path, { id })
     },
     async listVersions(id, signal) {
-      const raw = await request<Page<VersionInfo>>('GET', `/api/v1/workflows/${seg(id)}/versions`, undefined, signal)
+      const raw = await request('GET', '/api/v1/workflows/{id}/versions', { path: { id }, signal })
       return raw?.items ?? []
     },
     getVersion(id, version, signal) {
-      return request<VersionInfo>('GET', `/api/v1/workflows/${seg(id)}/versions/${version}`, undefined, signal)
+      return request('GET', '/api/v1/workflows/{id}/versions/{version}', { path: { id, version: String(version) }, signal })
     },
     async restoreVersion(id, version) {
-      const { data, headers } = await send<WorkflowDetail>(
-        'POST',
-        `/api/v1/workflows/${seg(id)}/versions/${version}/restore`,
-        {},
-      )
-      return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
+      const { data, headers } = await call('POST', '/api/v1/workflows/{id}/versions/{version}/restore', {
+        path: { id, version: String(version) },
+      })
+      return editable(data, headers)
     },
     testWorkflow(id, payload) {
-      return request<Run>('POST', `/api/v1/workflows/${seg(id)}/test`, payload ?? {})
+      return request('POST', '/api/v1/workflows/{id}/test', { path: { id }, body: payload ?? {} })
     },
     async getSample(id, signal) {
-      const raw = await request<Sample>('GET', `/api/v1/workflows/${seg(id)}/sample`, undefined, signal)
+      const raw = await request('GET', '/api/v1/workflows/{id}/sample', { path: { id }, signal })
       return { sample: raw?.sample ?? null, captured_at: raw?.captured_at ?? null }
     },
     async listInbox(id, signal) {
-      return page(await request<Page<InboxItem>>('GET', `/api/v1/workflows/${seg(id)}/inbox`, undefined, signal))
+      return page(await request('GET', '/api/v1/workflows/{id}/inbox', { path: { id }, signal }))
     },
     scheduleInfo(id, signal) {
-      return request<ScheduleInfo>('GET', `/api/v1/workflows/${seg(id)}/schedule`, undefined, signal)
+      return request('GET', '/api/v1/workflows/{id}/schedule', { path: { id }, signal })
     },
     async listConnectors(signal) {
-      const raw = await request<{ items: ConnectorSpec[] }>('GET', '/api/v1/connectors', undefined, signal)
+      const raw = await request('GET', '/api/v1/connectors', { signal })
       return raw?.items ?? []
     },
     async listConnections(signal) {
-      const raw = await request<Page<Connection>>('GET', '/api/v1/connections', undefined, signal)
+      const raw = await request('GET', '/api/v1/connections', { signal })
       return raw?.items ?? []
     },
     createConnection(conn) {
-      return request<Connection>('POST', '/api/v1/connections', conn)
+      return request('POST', '/api/v1/connections', { body: conn })
     },
     testConnection(id) {
-      return request<{ ok: boolean; error?: string }>('POST', `/api/v1/connections/${seg(id)}/test`, {})
+      return request('POST', '/api/v1/connections/{id}/test', { path: { id } })
     },
     evaluate(req, signal) {
-      return request<Evaluated>('POST', '/api/v1/expressions/evaluate', req, signal)
+      return request('POST', '/api/v1/expressions/evaluate', { body: req, signal })
     },
     testStep(step, data) {
-      return request<StepTestAnswer>('POST', '/api/v1/steps/test', { step, data })
+      return request('POST', '/api/v1/steps/test', { body: { step, data } })
     },
   }
 }

@@ -1,7 +1,7 @@
 // Starting points for new workflows. Templates use only connectors the server has: HubSpot
 // falls back to a plain HTTP request to HubSpot's API when there is no hubspot connector.
 
-import type { ConnectorSpec, WorkflowDocument } from './api.ts'
+import type { ConnectorSpec, StepDoc, WorkflowDocument } from './api.ts'
 import { emptyDocument, SCHEMA } from './editor/doc.ts'
 
 export interface Template {
@@ -14,7 +14,7 @@ export interface Template {
 
 function has(connectors: ConnectorSpec[], action: string): boolean {
   const [c, a] = action.split('.')
-  return connectors.some((s) => s.id === c && s.actions.some((x) => x.id === a))
+  return connectors.some((s) => s.id === c && (s.actions ?? []).some((x) => x.id === a))
 }
 
 export const BLANK_TRIGGERS = [
@@ -59,7 +59,7 @@ export const TEMPLATES: Template[] = [
         ],
         success: { message: 'Thanks! We will be in touch.' },
       }
-      const contact = has(connectors, 'hubspot.upsert_contact')
+      const contact: StepDoc = has(connectors, 'hubspot.upsert_contact')
         ? {
             id: 'contact',
             type: 'action',

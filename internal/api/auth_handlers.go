@@ -141,15 +141,6 @@ func authFail(c *gin.Context, err error) {
 	}
 }
 
-type userView struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 func viewUser(u *store.User) userView {
 	return userView{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
 }
@@ -170,13 +161,7 @@ func (s *server) authStatus(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"needs_setup": needs})
-}
-
-type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name,omitempty"`
+	c.JSON(http.StatusOK, authStatusView{NeedsSetup: needs})
 }
 
 func (s *server) setup(c *gin.Context) {
@@ -201,7 +186,7 @@ func (s *server) setup(c *gin.Context) {
 	}
 	s.setSessionCookies(c, res)
 	c.Set(principalKey, &auth.Principal{Kind: "user", ID: u.ID, Name: u.Email, Role: u.Role})
-	c.JSON(http.StatusCreated, gin.H{"user": viewUser(u), "csrf_token": res.CSRF})
+	c.JSON(http.StatusCreated, signedIn{User: viewUser(u), CSRFToken: res.CSRF})
 }
 
 func (s *server) login(c *gin.Context) {
@@ -217,7 +202,7 @@ func (s *server) login(c *gin.Context) {
 	s.setSessionCookies(c, res)
 	c.Set(principalKey, &auth.Principal{Kind: "user", ID: res.User.ID, Name: res.User.Email, Role: res.User.Role})
 	c.Set(auditTarget, res.User.ID)
-	c.JSON(http.StatusOK, gin.H{"user": viewUser(res.User), "csrf_token": res.CSRF})
+	c.JSON(http.StatusOK, signedIn{User: viewUser(res.User), CSRFToken: res.CSRF})
 }
 
 func (s *server) logout(c *gin.Context) {
@@ -235,15 +220,15 @@ func (s *server) logout(c *gin.Context) {
 
 func (s *server) me(c *gin.Context) {
 	p := principal(c)
-	out := gin.H{"kind": p.Kind, "id": p.ID, "name": p.Name, "role": p.Role}
+	out := meView{Kind: p.Kind, ID: p.ID, Name: p.Name, Role: p.Role}
 	if p.Kind == "user" {
 		u, err := s.Store.GetUser(c.Request.Context(), p.UserID)
 		if err != nil {
 			fail(c, err)
 			return
 		}
-		out["user"] = viewUser(u)
-		out["csrf_token"] = p.CSRF
+		uv, csrf := viewUser(u), p.CSRF
+		out.User, out.CSRFToken = &uv, &csrf
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -258,7 +243,7 @@ func (s *server) listUsers(c *gin.Context) {
 	for i := range us {
 		items[i] = viewUser(&us[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[userView]{Items: items})
 }
 
 func (s *server) getUser(c *gin.Context) {
@@ -305,17 +290,6 @@ func (s *server) deleteUser(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-type keyView struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Role       string     `json:"role"`
-	CreatedBy  string     `json:"created_by"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-}
-
 func viewKey(k *store.APIKey) keyView {
 	return keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedBy: k.CreatedBy,
 		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
@@ -331,14 +305,11 @@ func (s *server) listKeys(c *gin.Context) {
 	for i := range ks {
 		items[i] = viewKey(&ks[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[keyView]{Items: items})
 }
 
 func (s *server) createKey(c *gin.Context) {
-	var in struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
-	}
+	var in newKeyRequest
 	if !decodeStrict(c, &in) {
 		return
 	}
@@ -348,8 +319,8 @@ func (s *server) createKey(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, k.ID)
-	c.JSON(http.StatusCreated, gin.H{"api_key": viewKey(k), "key": secret,
-		"note": "store this key now: it is shown only once"})
+	c.JSON(http.StatusCreated, createdKey{APIKey: viewKey(k), Key: secret,
+		Note: "store this key now: it is shown only once"})
 }
 
 func (s *server) revokeKey(c *gin.Context) {
@@ -370,10 +341,10 @@ func (s *server) listAudit(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	items := make([]gin.H, len(es))
+	items := make([]auditView, len(es))
 	for i, e := range es {
-		items[i] = gin.H{"id": e.ID, "at": e.At, "actor_kind": e.ActorKind, "actor_id": e.ActorID, "actor_name": e.ActorName,
-			"action": e.Action, "target_type": e.TargetType, "target_id": e.TargetID, "ip": e.IP, "request_id": e.RequestID}
+		items[i] = auditView{ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName,
+			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, RequestID: e.RequestID}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	c.JSON(http.StatusOK, Page[auditView]{Items: items, NextCursor: next})
 }

@@ -47,7 +47,7 @@ func (s *server) listConnections(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": vs, "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[*connections.View]{Items: vs})
 }
 
 func (s *server) createConnection(c *gin.Context) {
@@ -105,7 +105,7 @@ func (s *server) testConnection(c *gin.Context) {
 	case errors.Is(err, errNoTest):
 		problem(c, http.StatusNotImplemented, "this connector cannot test a connection")
 	case err == nil:
-		c.JSON(http.StatusOK, gin.H{"ok": true})
+		c.JSON(http.StatusOK, connectionTestResult{OK: true})
 	default:
 		var inv *connections.InvalidError
 		if errors.As(err, &inv) {
@@ -116,7 +116,7 @@ func (s *server) testConnection(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"ok": false, "error": err.Error()})
+		c.JSON(http.StatusOK, connectionTestResult{OK: false, Error: err.Error()})
 	}
 }
 

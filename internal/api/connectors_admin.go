@@ -209,16 +209,16 @@ func (s *server) uploadPlugin(c *gin.Context) {
 // (builtin, file or plugin), whether it is enabled, its version and hash:
 // what an admin Connectors page shows.
 func (s *server) installedConnectors(c *gin.Context) {
-	items := []any{}
+	items := []connectorInfo{}
 	if s.Connectors != nil {
 		for _, in := range s.Connectors.List() {
-			items = append(items, in)
+			items = append(items, connectorInfo{in})
 		}
 	} else {
 		for _, spec := range s.Registry.Specs() {
 			conn, _ := s.Registry.Get(spec.ID)
 			if _, plugin := conn.(*wasm.Connector); !plugin {
-				items = append(items, declarative.Info{ID: spec.ID, Version: spec.Version, Origin: "builtin", Enabled: true, Spec: spec})
+				items = append(items, connectorInfo{declarative.Info{ID: spec.ID, Version: spec.Version, Origin: "builtin", Enabled: true, Spec: spec}})
 			}
 		}
 	}
@@ -229,10 +229,10 @@ func (s *server) installedConnectors(c *gin.Context) {
 			return
 		}
 		for _, in := range list {
-			items = append(items, in)
+			items = append(items, connectorInfo{in})
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	c.JSON(http.StatusOK, installedList{Items: items})
 }
 
 func (s *server) pluginVersions(c *gin.Context) {
@@ -245,7 +245,7 @@ func (s *server) pluginVersions(c *gin.Context) {
 		pluginFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": vs})
+	c.JSON(http.StatusOK, pluginVersionList{Items: vs})
 }
 
 func (s *server) activatePluginVersion(c *gin.Context) {

@@ -122,5 +122,5 @@ func (s *server) diffVersion(c *gin.Context) {
 	if changes == nil {
 		changes = []change{}
 	}
-	c.JSON(http.StatusOK, gin.H{"from": against, "to": n, "changes": changes})
+	c.JSON(http.StatusOK, versionDiff{From: against, To: n, Changes: changes})
 }

@@ -21,9 +21,9 @@ import (
 const maxEvaluateBytes = 256 << 10
 
 type evaluateRequest struct {
-	Expression *string        `json:"expression"`
-	Template   *string        `json:"template"`
-	Data       map[string]any `json:"data"`
+	Expression *string        `json:"expression" required:"false" nullable:"false" description:"an expression (give this or template)"`
+	Template   *string        `json:"template" required:"false" nullable:"false" description:"a {{ }} template (give this or expression)"`
+	Data       map[string]any `json:"data" required:"false" nullable:"false" description:"sample data: trigger, steps, vars"`
 }
 
 // evaluateExpression is the editor's live preview: it evaluates one
@@ -70,7 +70,7 @@ func (s *server) evaluateExpression(c *gin.Context) {
 	value, typ, err := shown(v)
 	if err == nil {
 		var b []byte
-		if b, err = json.Marshal(map[string]any{"value": value, "type": typ}); err == nil {
+		if b, err = json.Marshal(evaluated{Type: typ, Value: value}); err == nil {
 			c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 			return
 		}

@@ -89,7 +89,7 @@ func (s *server) inbox(c *gin.Context) {
 			Path: redactToken(r.Path), Headers: raw(r.Headers), Query: raw(r.Query), Body: r.Body, BodyBase64: base64.StdEncoding.EncodeToString(r.BodyRaw), BodySize: r.BodySize,
 			SourceIP: r.SourceIP, Verdict: r.Verdict, Reason: r.Reason, RunID: r.RunID}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	c.JSON(http.StatusOK, Page[inboxView]{Items: items, NextCursor: next})
 }
 
 // redactToken hides most of the token in a logged /hooks/ path.
@@ -125,5 +125,5 @@ func (s *server) sample(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"sample": raw(data), "captured_at": at})
+	c.JSON(http.StatusOK, sampleView{Sample: rawTrigger(raw(data)), CapturedAt: at})
 }

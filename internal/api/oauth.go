@@ -57,7 +57,7 @@ func (s *server) startOAuth(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"authorize_url": u})
+	c.JSON(http.StatusOK, oauthStartView{AuthorizeURL: u})
 }
 
 // connectOAuth fetches a token for a client-credentials connection.

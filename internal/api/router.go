@@ -111,7 +111,15 @@ func New(d Deps) http.Handler {
 	r.GET("/forms/:token", s.formPage)
 	r.POST("/forms/:token", s.formSubmit)
 
-	r.GET("/api/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.openAPI()) })
+	doc, docErr := s.openAPI()
+	r.GET("/api/openapi.json", func(c *gin.Context) {
+		if docErr != nil {
+			_ = c.Error(docErr)
+			problem(c, http.StatusInternalServerError, "the OpenAPI document could not be built; see the server log")
+			return
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", doc)
+	})
 	s.mount(r.Group("/api/v1"))
 
 	r.NoRoute(func(c *gin.Context) {

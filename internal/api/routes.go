@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -126,65 +125,6 @@ func (s *server) mount(v1 *gin.RouterGroup) {
 
 var pathParam = regexp.MustCompile(`:([a-z_]+)`)
 
-// OpenAPI builds the OpenAPI 3.1 document from the route table, so it
-// cannot drift from what is registered.
-func (s *server) openAPI() map[string]any {
-	paths := map[string]map[string]any{}
-	for _, rt := range s.routes() {
-		p := "/api/v1" + pathParam.ReplaceAllString(rt.path, "{$1}")
-		if paths[p] == nil {
-			paths[p] = map[string]any{}
-		}
-		status := rt.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		op := map[string]any{
-			"summary":     rt.summary,
-			"operationId": operationID(rt),
-			"responses": map[string]any{
-				itoa(status): map[string]any{"description": http.StatusText(status)},
-				"default": map[string]any{"description": "A problem (RFC 9457)",
-					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
-			},
-		}
-		var params []any
-		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
-		}
-		if params != nil {
-			op["parameters"] = params
-		}
-		if rt.role == public {
-			op["security"] = []any{}
-		} else {
-			op["x-required-role"] = rt.role
-		}
-		if rt.method != "GET" && rt.method != "DELETE" {
-			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
-		}
-		paths[p][strings.ToLower(rt.method)] = op
-	}
-	return map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{"title": "Switchboard API", "version": "1",
-			"description": "Workflows, runs, connections and users. Authenticate with an API key (Authorization: Bearer sbk_…) or a session cookie plus the X-CSRF-Token header on changes."},
-		"servers":  []any{map[string]any{"url": s.PublicURL}},
-		"security": []any{map[string]any{"apiKey": []any{}}, map[string]any{"session": []any{}}},
-		"paths":    paths,
-		"components": map[string]any{
-			"securitySchemes": map[string]any{
-				"apiKey":  map[string]any{"type": "http", "scheme": "bearer", "description": "An API key (sbk_…)"},
-				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
-			},
-			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "properties": map[string]any{
-				"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
-				"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
-				"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}}},
-		},
-	}
-}
-
 func operationID(rt route) string {
 	parts := []string{strings.ToLower(rt.method)}
 	for _, seg := range strings.Split(strings.Trim(rt.path, "/"), "/") {
@@ -195,8 +135,6 @@ func operationID(rt route) string {
 	}
 	return strings.Join(parts, "_")
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // Registered lists "METHOD /path" for every route the handler serves under
 // /api/ (for the test that keeps the OpenAPI document true).

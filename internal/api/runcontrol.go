@@ -104,5 +104,5 @@ func (s *server) replayRuns(c *gin.Context) {
 	if ids == nil {
 		ids = []string{}
 	}
-	c.JSON(http.StatusAccepted, gin.H{"replayed": len(ids), "run_ids": ids})
+	c.JSON(http.StatusAccepted, bulkReplayResult{Replayed: len(ids), RunIDs: ids})
 }

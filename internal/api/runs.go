@@ -13,7 +13,7 @@ type runView struct {
 	ID          string     `json:"id"`
 	WorkflowID  string     `json:"workflow_id"`
 	Version     int        `json:"version"`
-	State       string     `json:"state"`
+	State       string     `json:"state" enum:"queued,running,waiting,succeeded,failed,filtered,canceled"`
 	TriggerType string     `json:"trigger_type"`
 	Error       string     `json:"error"`
 	Attempt     int        `json:"attempt"`
@@ -27,15 +27,15 @@ type runView struct {
 // runDetail is a run with its payloads and records.
 type runDetail struct {
 	runView
-	Trigger    json.RawMessage `json:"trigger"`
-	Steps      []stepView      `json:"steps"`
-	Deliveries []deliveryView  `json:"deliveries"`
+	Trigger    rawTrigger     `json:"trigger" nullable:"true"`
+	Steps      []stepView     `json:"steps"`
+	Deliveries []deliveryView `json:"deliveries"`
 }
 
 type stepView struct {
 	StepID     string          `json:"step_id"`
 	ItemKey    string          `json:"item_key,omitempty"`
-	State      string          `json:"state"`
+	State      string          `json:"state" enum:"succeeded,failed,skipped,filtered,waiting"`
 	Input      json.RawMessage `json:"input"`
 	Output     json.RawMessage `json:"output"`
 	Error      string          `json:"error"`
@@ -110,7 +110,7 @@ func (s *server) listRuns(c *gin.Context) {
 	for i := range runs {
 		items[i] = viewRun(&runs[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	c.JSON(http.StatusOK, Page[runView]{Items: items, NextCursor: next})
 }
 
 func (s *server) getRun(c *gin.Context) {
@@ -130,7 +130,7 @@ func (s *server) getRun(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	v := runDetail{runView: viewRun(r), Trigger: raw(r.Trigger)}
+	v := runDetail{runView: viewRun(r), Trigger: rawTrigger(raw(r.Trigger))}
 	v.Steps = make([]stepView, len(steps))
 	for i, sr := range steps {
 		v.Steps[i] = stepView{StepID: sr.StepID, ItemKey: sr.ItemKey, State: sr.State, Input: raw(sr.Input),

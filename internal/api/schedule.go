@@ -44,6 +44,6 @@ func (s *server) scheduleInfo(c *gin.Context) {
 	if misfire == "" {
 		misfire = "skip"
 	}
-	c.JSON(http.StatusOK, gin.H{"cron": st.Cron, "timezone": tz, "misfire": misfire, "description": schedule.Describe(st.Cron),
-		"active": v.Active, "next": out})
+	c.JSON(http.StatusOK, scheduleView{Cron: st.Cron, Timezone: tz, Misfire: misfire, Description: schedule.Describe(st.Cron),
+		Active: v.Active, Next: out})
 }

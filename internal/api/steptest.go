@@ -14,10 +14,7 @@ import (
 // testStep runs one action step with sample data and returns its output or
 // its error (200 either way: a failing call is a result, not a bad request).
 func (s *server) testStep(c *gin.Context) {
-	var in struct {
-		Step workflow.Step  `json:"step"`
-		Data map[string]any `json:"data"`
-	}
+	var in stepTestRequest
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
 	if err != nil {
 		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 1 MiB")
@@ -38,8 +35,8 @@ func (s *server) testStep(c *gin.Context) {
 	out, err := s.Runs.TestAction(c.Request.Context(), in.Step, data)
 	if err != nil {
 		kind := string(connectors.KindOf(err))
-		c.JSON(http.StatusOK, gin.H{"ok": false, "output": out, "error": gin.H{"kind": kind, "message": err.Error()}})
+		c.JSON(http.StatusOK, stepTestResult{OK: false, Output: out, Error: &stepTestError{Kind: kind, Message: err.Error()}})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"ok": true, "output": out})
+	c.JSON(http.StatusOK, stepTestResult{OK: true, Output: out})
 }

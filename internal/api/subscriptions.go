@@ -32,7 +32,7 @@ func (s *server) eventsReady(c *gin.Context) bool {
 }
 
 func (s *server) listEventTypes(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"items": events.Catalog(), "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[events.Type]{Items: events.Catalog()})
 }
 
 func (s *server) listSubscriptions(c *gin.Context) {
@@ -44,7 +44,7 @@ func (s *server) listSubscriptions(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": vs, "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[*events.View]{Items: vs})
 }
 
 func (s *server) createSubscription(c *gin.Context) {
@@ -164,7 +164,7 @@ func (s *server) listSubscriptionDeliveries(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	c.JSON(http.StatusOK, Page[*events.DeliveryView]{Items: items, NextCursor: next})
 }
 
 func (s *server) getSubscriptionDelivery(c *gin.Context) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -55,7 +56,7 @@ func (s *server) listWorkflows(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	c.JSON(http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next})
 }
 
 func (s *server) createWorkflow(c *gin.Context) {
@@ -84,7 +85,7 @@ func (s *server) validateWorkflow(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"valid": true})
+	c.JSON(http.StatusOK, validView{Valid: true})
 }
 
 func (s *server) getWorkflow(c *gin.Context) {
@@ -141,5 +142,5 @@ func (s *server) exportWorkflow(c *gin.Context) {
 }
 
 func (s *server) listConnectors(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"items": s.Registry.Specs()})
+	c.JSON(http.StatusOK, connectorList{Items: s.Registry.Specs()})
 }

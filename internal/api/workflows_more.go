@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 func (s *server) deleteWorkflow(c *gin.Context) {
@@ -42,12 +43,6 @@ func (s *server) duplicateWorkflow(c *gin.Context) {
 	c.JSON(http.StatusCreated, dup)
 }
 
-type versionView struct {
-	Version   int             `json:"version"`
-	CreatedAt string          `json:"created_at"`
-	Document  json.RawMessage `json:"document,omitempty"`
-}
-
 func (s *server) listVersions(c *gin.Context) {
 	ctx := c.Request.Context()
 	if _, err := s.Store.GetWorkflow(ctx, c.Param("id")); err != nil {
@@ -63,7 +58,7 @@ func (s *server) listVersions(c *gin.Context) {
 	for i, v := range vs {
 		items[i] = versionView{Version: v.Version, CreatedAt: v.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00")}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": ""})
+	c.JSON(http.StatusOK, Page[versionView]{Items: items})
 }
 
 func versionParam(c *gin.Context) (int, bool) {
@@ -86,7 +81,7 @@ func (s *server) getVersion(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, versionView{Version: v.Version, CreatedAt: v.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"),
-		Document: json.RawMessage(v.Document)})
+		Document: workflow.RawDocument(v.Document)})
 }
 
 func (s *server) restoreVersion(c *gin.Context) {
@@ -136,11 +131,7 @@ func preconditionFail(c *gin.Context, err error) bool {
 }
 
 func (s *server) testWorkflow(c *gin.Context) {
-	var in struct {
-		Body    any               `json:"body"`
-		Headers map[string]string `json:"headers"`
-		Query   map[string]string `json:"query"`
-	}
+	var in testPayload
 	if !decodeOptional(c, &in) {
 		return
 	}

@@ -32,6 +32,7 @@ Usage:
   switchboard secrets rotate              seal connection secrets with a new key
   switchboard admin create --email E      create an admin (password from SWITCHBOARD_ADMIN_PASSWORD or stdin)
   switchboard api-key create [--key-role R] NAME   print a new API key (shown once)
+  switchboard openapi [-o FILE]           print the API's OpenAPI 3.1 document
   switchboard healthcheck [--path P]      exit 0 when this host's server answers 200 on /readyz (for containers)
   switchboard help                        this text
 
@@ -63,6 +64,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = adminCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "api-key":
 		err = apiKeyCmd(ctx, args[1:], stdout, stderr)
+	case "openapi":
+		err = openapiCmd(args[1:], stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

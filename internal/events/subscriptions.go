@@ -66,9 +66,9 @@ type View struct {
 	ID              string            `json:"id"`
 	URL             string            `json:"url"`
 	Description     string            `json:"description"`
-	Events          []string          `json:"events"`
+	Events          []string          `json:"events" nullable:"false"`
 	WorkflowID      *string           `json:"workflow_id"`
-	Headers         map[string]string `json:"headers"`
+	Headers         map[string]string `json:"headers" nullable:"false"`
 	Enabled         bool              `json:"enabled"`
 	DisabledReason  string            `json:"disabled_reason,omitempty"`
 	FailingSince    *time.Time        `json:"failing_since,omitempty"`
@@ -353,7 +353,7 @@ type DeliveryView struct {
 	EventID        string          `json:"event_id"`
 	EventType      string          `json:"event_type"`
 	SubscriptionID string          `json:"subscription_id"`
-	State          string          `json:"state"`
+	State          string          `json:"state" enum:"pending,succeeded,failed"`
 	Attempts       int             `json:"attempts"`
 	NextAttemptAt  *time.Time      `json:"next_attempt_at,omitempty"`
 	LastStatus     int             `json:"last_status"`

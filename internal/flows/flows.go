@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -32,17 +31,17 @@ func New(st *store.Store, reg *connectors.Registry, publicURL string) *Service {
 
 // View is a workflow as the API shows it.
 type View struct {
-	ID          string          `json:"id"`
-	Name        string          `json:"name"`
-	Active      bool            `json:"active"`
-	Version     int             `json:"version"`
-	TriggerType string          `json:"trigger_type"`
-	WebhookURL  string          `json:"webhook_url,omitempty"`
-	TestURL     string          `json:"test_url,omitempty"`
-	FormURL     string          `json:"form_url,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	Document    json.RawMessage `json:"document,omitempty"`
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Active      bool                 `json:"active"`
+	Version     int                  `json:"version"`
+	TriggerType string               `json:"trigger_type"`
+	WebhookURL  string               `json:"webhook_url,omitempty"`
+	TestURL     string               `json:"test_url,omitempty"`
+	FormURL     string               `json:"form_url,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+	UpdatedAt   time.Time            `json:"updated_at"`
+	Document    workflow.RawDocument `json:"document,omitempty"`
 }
 
 func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
@@ -58,7 +57,7 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 		}
 	}
 	if doc != nil {
-		v.Document = json.RawMessage(doc)
+		v.Document = workflow.RawDocument(doc)
 	}
 	return v
 }

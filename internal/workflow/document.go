@@ -17,12 +17,12 @@ const Schema = "switchboard/v1"
 
 // Document is one version of a workflow.
 type Document struct {
-	Schema   string         `json:"schema"`
+	Schema   string         `json:"schema" const:"switchboard/v1"`
 	Name     string         `json:"name"`
 	Vars     map[string]any `json:"vars,omitempty"`
 	Settings *Settings      `json:"settings,omitempty"`
 	Trigger  Trigger        `json:"trigger"`
-	Steps    []Step         `json:"steps"`
+	Steps    []Step         `json:"steps" nullable:"false"`
 }
 
 // Settings tune how a workflow runs and how long its history is kept.
@@ -42,7 +42,7 @@ type Retention struct {
 
 // Trigger starts runs.
 type Trigger struct {
-	Type     string           `json:"type"`
+	Type     string           `json:"type" enum:"webhook,schedule,form"`
 	Webhook  *WebhookTrigger  `json:"webhook,omitempty"`
 	Schedule *ScheduleTrigger `json:"schedule,omitempty"`
 	Form     *form.Definition `json:"form,omitempty"`
@@ -65,7 +65,7 @@ type WebhookTrigger struct {
 	MaxBody int64 `json:"max_body,omitempty"`
 	// Respond is "accepted" (default: 202 with the run id once committed) or
 	// "sync" (wait for the run and answer with a step's output).
-	Respond  string        `json:"respond,omitempty"`
+	Respond  string        `json:"respond,omitempty" enum:"accepted,sync"`
 	Response *SyncResponse `json:"response,omitempty"`
 	// ClientCert requires senders to present a client certificate (mutual
 	// TLS; the server must serve HTTPS).
@@ -118,20 +118,20 @@ type SyncResponse struct {
 type ScheduleTrigger struct {
 	Cron     string `json:"cron"`
 	Timezone string `json:"timezone,omitempty"`
-	Misfire  string `json:"misfire,omitempty"`
+	Misfire  string `json:"misfire,omitempty" enum:"skip,run_once"`
 }
 
 // Step is one node of the step tree. Which fields apply depends on Type.
 type Step struct {
 	ID   string `json:"id"`
-	Type string `json:"type"`
+	Type string `json:"type" enum:"filter,map,paths,for_each,delay,action"`
 	Name string `json:"name,omitempty"`
 
 	If     string         `json:"if,omitempty"`     // filter
 	Fields map[string]any `json:"fields,omitempty"` // map
 
-	Mode  string `json:"mode,omitempty"`  // paths
-	Paths []Path `json:"paths,omitempty"` // paths
+	Mode  string `json:"mode,omitempty" enum:"all,first"` // paths
+	Paths []Path `json:"paths,omitempty"`                 // paths
 
 	Items       string `json:"items,omitempty"`       // for_each
 	Concurrency int    `json:"concurrency,omitempty"` // for_each
@@ -146,20 +146,20 @@ type Step struct {
 
 	Retry   *Retry `json:"retry,omitempty"`
 	Timeout string `json:"timeout,omitempty"`
-	OnError string `json:"on_error,omitempty"`
+	OnError string `json:"on_error,omitempty" enum:"fail,continue"`
 }
 
 // Path is one branch of a paths step.
 type Path struct {
 	Name  string `json:"name"`
 	If    string `json:"if,omitempty"`
-	Steps []Step `json:"steps"`
+	Steps []Step `json:"steps" nullable:"false"`
 }
 
 // Retry is a step's retry policy.
 type Retry struct {
 	MaxAttempts int    `json:"max_attempts"`
-	Backoff     string `json:"backoff,omitempty"`
+	Backoff     string `json:"backoff,omitempty" enum:"exponential,fixed"`
 	Initial     string `json:"initial,omitempty"`
 	Max         string `json:"max,omitempty"`
 }
@@ -365,4 +365,23 @@ func (d *Document) Walk(fn func(path string, s *Step)) {
 		}
 	}
 	walk("steps", d.Steps)
+}
+
+// RawDocument is a document kept as the JSON it was stored as. It marshals
+// as that JSON (like json.RawMessage); the named type lets the OpenAPI
+// document describe it with the Document schema.
+type RawDocument []byte
+
+// MarshalJSON returns the document's JSON (null when empty).
+func (d RawDocument) MarshalJSON() ([]byte, error) {
+	if len(d) == 0 {
+		return []byte("null"), nil
+	}
+	return d, nil
+}
+
+// UnmarshalJSON keeps a copy of the JSON.
+func (d *RawDocument) UnmarshalJSON(b []byte) error {
+	*d = append((*d)[:0], b...)
+	return nil
 }

@@ -23,7 +23,7 @@ export function AddStepDialog({
   const match = (...s: Array<string | undefined>) => !query || s.some((x) => x?.toLowerCase().includes(query))
   const logic = LOGIC_STEPS.filter((s) => match(s.label, s.help, s.type))
   const apps = connectors
-    .map((c) => ({ c, actions: c.actions.filter((a) => match(c.name, a.name, a.description, c.description)) }))
+    .map((c) => ({ c, actions: (c.actions ?? []).filter((a) => match(c.name, a.name, a.description, c.description)) }))
     .filter((x) => x.actions.length)
   return (
     <Modal title={`Add a step ${place}`} onClose={onClose} wide>

@@ -454,7 +454,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
     (action: string) => {
       const [c, a] = action.split('.')
       const spec = specs.find((s) => s.id === c)
-      const act = spec?.actions.find((x) => x.id === a)
+      const act = spec?.actions?.find((x) => x.id === a)
       return act ? `${spec!.name}: ${act.name}` : undefined
     },
     [specs],

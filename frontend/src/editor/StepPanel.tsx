@@ -4,7 +4,7 @@
 import { useEffect, useId, useState } from 'react'
 import { useApi } from '../apiContext.ts'
 import { canTestStep, testLogicStep, type StepTestResult } from './stepTest.ts'
-import type { ConnectorSpec, PathDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
+import type { ConnectorSpec, PathDoc, RetryDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
 import { useCanEdit } from '../auth.tsx'
 import { JsonBlock, StateBadge } from '../components.tsx'
 import { fieldErrors, isValidStepId, stepIds, stepKindLabel, type LocatedError } from './doc.ts'
@@ -32,7 +32,7 @@ export interface StepPanelProps {
 function actionSpec(connectors: ConnectorSpec[], action: string | undefined) {
   const [c, a] = (action ?? '').split('.')
   const connector = connectors.find((s) => s.id === c)
-  return { connector, action: connector?.actions.find((x) => x.id === a) }
+  return { connector, action: connector?.actions?.find((x) => x.id === a) }
 }
 
 export function StepPanel(props: StepPanelProps) {
@@ -43,7 +43,8 @@ export function StepPanel(props: StepPanelProps) {
   const errs = (field: string) => fieldErrors(errors, step.id, field)
   const set = (patch: Partial<StepDoc>, key: string) => {
     const next: StepDoc = { ...step, ...patch }
-    for (const k of Object.keys(patch)) if (next[k] === undefined || next[k] === '') delete next[k]
+    const fields = next as Record<string, unknown>
+    for (const k of Object.keys(patch)) if (fields[k] === undefined || fields[k] === '') delete fields[k]
     onChange(next, `${step.id}:${key}`)
   }
   const kind = stepKindLabel(step, (a) => actionSpec(connectors, a).action?.name)
@@ -253,7 +254,7 @@ function PathsEditor({
           id={`${idPrefix}-mode`}
           value={step.mode || 'all'}
           disabled={!canEdit}
-          onChange={(e) => set({ mode: e.target.value }, 'mode')}
+          onChange={(e) => set({ mode: e.target.value as StepDoc['mode'] }, 'mode')}
         >
           <option value="all">Every path whose condition is true</option>
           <option value="first">Only the first path whose condition is true</option>
@@ -400,7 +401,7 @@ function ActionEditor({
           {!action ? <option value={step.action ?? ''}>{step.action || 'Choose…'} (unknown)</option> : null}
           {connectors.map((c) => (
             <optgroup key={c.id} label={c.name}>
-              {c.actions.map((a) => (
+              {(c.actions ?? []).map((a) => (
                 <option key={a.id} value={`${c.id}.${a.id}`}>
                   {c.name}: {a.name}
                 </option>
@@ -422,7 +423,7 @@ function ActionEditor({
         <>
           {action.description ? <p className="field__help">{action.description}</p> : null}
           <SpecForm
-            fields={action.input}
+            fields={action.input ?? []}
             idPrefix={`${idPrefix}-input`}
             value={step.input ?? {}}
             onChange={(input) => set({ input }, 'input')}
@@ -443,7 +444,7 @@ function AdvancedEditor({ step, idPrefix, set, errs }: { step: StepDoc; idPrefix
   return (
     <div className="advanced__body">
       <FieldShell id={`${idPrefix}-on-error`} label="When this step fails" errors={errs('on_error')}>
-        <select id={`${idPrefix}-on-error`} value={step.on_error || 'fail'} disabled={!canEdit} onChange={(e) => set({ on_error: e.target.value === 'fail' ? undefined : e.target.value }, 'on_error')}>
+        <select id={`${idPrefix}-on-error`} value={step.on_error || 'fail'} disabled={!canEdit} onChange={(e) => set({ on_error: e.target.value === 'fail' ? undefined : (e.target.value as StepDoc['on_error']) }, 'on_error')}>
           <option value="fail">Stop the run (failed)</option>
           <option value="continue">Continue with the next step</option>
         </select>
@@ -484,7 +485,7 @@ function AdvancedEditor({ step, idPrefix, set, errs }: { step: StepDoc; idPrefix
             />
           </FieldShell>
           <FieldShell id={`${idPrefix}-retry-backoff`} label="Backoff" errors={errs('retry.backoff')}>
-            <select id={`${idPrefix}-retry-backoff`} value={retry.backoff ?? 'exponential'} disabled={!canEdit} onChange={(e) => set({ retry: { ...retry, backoff: e.target.value } }, 'retry.backoff')}>
+            <select id={`${idPrefix}-retry-backoff`} value={retry.backoff ?? 'exponential'} disabled={!canEdit} onChange={(e) => set({ retry: { ...retry, backoff: e.target.value as RetryDoc['backoff'] } }, 'retry.backoff')}>
               <option value="exponential">Exponential</option>
               <option value="fixed">Fixed</option>
             </select>

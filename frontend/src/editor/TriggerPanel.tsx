@@ -5,6 +5,9 @@
 import { useQuery } from '@tanstack/react-query'
 import { useId, useState, type FormEvent } from 'react'
 import type { Sample, TriggerDoc, WorkflowDetail } from '../api.ts'
+
+type WebhookDoc = NonNullable<TriggerDoc['webhook']>
+type ScheduleDoc = NonNullable<TriggerDoc['schedule']>
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import { CopyButton, JsonBlock } from '../components.tsx'
@@ -56,15 +59,15 @@ export function TriggerPanel(props: TriggerPanelProps) {
 function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen }: TriggerPanelProps) {
   const canEdit = useCanEdit()
   const uid = useId()
-  const webhook = (trigger.webhook ?? {}) as { methods?: string[]; verify?: Record<string, unknown> } & Record<string, unknown>
+  const webhook: WebhookDoc = trigger.webhook ?? {}
   const methods = webhook.methods?.length ? webhook.methods : ['POST']
-  const setWebhook = (patch: Record<string, unknown>, key: string) => {
-    const next = { ...webhook, ...patch }
+  const setWebhook = (patch: Partial<WebhookDoc>, key: string) => {
+    const next: Record<string, unknown> = { ...webhook, ...patch }
     for (const k of Object.keys(patch)) if (next[k] === undefined) delete next[k]
-    onChange({ ...trigger, webhook: next }, key)
+    onChange({ ...trigger, webhook: next as WebhookDoc }, key)
   }
   const errs = (f: string) => fieldErrors(errors, null, f)
-  const verify = webhook.verify as { scheme?: string; secrets?: string[]; header?: string; connection?: string } | undefined
+  const verify = webhook.verify
 
   return (
     <>
@@ -343,7 +346,7 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
         <input id={`${uid}-tz`} type="text" value={schedule.timezone ?? ''} placeholder="UTC" readOnly={!canEdit} onChange={(e) => set({ timezone: e.target.value || undefined }, 'schedule.timezone')} aria-describedby={`${uid}-tz-help`} />
       </FieldShell>
       <FieldShell id={`${uid}-misfire`} label="If the server was down at a fire time" errors={errs('schedule.misfire')}>
-        <select id={`${uid}-misfire`} value={schedule.misfire ?? 'skip'} disabled={!canEdit} onChange={(e) => set({ misfire: e.target.value === 'skip' ? undefined : e.target.value }, 'schedule.misfire')}>
+        <select id={`${uid}-misfire`} value={schedule.misfire ?? 'skip'} disabled={!canEdit} onChange={(e) => set({ misfire: e.target.value === 'skip' ? undefined : (e.target.value as ScheduleDoc['misfire']) }, 'schedule.misfire')}>
           <option value="skip">Skip missed runs</option>
           <option value="run_once">Run once for all missed times</option>
         </select>
@@ -361,7 +364,7 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
             </p>
             <h4>Next five runs</h4>
             <ol className="next-runs">
-              {info.data.next.map((t) => (
+              {(info.data.next ?? []).map((t) => (
                 <li key={t}>
                   {/* In the schedule's own time zone, as the server gives it. */}
                   <time dateTime={t}>{t.slice(0, 16).replace('T', ' ')}</time>
@@ -382,21 +385,15 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
 
 // ---- form ------------------------------------------------------------------------------
 
-interface FormFieldDoc {
-  key: string
-  label?: string
-  type?: string
-  required?: boolean
-  help?: string
-  [k: string]: unknown
-}
+type FormDoc = NonNullable<TriggerDoc['form']>
+type FormFieldDoc = NonNullable<FormDoc['fields']>[number]
 
 const FORM_TYPES = ['text', 'textarea', 'email', 'number', 'date', 'select', 'radio', 'checkbox', 'hidden']
 
 function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
   const canEdit = useCanEdit()
   const uid = useId()
-  const form = (trigger.form ?? { fields: [] }) as { title?: string; fields?: FormFieldDoc[]; success?: { message?: string }; submit_label?: string }
+  const form: FormDoc = trigger.form ?? { fields: [] }
   const fields = form.fields ?? []
   const set = (patch: Partial<typeof form>, key: string) => onChange({ ...trigger, form: { ...form, ...patch } }, key)
   const setField = (i: number, patch: Partial<FormFieldDoc>, key: string) =>

@@ -316,7 +316,7 @@ export function fieldErrors(errors: LocatedError[], stepId: string | null, field
 // ---- new documents and steps ------------------------------------------------------
 
 export function emptyDocument(name: string, triggerType: string): WorkflowDocument {
-  const trigger: WorkflowDocument['trigger'] = { type: triggerType }
+  const trigger: WorkflowDocument['trigger'] = { type: triggerType as WorkflowDocument['trigger']['type'] }
   if (triggerType === 'webhook') trigger.webhook = { methods: ['POST'] }
   if (triggerType === 'schedule') trigger.schedule = { cron: '0 9 * * 1-5', timezone: 'UTC' }
   if (triggerType === 'form') {

@@ -84,7 +84,7 @@ function Harness({
 }
 
 function mount(ui: React.ReactNode, { role = 'editor', api = fakeApi().api } = {}) {
-  const session = { me: { kind: 'user', id: 'u', name: 'a@b.c', role: role as 'editor' }, canEdit: role !== 'viewer', signOut: async () => {} }
+  const session = { me: { kind: 'user' as const, id: 'u', name: 'a@b.c', role: role as 'editor' }, canEdit: role !== 'viewer', signOut: async () => {} }
   return render(
     <ApiContext.Provider value={api}>
       <QueryClientProvider client={createQueryClient()}>

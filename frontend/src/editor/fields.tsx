@@ -695,7 +695,7 @@ export function NewConnectionForm({
     setBusy(true)
     setError(null)
     setFieldErrs({})
-    const payload: Record<string, unknown> = {}
+    const payload: Record<string, string> = {}
     for (const f of fields) {
       const v = values[f.key]
       if (v !== undefined && v !== '') payload[f.key] = v

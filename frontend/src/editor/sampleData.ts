@@ -57,7 +57,7 @@ export function guessOutput(step: StepDoc, connectors: ConnectorSpec[]): unknown
       )
     case 'action': {
       const [c, a] = (step.action ?? '').split('.')
-      const spec = connectors.find((s) => s.id === c)?.actions.find((x) => x.id === a)
+      const spec = connectors.find((s) => s.id === c)?.actions?.find((x) => x.id === a)
       return spec?.sample_output ?? {}
     }
   }

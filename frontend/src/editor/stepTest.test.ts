@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, type ApiClient, type EvaluateRequest } from '../api.ts'
+import { ApiError, type ApiClient, type EvaluateRequest, type StepDoc } from '../api.ts'
 import { canTestStep, testLogicStep } from './stepTest.ts'
 
 /** A fake evaluator: `a.b` paths, `x > n`, and `{{ path }}` templates over the data. */
@@ -9,14 +9,14 @@ function fakeApi(): ApiClient {
   return {
     async evaluate(req: EvaluateRequest) {
       const data = req.data ?? {}
-      if ('expression' in req) {
+      if (req.expression !== undefined) {
         const src = req.expression.trim()
         if (src === 'broken(') throw new ApiError({ title: 'x', status: 422, errors: [{ path: 'expression', message: 'unexpected end', line: 1, column: 8 } as never] })
         const gt = /^(.+?) > (\d+)$/.exec(src)
         if (gt) return { value: Number(get(data, gt[1])) > Number(gt[2]), type: 'boolean' }
         return { value: get(data, src), type: 'object' }
       }
-      return { value: req.template.replace(/\{\{\s*(.+?)\s*\}\}/g, (_, p) => String(get(data, p))), type: 'string' }
+      return { value: (req.template ?? '').replace(/\{\{\s*(.+?)\s*\}\}/g, (_, p) => String(get(data, p))), type: 'string' }
     },
   } as unknown as ApiClient
 }
@@ -44,7 +44,7 @@ describe('testing one logic step', () => {
 
   it('loop: the list and its first item; paths: which run', async () => {
     expect((await testLogicStep(fakeApi(), { id: 'l', type: 'for_each', items: 'trigger.body.items' }, data)).output).toEqual({ count: 2, first: { sku: 'A' } })
-    const paths = {
+    const paths: StepDoc = {
       id: 'p',
       type: 'paths',
       mode: 'all',

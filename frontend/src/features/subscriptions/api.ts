@@ -1,67 +1,15 @@
 // Client for the event-subscription routes (/api/v1/subscriptions, /api/v1/event-types).
 // It shares the app's conventions: same origin, CSRF double-submit, problem+json errors.
 
-import { ApiError, cookieValue, CSRF_COOKIE, CSRF_HEADER, type FetchLike, type Problem, type Timestamp } from '../../api.ts'
+import { ApiError, cookieValue, CSRF_COOKIE, CSRF_HEADER, type FetchLike, type Problem, type Schemas } from '../../api.ts'
 
-export interface EventType {
-  type: string
-  version: number
-  description: string
-  example: unknown
-}
-
-export interface Subscription {
-  id: string
-  url: string
-  description: string
-  events: string[]
-  workflow_id: string | null
-  headers: Record<string, string>
-  enabled: boolean
-  disabled_reason?: string
-  failing_since?: Timestamp
-  previous_secret_valid_until?: Timestamp
-  /** Only in the answer that created or rotated it. */
-  secret?: string
-  created_at: Timestamp
-  updated_at: Timestamp
-}
-
-export interface SubscriptionInput {
-  url?: string
-  description?: string
-  events?: string[]
-  workflow_id?: string
-  headers?: Record<string, string>
-  enabled?: boolean
-}
-
-export interface Attempt {
-  attempt: number
-  url: string
-  status: number
-  latency_ms: number
-  response_body: string
-  error?: string
-  signatures: number
-  at: Timestamp
-}
-
-export interface EventDelivery {
-  id: string
-  event_id: string
-  event_type: string
-  subscription_id: string
-  state: 'pending' | 'succeeded' | 'failed'
-  attempts: number
-  next_attempt_at?: Timestamp
-  last_status: number
-  last_error?: string
-  created_at: Timestamp
-  updated_at: Timestamp
-  payload?: unknown
-  attempt_list?: Attempt[]
-}
+// The wire types are generated from the OpenAPI document (src/api/schema.d.ts).
+export type EventType = Schemas['EventType']
+/** `secret` is only in the answer that created or rotated it. */
+export type Subscription = Schemas['Subscription']
+export type SubscriptionInput = Schemas['SubscriptionInput']
+export type Attempt = Schemas['EventAttempt']
+export type EventDelivery = Schemas['EventDelivery']
 
 export interface SubscriptionsClient {
   eventTypes(signal?: AbortSignal): Promise<EventType[]>
