@@ -60,9 +60,12 @@ type Deps struct {
 	Prometheus *metrics.Metrics
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
-	PublicURL        string       // for cookies (Secure on https) and the OpenAPI servers list
-	UI               http.Handler // the embedded app; nil serves nothing at /
-	Logger           *slog.Logger
+	PublicURL        string // for cookies (Secure on https) and the OpenAPI servers list
+	// HSTS is the Strict-Transport-Security value sent on HTTPS requests
+	// ("" sends none).
+	HSTS   string
+	UI     http.Handler // the embedded app; nil serves nothing at /
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -85,7 +88,7 @@ func newServer(d Deps) (*server, *gin.Engine) {
 	s.registerMetrics()
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	r.Use(s.requestID, s.accessLog, s.countResponses, s.recover)
+	r.Use(s.requestID, s.accessLog, s.countResponses, s.recover, s.hsts)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -183,4 +186,13 @@ func (s *server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// hsts tells browsers to keep to HTTPS; sent only on TLS connections, as
+// RFC 6797 asks.
+func (s *server) hsts(c *gin.Context) {
+	if s.HSTS != "" && c.Request.TLS != nil {
+		c.Header("Strict-Transport-Security", s.HSTS)
+	}
+	c.Next()
 }

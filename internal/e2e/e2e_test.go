@@ -58,6 +58,16 @@ type instance struct {
 	logs *bytes.Buffer
 	mu   *sync.Mutex
 	key  string
+	// https and client are set for an instance serving TLS.
+	https  bool
+	client *http.Client
+}
+
+func (in *instance) httpClient() *http.Client {
+	if in.client != nil {
+		return in.client
+	}
+	return http.DefaultClient
 }
 
 func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
@@ -80,7 +90,12 @@ func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
 	return &instance{t: t, env: append(env, extraEnv...), addr: addr, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 }
 
-func (in *instance) url(path string) string { return "http://" + in.addr + path }
+func (in *instance) url(path string) string {
+	if in.https {
+		return "https://" + in.addr + path
+	}
+	return "http://" + in.addr + path
+}
 
 // cli runs a subcommand to completion and returns its output.
 func (in *instance) cli(args ...string) (string, error) {
@@ -124,7 +139,7 @@ func (in *instance) start() {
 		}
 	})
 	waitfor.Until(in.t, 30*time.Second, "the server to become healthy", func() bool {
-		resp, err := http.Get(in.url("/healthz"))
+		resp, err := in.httpClient().Get(in.url("/healthz"))
 		if err != nil {
 			return false
 		}
@@ -160,7 +175,7 @@ func (in *instance) request(t testing.TB, method, path, body string) (*http.Resp
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := in.httpClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -528,7 +529,13 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		}
 	}
 	rec := &recorder{x: x, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red, latency: x.e.metrics.DeliveryLatency}
-	client := netguard.NewClient(x.e.outbound, func(next http.RoundTripper) http.RoundTripper {
+	outbound := x.e.outbound
+	if tlsCfg, ok, err := tlsconf.FromCredentials(creds); err != nil {
+		return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q: %w", s.Connection, err))
+	} else if ok {
+		outbound.TLS = tlsCfg // the connection's client certificate and CA
+	}
+	client := netguard.NewClient(outbound, func(next http.RoundTripper) http.RoundTripper {
 		rec.next = next
 		return rec
 	})

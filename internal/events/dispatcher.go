@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -249,14 +250,17 @@ func (d *Dispatcher) finish(ctx context.Context, sub *store.Subscription, del *s
 // disable switches the subscription off and tells the admins through the
 // audit log.
 func (d *Dispatcher) disable(ctx context.Context, sub *store.Subscription, reason string) error {
-	changed, err := d.st.DisableSubscription(ctx, sub.ID, reason)
-	if err != nil || !changed {
-		return err
-	}
-	d.o.Logger.Warn("subscription disabled", "subscription_id", sub.ID, "reason", reason)
-	return d.st.AddAudit(ctx, &store.AuditEntry{At: d.o.Now().UTC(), ActorKind: "system", ActorName: "switchboard",
-		Action: "subscription.disabled", TargetType: "subscription", TargetID: sub.ID,
-		Detail: store.MustJSON(map[string]string{"reason": reason, "url": sub.URL})})
+	// The switch and the notice commit together.
+	return d.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		changed, err := tx.DisableSubscription(ctx, sub.ID, reason)
+		if err != nil || !changed {
+			return err
+		}
+		d.o.Logger.Warn("subscription disabled", "subscription_id", sub.ID, "reason", reason)
+		return tx.AddAudit(ctx, &store.AuditEntry{At: d.o.Now().UTC(), ActorKind: "system", ActorName: "switchboard",
+			Action: "subscription.disabled", TargetType: "subscription", TargetID: sub.ID,
+			Detail: store.MustJSON(map[string]string{"reason": reason, "url": sub.URL})})
+	})
 }
 
 // Sign returns the Standard Webhooks headers for body: webhook-id,

@@ -97,7 +97,7 @@ func TestImportsPointDown(t *testing.T) {
 				"internal/secrets":    nil,
 				"internal/config":     {"internal/netguard"},
 				"internal/expr":       {"connectors"},
-				"internal/workflow":   {"internal/expr", "internal/webhooksig", "internal/fielderr", "connectors"},
+				"internal/workflow":   {"internal/expr", "internal/webhooksig", "internal/fielderr", "internal/tlsconf", "connectors"},
 				"internal/store":      {"internal/secrets", "migrations"},
 			}
 			for p, allowed := range low {

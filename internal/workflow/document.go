@@ -67,6 +67,19 @@ type WebhookTrigger struct {
 	// "sync" (wait for the run and answer with a step's output).
 	Respond  string        `json:"respond,omitempty" enum:"accepted,sync"`
 	Response *SyncResponse `json:"response,omitempty"`
+	// ClientCert requires senders to present a client certificate (mutual
+	// TLS; the server must serve HTTPS).
+	ClientCert *ClientCert `json:"client_cert,omitempty"`
+}
+
+// ClientCert is an endpoint's mutual-TLS requirement.
+type ClientCert struct {
+	// CA is the PEM of the certificate authority (or authorities) that
+	// signs the senders' certificates.
+	CA string `json:"ca"`
+	// Subjects, when set, are the only accepted certificate subjects:
+	// "CN=name" or the whole subject ("CN=name,O=Org").
+	Subjects []string `json:"subjects,omitempty"`
 }
 
 // Dedupe says where an event's id comes from and how long it is kept.

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/fielderr"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 )
 
@@ -149,6 +150,16 @@ func (v *validator) trigger(t Trigger) {
 				}
 				if len(ev.Accept) == 0 {
 					v.add("trigger.webhook.events.accept", "", "list at least one event type")
+				}
+			}
+			if cc := wh.ClientCert; cc != nil {
+				if _, err := tlsconf.Pool(cc.CA); err != nil {
+					v.add("trigger.webhook.client_cert.ca", "", "must be the PEM of the CA that signs the senders' certificates: %v", err)
+				}
+				for i, sub := range cc.Subjects {
+					if strings.TrimSpace(sub) == "" {
+						v.add(fmt.Sprintf("trigger.webhook.client_cert.subjects[%d]", i), "", "must not be empty")
+					}
 				}
 			}
 			if wh.RateLimit < 0 || wh.RateLimit > 100000 {

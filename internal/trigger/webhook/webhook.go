@@ -8,6 +8,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
@@ -227,6 +229,19 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	if !slices.Contains(methods, req.Method) {
 		return q.refuse(&Error{Status: http.StatusMethodNotAllowed, Allow: methods,
 			Reason: fmt.Sprintf("method %s is not accepted here (allowed: %s)", req.Method, strings.Join(methods, ", "))})
+	}
+	if cc := wh.ClientCert; cc != nil {
+		var peer []*x509.Certificate
+		if req.TLS != nil {
+			peer = req.TLS.PeerCertificates
+		}
+		if err := tlsconf.CheckClient(peer, cc.CA, cc.Subjects, received); err != nil {
+			reason := err.Error()
+			if req.TLS == nil {
+				reason = "client certificate required, but the request did not come over HTTPS (serve with --tls-cert/--tls-key)"
+			}
+			return q.refuse(&Error{Status: http.StatusUnauthorized, Reason: reason})
+		}
 	}
 	if client, err := ver.AllowIP(req.RemoteAddr, strings.Join(req.Header.Values("X-Forwarded-For"), ","), r.o.TrustedProxies); err != nil {
 		if client.IsValid() {
