@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Errors the Loader returns; the API maps them to statuses.

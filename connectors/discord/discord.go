@@ -242,7 +242,7 @@ func classify(resp *http.Response, body []byte, token string) error {
 	}
 	var e apiError
 	_ = json.Unmarshal(body, &e)
-	detail := scrub(describe(e, body), token)
+	detail := connectors.Redact(describe(e, body), token)
 	switch {
 	case status == http.StatusTooManyRequests:
 		scope := resp.Header.Get("X-RateLimit-Scope")
@@ -250,7 +250,7 @@ func classify(resp *http.Response, body []byte, token string) error {
 			scope = "global"
 		}
 		if scope != "" {
-			detail += " (scope " + scrub(scope, token) + ")"
+			detail += " (scope " + connectors.Redact(scope, token) + ")"
 		}
 		return connectors.RateLimited(rateLimitDelay(e, resp.Header), fmt.Errorf("Discord rate limit: %s", detail))
 	case status >= 500:
@@ -327,15 +327,6 @@ func clip(s string) string {
 	const limit = 500
 	if r := []rune(s); len(r) > limit {
 		return string(r[:limit]) + "…"
-	}
-	return s
-}
-
-// scrub removes the webhook token from text built from Discord's answer,
-// should it ever be echoed.
-func scrub(s, token string) string {
-	if len(token) >= 8 {
-		s = strings.ReplaceAll(s, token, "[redacted]")
 	}
 	return s
 }

@@ -367,9 +367,7 @@ func (cfg *config) replyError(stage string, err error) error {
 	var te *textproto.Error
 	if errors.As(err, &te) {
 		msg := strings.Join(strings.Fields(te.Msg), " ")
-		if cfg.password != "" {
-			msg = strings.ReplaceAll(msg, cfg.password, "[redacted]")
-		}
+		msg = connectors.Redact(msg, cfg.password)
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -69,7 +68,7 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	if q, ok := in["query"].(map[string]any); ok {
 		vals := u.Query()
 		for k, v := range q {
-			vals.Set(k, scalar(v))
+			vals.Set(k, connectors.Stringify(v))
 		}
 		u.RawQuery = vals.Encode()
 	}
@@ -84,7 +83,7 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	case in["form"] != nil:
 		form := url.Values{}
 		for k, v := range in["form"].(map[string]any) {
-			form.Set(k, scalar(v))
+			form.Set(k, connectors.Stringify(v))
 		}
 		body = []byte(form.Encode())
 		contentType = "application/x-www-form-urlencoded"
@@ -107,7 +106,7 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	}
 	if h, ok := in["headers"].(map[string]any); ok {
 		for k, v := range h {
-			hreq.Header.Set(k, scalar(v))
+			hreq.Header.Set(k, connectors.Stringify(v))
 		}
 	}
 	if tok := req.Credentials["bearer_token"]; tok != "" {
@@ -156,23 +155,6 @@ func statusError(resp *http.Response) error {
 		return connectors.Retryable(err)
 	default:
 		return connectors.Permanent(err)
-	}
-}
-
-func scalar(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case nil:
-		return ""
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
 	}
 }
 

@@ -290,7 +290,7 @@ func (c Connector) addNote(ctx context.Context, api *api, in map[string]any) (co
 
 // timestamp reads hs_timestamp: RFC 3339 or Unix milliseconds, default now.
 func (c Connector) timestamp(v any) (string, error) {
-	s := strings.TrimSpace(scalar(v))
+	s := strings.TrimSpace(connectors.Stringify(v))
 	if s == "" {
 		now := time.Now
 		if c.Now != nil {
@@ -360,12 +360,12 @@ func properties(in map[string]any, named ...string) (map[string]any, error) {
 			case map[string]any, []any:
 				return nil, connectors.BadInput(fmt.Errorf("properties.%s: want a text, number or boolean value", k))
 			}
-			props[k] = scalar(v)
+			props[k] = connectors.Stringify(v)
 		}
 	}
 	for _, k := range named {
 		if v, ok := in[k]; ok && v != nil && v != "" {
-			props[k] = scalar(v)
+			props[k] = connectors.Stringify(v)
 		}
 	}
 	return props, nil
@@ -374,27 +374,6 @@ func properties(in map[string]any, named ...string) (map[string]any, error) {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func scalar(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case float32:
-		return strconv.FormatFloat(float64(x), 'f', -1, 32)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case bool:
-		return strconv.FormatBool(x)
-	default:
-		return fmt.Sprint(x)
-	}
 }
 
 // api calls HubSpot with the connection's token.

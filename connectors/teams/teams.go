@@ -232,7 +232,7 @@ var deliveryFailed = regexp.MustCompile(`HTTP error (\d{3})`)
 // classic webhook also reports throttling and delivery failures inside a 200.
 func classify(resp *http.Response, body []byte, now time.Time, secrets []string) error {
 	status := resp.StatusCode
-	detail := scrub(describe(body), secrets)
+	detail := connectors.Redact(describe(body), secrets...)
 	if status >= 200 && status < 300 {
 		text := strings.TrimSpace(string(body))
 		switch {
@@ -292,17 +292,6 @@ func clip(s string) string {
 // error: the URL itself and its signature (Workflows URLs carry it as sig=).
 func secretsOf(raw string, u *url.URL) []string {
 	return []string{strings.TrimSpace(raw), u.String(), u.Query().Get("sig"), u.EscapedPath()}
-}
-
-// scrub removes secrets from text built from Teams' answer, should Teams ever
-// echo them.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 8 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
 }
 
 // TestConnection checks the webhook URL's shape: a Teams webhook cannot be

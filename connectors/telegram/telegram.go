@@ -339,31 +339,18 @@ func clip(s string) string {
 	return s
 }
 
-// scrub removes the token, and its secret half on its own, from text.
-func (b bot) scrub(s string) string {
-	s = strings.ReplaceAll(s, b.token, "[redacted]")
-	if _, secret, ok := strings.Cut(b.token, ":"); ok && len(secret) >= 8 {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-	}
-	return s
+// secrets are the token and its secret half on its own.
+func (b bot) secrets() []string {
+	_, secret, _ := strings.Cut(b.token, ":")
+	return []string{b.token, secret}
 }
+
+// scrub removes the token, and its secret half on its own, from text.
+func (b bot) scrub(s string) string { return connectors.Redact(s, b.secrets()...) }
 
 // safe hides the token in err's text while keeping its chain for errors.Is
 // (deadlines, the network policy).
-func (b bot) safe(err error) error {
-	if msg := err.Error(); b.scrub(msg) != msg {
-		return redacted{msg: b.scrub(msg), err: err}
-	}
-	return err
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e redacted) Error() string { return e.msg }
-func (e redacted) Unwrap() error { return e.err }
+func (b bot) safe(err error) error { return connectors.RedactError(err, b.secrets()...) }
 
 // TestConnection checks the token with getMe.
 func (Connector) TestConnection(ctx context.Context, req connectors.Request) error {

@@ -78,7 +78,7 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 		return err
 	})
 	if stderr := st.stderr.String(); stderr != "" {
-		st.log.Debug("plugin wrote to stdout/stderr", "text", st.red.text(firstLines(stderr, 5)))
+		st.log.Debug("plugin wrote to stdout/stderr", "text", st.red.Text(firstLines(stderr, 5)))
 	}
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("plugin %s, action %s: %w", c.spec.ID, req.Action, c.rt.explain(ctx, err, st, "running the action"))
@@ -90,13 +90,13 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if e := reply.Error; e != nil {
 		return connectors.Result{}, kindError(e, st.red)
 	}
-	return connectors.Result{Output: st.red.value(reply.Output)}, nil
+	return connectors.Result{Output: st.red.Value(reply.Output)}, nil
 }
 
 // kindError maps the plugin's error to the SDK's kinds, so the engine
 // retries or not exactly as for a built-in.
 func kindError(e *wireError, red *redactor) error {
-	err := errors.New(red.text(e.Message))
+	err := errors.New(red.Text(e.Message))
 	switch connectors.ErrorKind(e.Kind) {
 	case connectors.KindPermanent:
 		return connectors.Permanent(err)

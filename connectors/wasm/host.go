@@ -103,9 +103,9 @@ func hostLog(ctx context.Context, m api.Module, level int32, ptr, n uint32) {
 	}
 	attrs := []any{}
 	for k, v := range line.Attrs {
-		attrs = append(attrs, k, st.red.value(v))
+		attrs = append(attrs, k, st.red.Value(v))
 	}
-	msg := st.red.text(line.Msg)
+	msg := st.red.Text(line.Msg)
 	if len(msg) > 1000 {
 		msg = msg[:1000] + "…"
 	}
@@ -136,7 +136,7 @@ func (st *callState) doHTTP(ctx context.Context, raw []byte) httpReply {
 	}
 	req, err := http.NewRequestWithContext(ctx, in.Method, in.URL, bytes.NewReader(in.Body))
 	if err != nil {
-		return failReply(connectors.KindBadInput, "%s", st.red.text(err.Error()))
+		return failReply(connectors.KindBadInput, "%s", st.red.Text(err.Error()))
 	}
 	for k, vs := range in.Headers {
 		for _, v := range vs {
@@ -154,7 +154,7 @@ func (st *callState) doHTTP(ctx context.Context, raw []byte) httpReply {
 		if errors.Is(err, netguard.ErrBlocked) {
 			kind = connectors.KindPermanent
 		}
-		return failReply(kind, "%s", st.red.text(err.Error()))
+		return failReply(kind, "%s", st.red.Text(err.Error()))
 	}
 	defer resp.Body.Close()
 	max := st.rt.limits.MaxResponseBytes
@@ -164,7 +164,7 @@ func (st *callState) doHTTP(ctx context.Context, raw []byte) httpReply {
 		if errors.Is(err, netguard.ErrTooLarge) {
 			kind = connectors.KindPermanent
 		}
-		return failReply(kind, "reading the response: %s", st.red.text(err.Error()))
+		return failReply(kind, "reading the response: %s", st.red.Text(err.Error()))
 	}
 	if len(body) > max {
 		return failReply(connectors.KindPermanent, "the response body is over %d bytes, the most a plugin may receive", max)
@@ -224,45 +224,6 @@ func (c *capBuffer) String() string {
 }
 
 // redactor hides secret values in what leaves a call: output, errors, logs.
-type redactor struct{ secrets []string }
+type redactor = connectors.Redactor
 
-func newRedactor(creds map[string]string) *redactor {
-	r := &redactor{}
-	for _, v := range creds {
-		if len(v) >= 4 { // shorter values would blank out ordinary text
-			r.secrets = append(r.secrets, v)
-		}
-	}
-	return r
-}
-
-func (r *redactor) text(s string) string {
-	for _, sec := range r.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-	}
-	return s
-}
-
-func (r *redactor) value(v any) any {
-	if len(r.secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return r.text(x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, sub := range x {
-			out[r.text(k)] = r.value(sub)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, sub := range x {
-			out[i] = r.value(sub)
-		}
-		return out
-	default:
-		return v
-	}
-}
+func newRedactor(creds map[string]string) *redactor { return connectors.NewRedactor(creds) }

@@ -387,7 +387,7 @@ func (r *Runtime) explain(ctx context.Context, err error, st *callState, doing s
 	if errors.As(err, &lim) {
 		return connectors.Permanent(fmt.Errorf("%s: %s", doing, lim.msg))
 	}
-	stderr := st.red.text(firstLines(st.stderr.String(), 3))
+	stderr := st.red.Text(firstLines(st.stderr.String(), 3))
 	mib := float64(r.limits.MemoryPages) / 16
 	var exit *sys.ExitError
 	switch {
@@ -406,7 +406,7 @@ func (r *Runtime) explain(ctx context.Context, err error, st *callState, doing s
 	case strings.Contains(err.Error(), "wasm error:"):
 		return connectors.Permanent(fmt.Errorf("%s: the plugin trapped: %s%s", doing, firstLines(err.Error(), 1), suffix(stderr)))
 	default:
-		return connectors.Permanent(fmt.Errorf("%s: %s%s", doing, st.red.text(firstLines(err.Error(), 1)), suffix(stderr)))
+		return connectors.Permanent(fmt.Errorf("%s: %s%s", doing, st.red.Text(firstLines(err.Error(), 1)), suffix(stderr)))
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 func init() { connectors.Register(Connector{}) }
@@ -74,7 +74,7 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	// The id is derived from the run, step and item, so a retry carries the
 	// same id and the receiver can drop the duplicate.
 	id := "msg_" + req.IdempotencyKey
-	h, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, req.Credentials["secret"], body, now(), id)
+	h, err := webhooksig.Sign(webhooksig.Config{Scheme: webhooksig.SchemeStandardWebhooks}, req.Credentials["secret"], body, now(), id)
 	if err != nil {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("signing: %w", err))
 	}

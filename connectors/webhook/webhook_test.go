@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 type vector struct {
@@ -75,8 +75,8 @@ func TestSendIsVerifiableAndKeepsItsIDAcrossRetries(t *testing.T) {
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := verify.Verify(verify.Config{Scheme: verify.SchemeStandardWebhooks, Secrets: []string{secret}},
-			verify.Request{Body: body, Header: r.Header}, time.Now()); err != nil {
+		if err := webhooksig.Verify(webhooksig.Config{Scheme: webhooksig.SchemeStandardWebhooks, Secrets: []string{secret}},
+			webhooksig.Request{Body: body, Header: r.Header}, time.Now()); err != nil {
 			t.Errorf("receiver could not verify: %v", err)
 		}
 		ids = append(ids, r.Header.Get("webhook-id"))

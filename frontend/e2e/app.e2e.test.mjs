@@ -9,10 +9,9 @@
 // output; finally signs out. Screenshots go to frontend/test-output/.
 
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { after, describe, test } from 'node:test'
-import { ADMIN, api, axeViolations, createAdmin, launchChromium, outDir, resolveBinary, signIn, startServer, waitForRun } from './harness.mjs'
+import { expect, test } from '@playwright/test'
+import { ADMIN, api, axeViolations, outDir, signIn, suite, waitForRun } from './harness.mjs'
 
 const WORKFLOW = {
   schema: 'switchboard/v1',
@@ -27,163 +26,121 @@ const EVENT = { id: 1, total: 250, customer: { name: 'Ada' } }
 
 // ---- the test -----------------------------------------------------------------------------
 
-describe('switchboard UI', { timeout: 180_000 }, () => {
-  let server
-  let chromium
+test.describe('switchboard UI', () => {
+  // Chromium logs every non-2xx fetch; the 401 of /auth/me before signing in is intended.
   let page
-  const pageErrors = []
-
-  // Setup is a test of its own (not a before hook) so a binary that does not start shows up
-  // as a failed test in the summary.
-  test('starts switchboard and Chromium', async () => {
-    mkdirSync(outDir, { recursive: true })
-    const bin = resolveBinary()
-    server = await startServer(bin)
-    await createAdmin(server)
-    chromium = await launchChromium()
-    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base })
-    page = await context.newPage()
-    page.setDefaultTimeout(15_000)
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
-    page.on('console', (msg) => {
-      // Chromium logs every non-2xx fetch; the 401 of /auth/me before signing in is intended.
-      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
-    })
+  let server
+  const s = suite(test, { name: 'app', allowConsole: /status of 401/ })
+  test.beforeAll(async () => {
+    ;({ page, server } = s)
+    await s.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.server.base })
   })
-
-  after(async () => {
-    try {
-      await chromium?.close()
-    } finally {
-      await server?.stop()
-    }
-  })
-
-  /** Runs a step; on failure saves a screenshot and prints the server log. */
-  async function step(name, fn) {
-    try {
-      await fn()
-    } catch (err) {
-      if (page) await page.screenshot({ path: path.join(outDir, `failure-${name}.png`), fullPage: true }).catch(() => {})
-      if (server) console.error(`---- switchboard output (${name}) ----\n${server.log().slice(-8000)}`)
-      throw err
-    }
-  }
 
   test('signs in through the login page and shows the empty state', async () => {
-    assert.ok(page, 'setup failed')
-    await step('empty', async () => {
-      const unauthenticated = await api({ ...server, apiKey: '' }, 'GET', '/api/v1/workflows')
-      assert.equal(unauthenticated.status, 401, 'the API needs authentication')
-      await page.goto(server.base + '/')
-      assert.match(await page.title(), /Switchboard/)
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-      await page.screenshot({ path: path.join(outDir, 'login.png'), fullPage: true })
-      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the login page')
+    const unauthenticated = await api({ ...server, apiKey: '' }, 'GET', '/api/v1/workflows')
+    assert.equal(unauthenticated.status, 401, 'the API needs authentication')
+    await page.goto(server.base + '/')
+    assert.match(await page.title(), /Switchboard/)
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
+    await page.screenshot({ path: path.join(outDir, 'login.png'), fullPage: true })
+    assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the login page')
 
-      // A wrong password is refused on the page.
-      await page.getByLabel('E-mail').fill(ADMIN.email)
-      await page.getByLabel('Password').fill('not the password')
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.getByRole('alert').filter({ hasText: 'Wrong e-mail or password' }).waitFor()
+    // A wrong password is refused on the page.
+    await page.getByLabel('E-mail').fill(ADMIN.email)
+    await page.getByLabel('Password').fill('not the password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page.getByRole('alert').filter({ hasText: 'Wrong e-mail or password' })).toBeVisible()
 
-      await signIn(page, server.base)
-      // The header menu names the user and the role.
-      await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
-      await page.locator('[data-role="admin"]').waitFor()
-      await page.keyboard.press('Escape')
-      await page.getByText('No workflows yet').waitFor()
-      await page.getByRole('button', { name: 'Create your first workflow' }).waitFor()
-      await page.screenshot({ path: path.join(outDir, 'empty.png'), fullPage: true })
-    })
+    await signIn(page, server.base)
+    // The header menu names the user and the role.
+    await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
+    await expect(page.locator('[data-role="admin"]')).toBeVisible()
+    await page.keyboard.press('Escape')
+    await expect(page.getByText('No workflows yet')).toBeVisible()
+    await expect(page.getByRole('button', { name: 'Create your first workflow' })).toBeVisible()
+    await page.screenshot({ path: path.join(outDir, 'empty.png'), fullPage: true })
   })
 
   let workflow
   let runId
 
   test('creates the workflow and runs it through the webhook', async () => {
-    assert.ok(server, 'setup failed')
-    await step('api', async () => {
-      const created = await api(server, 'POST', '/api/v1/workflows', WORKFLOW)
-      assert.equal(created.status, 201, `POST /api/v1/workflows: ${created.status} ${created.text}`)
-      workflow = created.json
-      assert.ok(workflow?.id, `no id in ${created.text}`)
-      assert.equal(workflow.name, 'Order alert')
-      assert.ok(workflow.webhook_url, `no webhook_url in ${created.text}`)
+    const created = await api(server, 'POST', '/api/v1/workflows', WORKFLOW)
+    assert.equal(created.status, 201, `POST /api/v1/workflows: ${created.status} ${created.text}`)
+    workflow = created.json
+    assert.ok(workflow?.id, `no id in ${created.text}`)
+    assert.equal(workflow.name, 'Order alert')
+    assert.ok(workflow.webhook_url, `no webhook_url in ${created.text}`)
 
-      // Post to this server whatever host the URL names (it may be the configured public URL).
-      const hookPath = new URL(workflow.webhook_url).pathname
-      assert.match(hookPath, /^\/hooks\/[^/]+$/)
-      const hook = await api(server, 'POST', hookPath, EVENT)
-      assert.equal(hook.status, 202, `POST ${hookPath}: ${hook.status} ${hook.text}`)
-      runId = hook.json?.run_id
-      assert.ok(runId, `no run_id in ${hook.text}`)
+    // Post to this server whatever host the URL names (it may be the configured public URL).
+    const hookPath = new URL(workflow.webhook_url).pathname
+    assert.match(hookPath, /^\/hooks\/[^/]+$/)
+    const hook = await api(server, 'POST', hookPath, EVENT)
+    assert.equal(hook.status, 202, `POST ${hookPath}: ${hook.status} ${hook.text}`)
+    runId = hook.json?.run_id
+    assert.ok(runId, `no run_id in ${hook.text}`)
 
-      const run = await waitForRun(server, runId)
-      assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
-      const msg = run.steps?.find((s) => s.step_id === 'msg')
-      assert.equal(msg?.output?.text, 'Order #1 from Ada', `msg step: ${JSON.stringify(msg)}`)
-    })
+    const run = await waitForRun(server, runId)
+    assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
+    const msg = run.steps?.find((s) => s.step_id === 'msg')
+    assert.equal(msg?.output?.text, 'Order #1 from Ada', `msg step: ${JSON.stringify(msg)}`)
   })
 
   test('lists the workflow, its run and the run detail', async () => {
     assert.ok(runId, 'previous test did not produce a run')
-    await step('ui', async () => {
-      await page.goto(server.base + '/')
-      const link = page.getByRole('link', { name: 'Order alert', exact: true })
-      await link.waitFor()
-      const row = page.locator(`tr[data-workflow-id="${workflow.id}"]`)
-      assert.equal(await row.getByRole('switch', { name: 'Active: Order alert' }).getAttribute('aria-checked'), 'true')
-      assert.match(await row.innerText(), /webhook/)
-      await row.getByRole('link', { name: 'Last run: succeeded' }).waitFor()
-      assert.match(await row.innerText(), /100%/)
-      await page.screenshot({ path: path.join(outDir, 'workflows.png'), fullPage: true })
+    await page.goto(server.base + '/')
+    const link = page.getByRole('link', { name: 'Order alert', exact: true })
+    await expect(link).toBeVisible()
+    const row = page.locator(`tr[data-workflow-id="${workflow.id}"]`)
+    await expect(row.getByRole('switch', { name: 'Active: Order alert' })).toHaveAttribute('aria-checked', 'true')
+    await expect(row).toHaveText(/webhook/, { useInnerText: true })
+    await expect(row.getByRole('link', { name: 'Last run: succeeded' })).toBeVisible()
+    await expect(row).toHaveText(/100%/, { useInnerText: true })
+    await page.screenshot({ path: path.join(outDir, 'workflows.png'), fullPage: true })
 
-      // The name opens the editor with the trigger and both steps on the canvas.
-      await link.click()
-      assert.equal(new URL(page.url()).pathname, `/workflows/${workflow.id}`)
-      await page.getByRole('button', { name: /^Step 1 Filter big\b/ }).waitFor()
-      await page.getByRole('button', { name: /^Step 2 Map data msg\b/ }).waitFor()
-      await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
-      assert.equal(await page.getByTestId('webhook-url').innerText(), workflow.webhook_url)
-      await page.getByRole('button', { name: 'Copy webhook URL' }).click()
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), workflow.webhook_url)
-      await page.screenshot({ path: path.join(outDir, 'editor.png') })
+    // The name opens the editor with the trigger and both steps on the canvas.
+    await link.click()
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/workflows/${workflow.id}`)
+    await expect(page.getByRole('button', { name: /^Step 1 Filter big\b/ })).toBeVisible()
+    await expect(page.getByRole('button', { name: /^Step 2 Map data msg\b/ })).toBeVisible()
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    await expect(page.getByTestId('webhook-url')).toHaveText(workflow.webhook_url, { useInnerText: true })
+    await page.getByRole('button', { name: 'Copy webhook URL' }).click()
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), workflow.webhook_url)
+    await page.screenshot({ path: path.join(outDir, 'editor.png') })
 
-      await page.getByRole('link', { name: 'Runs', exact: true }).click()
-      assert.equal(new URL(page.url()).pathname, `/workflows/${workflow.id}/runs`)
-      const runRow = page.locator(`tr[data-run-id="${runId}"]`)
-      await runRow.locator('[data-state="succeeded"]').waitFor()
-      assert.match(await page.getByRole('heading', { name: /Recent runs/ }).innerText(), /Order alert/)
-      await page.screenshot({ path: path.join(outDir, 'runs.png'), fullPage: true })
-      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the runs page')
+    await page.getByRole('link', { name: 'Runs', exact: true }).click()
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/workflows/${workflow.id}/runs`)
+    const runRow = page.locator(`tr[data-run-id="${runId}"]`)
+    await expect(runRow.locator('[data-state="succeeded"]')).toBeVisible()
+    await expect(page.getByRole('heading', { name: /Recent runs/ })).toHaveText(/Order alert/, { useInnerText: true })
+    await page.screenshot({ path: path.join(outDir, 'runs.png'), fullPage: true })
+    assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the runs page')
 
-      await runRow.getByRole('link').click()
-      const msg = page.locator('[data-step-id="msg"]')
-      await msg.filter({ hasText: 'Order #1 from Ada' }).waitFor()
-      assert.equal(await msg.locator('.badge').innerText(), 'succeeded')
-      await page.locator('[data-step-id="big"]').waitFor()
-      await page.screenshot({ path: path.join(outDir, 'run-detail.png'), fullPage: true })
-      assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the run detail')
+    await runRow.getByRole('link').click()
+    const msg = page.locator('[data-step-id="msg"]')
+    await expect(msg.filter({ hasText: 'Order #1 from Ada' })).toBeVisible()
+    await expect(msg.locator('.badge')).toHaveText('succeeded', { useInnerText: true })
+    await expect(page.locator('[data-step-id="big"]')).toBeVisible()
+    await page.screenshot({ path: path.join(outDir, 'run-detail.png'), fullPage: true })
+    assert.deepEqual(await axeViolations(page), [], 'accessibility problems on the run detail')
 
-      // A deep link straight to the run works (server-side SPA fallback) ...
-      await page.goto(`${server.base}/workflows/${encodeURIComponent(workflow.id)}/runs/${encodeURIComponent(runId)}`)
-      await page.locator('[data-step-id="msg"]').filter({ hasText: 'Order #1 from Ada' }).waitFor()
-      // ... and Back returns to the list.
-      await page.getByRole('link', { name: 'Switchboard' }).click()
-      await page.waitForURL(server.base + '/')
-      await page.goBack()
-      await page.locator('[data-step-id="msg"]').waitFor()
+    // A deep link straight to the run works (server-side SPA fallback) ...
+    await page.goto(`${server.base}/workflows/${encodeURIComponent(workflow.id)}/runs/${encodeURIComponent(runId)}`)
+    await expect(page.locator('[data-step-id="msg"]').filter({ hasText: 'Order #1 from Ada' })).toBeVisible()
+    // ... and Back returns to the list.
+    await page.getByRole('link', { name: 'Switchboard' }).click()
+    await page.waitForURL(server.base + '/')
+    await page.goBack()
+    await expect(page.locator('[data-step-id="msg"]')).toBeVisible()
 
-      // Signing out returns to the login page, and the session is gone.
-      await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
-      await page.getByRole('button', { name: 'Sign out' }).click()
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-      await page.reload()
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    // Signing out returns to the login page, and the session is gone.
+    await page.getByRole('button', { name: new RegExp(ADMIN.email) }).click()
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
+    await page.reload()
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
 
-      assert.deepEqual(pageErrors, [], 'no errors in the browser console')
-    })
+    assert.deepEqual(s.pageErrors, [], 'no errors in the browser console')
   })
 })

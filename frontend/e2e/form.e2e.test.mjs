@@ -11,10 +11,9 @@
 // Screenshots go to frontend/test-output/.
 
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { after, describe, test } from 'node:test'
-import { api, createAdmin, launchChromium, outDir, resolveBinary, sleep, startServer } from './harness.mjs'
+import { expect, test } from '@playwright/test'
+import { api, outDir, suite, waitForRun } from './harness.mjs'
 
 const WORKFLOW = {
   schema: 'switchboard/v1',
@@ -50,192 +49,150 @@ const WORKFLOW = {
 
 // ---- the test -----------------------------------------------------------------------------
 
-describe('switchboard hosted form', { timeout: 180_000 }, () => {
-  let server
-  let chromium
+test.describe('switchboard hosted form', () => {
+  // Chromium logs every non-2xx document; the 422 answers to invalid submissions are intended.
   let page
-  const pageErrors = []
-
-  test('starts switchboard and Chromium', async () => {
-    mkdirSync(outDir, { recursive: true })
-    server = await startServer(resolveBinary(), { prefix: 'switchboard-e2e-form-data-' })
-    await createAdmin(server)
-    chromium = await launchChromium()
-    const context = await chromium.browser.newContext({ viewport: { width: 900, height: 1000 }, javaScriptEnabled: false })
-    page = await context.newPage()
-    page.setDefaultTimeout(15_000)
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`))
-    page.on('console', (msg) => {
-      // Chromium logs every non-2xx document; the 422 answers to invalid submissions are intended.
-      if (msg.type() === 'error' && !/status of 422/.test(msg.text())) pageErrors.push(`console.error: ${msg.text()}`)
-    })
+  let server
+  const s = suite(test, {
+    name: 'form',
+    context: { viewport: { width: 900, height: 1000 }, javaScriptEnabled: false },
+    allowConsole: /status of 422/,
   })
-
-  after(async () => {
-    try {
-      await chromium?.close()
-    } finally {
-      await server?.stop()
-    }
+  test.beforeAll(() => {
+    ;({ page, server } = s)
   })
-
-  /** Runs a step; on failure saves a screenshot and prints the server log. */
-  async function step(name, fn) {
-    try {
-      await fn()
-    } catch (err) {
-      if (page) await page.screenshot({ path: path.join(outDir, `failure-form-${name}.png`), fullPage: true }).catch(() => {})
-      if (server) console.error(`---- switchboard output (${name}) ----\n${server.log().slice(-8000)}`)
-      throw err
-    }
-  }
 
   let workflow
   let formPath
 
   test('creates a form workflow', async () => {
-    assert.ok(server, 'setup failed')
-    await step('create', async () => {
-      const created = await api(server, 'POST', '/api/v1/workflows', WORKFLOW)
-      assert.equal(created.status, 201, `POST /api/v1/workflows: ${created.status} ${created.text}`)
-      workflow = created.json
-      assert.ok(workflow?.id, `no id in ${created.text}`)
-      assert.ok(workflow.form_url, `no form_url in ${created.text}`)
-      assert.equal(workflow.webhook_url, undefined, 'a form workflow has no webhook URL')
-      // Open the form on this server whatever host the URL names (it may be the configured public URL).
-      formPath = new URL(workflow.form_url).pathname
-      assert.match(formPath, /^\/forms\/[A-Za-z0-9_-]{32,}$/)
-    })
+    const created = await api(server, 'POST', '/api/v1/workflows', WORKFLOW)
+    assert.equal(created.status, 201, `POST /api/v1/workflows: ${created.status} ${created.text}`)
+    workflow = created.json
+    assert.ok(workflow?.id, `no id in ${created.text}`)
+    assert.ok(workflow.form_url, `no form_url in ${created.text}`)
+    assert.equal(workflow.webhook_url, undefined, 'a form workflow has no webhook URL')
+    // Open the form on this server whatever host the URL names (it may be the configured public URL).
+    formPath = new URL(workflow.form_url).pathname
+    assert.match(formPath, /^\/forms\/[A-Za-z0-9_-]{32,}$/)
   })
 
   test('shows field errors for an empty submission, without JavaScript', async () => {
     assert.ok(formPath, 'no form was created')
-    await step('empty', async () => {
-      // Prefill the e-mail from the query string, then clear it to submit the form really empty.
-      const res = await page.goto(`${server.base}${formPath}?email=${encodeURIComponent('ada@example.com')}`)
-      assert.equal(res.status(), 200)
-      assert.equal(await page.title(), 'Workshop sign-up')
-      await page.getByRole('heading', { name: 'Workshop sign-up', level: 1 }).waitFor()
-      assert.equal(await page.getByLabel('E-mail').inputValue(), 'ada@example.com', 'prefilled from ?email=')
-      await page.screenshot({ path: path.join(outDir, 'form-empty.png'), fullPage: true })
-      await page.getByLabel('E-mail').fill('')
+    // Prefill the e-mail from the query string, then clear it to submit the form really empty.
+    const res = await page.goto(`${server.base}${formPath}?email=${encodeURIComponent('ada@example.com')}`)
+    assert.equal(res.status(), 200)
+    await expect(page).toHaveTitle('Workshop sign-up')
+    await expect(page.getByRole('heading', { name: 'Workshop sign-up', level: 1 })).toBeVisible()
+    await expect(page.getByLabel('E-mail')).toHaveValue('ada@example.com')
+    await page.screenshot({ path: path.join(outDir, 'form-empty.png'), fullPage: true })
+    await page.getByLabel('E-mail').fill('')
 
-      const [resp] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST'),
-        page.getByRole('button', { name: 'Sign me up' }).click(),
-      ])
-      assert.equal(resp.status(), 422)
-      const summary = page.getByRole('alert')
-      await summary.getByRole('heading', { name: 'There is a problem' }).waitFor()
-      assert.equal(await page.title(), 'Error: Workshop sign-up')
-      for (const text of [
-        'Full name: This field is required',
-        'E-mail: Enter an e-mail address',
-        'Seats: Enter a number',
-        'Plan: Choose one of the options',
-        'I accept the terms: Tick this box to continue',
-      ]) {
-        await summary.getByRole('link', { name: text }).waitFor()
-      }
-      // The summary takes the focus on load (autofocus), so a screen reader announces it.
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary')
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign me up' }).click(),
+    ])
+    assert.equal(resp.status(), 422)
+    const summary = page.getByRole('alert')
+    await expect(summary.getByRole('heading', { name: 'There is a problem' })).toBeVisible()
+    await expect(page).toHaveTitle('Error: Workshop sign-up')
+    for (const text of [
+      'Full name: This field is required',
+      'E-mail: Enter an e-mail address',
+      'Seats: Enter a number',
+      'Plan: Choose one of the options',
+      'I accept the terms: Tick this box to continue',
+    ]) {
+      await expect(summary.getByRole('link', { name: text })).toBeVisible()
+    }
+    // The summary takes the focus on load (autofocus), so a screen reader announces it.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary')
 
-      // Each input is marked invalid and described by its message.
-      const email = page.getByLabel('E-mail')
-      assert.equal(await email.getAttribute('aria-invalid'), 'true')
-      const describedBy = (await email.getAttribute('aria-describedby')).split(' ')
-      assert.ok(describedBy.includes('f-email-error') && describedBy.includes('f-email-help'), describedBy.join(' '))
-      assert.match(await page.locator('#f-email-error').innerText(), /Enter an e-mail address/)
-      assert.match(await page.locator('#f-seats-error').innerText(), /Enter a number/)
-      assert.match(await page.locator('#f-agree-error').innerText(), /Tick this box to continue/)
-      assert.equal(await page.getByLabel('Send me news').getAttribute('aria-invalid'), null, 'an optional field is not invalid')
+    // Each input is marked invalid and described by its message.
+    const email = page.getByLabel('E-mail')
+    await expect(email).toHaveAttribute('aria-invalid', 'true')
+    const describedBy = (await email.getAttribute('aria-describedby')).split(' ')
+    assert.ok(describedBy.includes('f-email-error') && describedBy.includes('f-email-help'), describedBy.join(' '))
+    await expect(page.locator('#f-email-error')).toHaveText(/Enter an e-mail address/, { useInnerText: true })
+    await expect(page.locator('#f-seats-error')).toHaveText(/Enter a number/, { useInnerText: true })
+    await expect(page.locator('#f-agree-error')).toHaveText(/Tick this box to continue/, { useInnerText: true })
+    await expect(page.getByLabel('Send me news')).not.toHaveAttribute('aria-invalid')
 
-      // A summary link moves to its field.
-      await summary.getByRole('link', { name: /^Seats:/ }).click()
-      assert.equal(new URL(page.url()).hash, '#f-seats')
-      await page.screenshot({ path: path.join(outDir, 'form-errors.png'), fullPage: true })
+    // A summary link moves to its field.
+    await summary.getByRole('link', { name: /^Seats:/ }).click()
+    await expect.poll(() => new URL(page.url()).hash).toBe('#f-seats')
+    await page.screenshot({ path: path.join(outDir, 'form-errors.png'), fullPage: true })
 
-      const runs = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
-      assert.equal(runs.status, 200, runs.text)
-      assert.equal(runs.json.items.length, 0, 'an invalid submission started no run')
-    })
+    const runs = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
+    assert.equal(runs.status, 200, runs.text)
+    assert.equal(runs.json.items.length, 0, 'an invalid submission started no run')
   })
 
   let runId
 
   test('accepts the filled-in form and starts a run with typed values', async () => {
     assert.ok(formPath, 'no form was created')
-    await step('filled', async () => {
-      // The page is the re-rendered form; a value that fails keeps what was typed.
-      await page.getByLabel('Full name').fill('Ada Lovelace')
-      await page.getByLabel('E-mail').fill('ada@example')
-      await page.getByLabel('Seats').fill('2')
-      await page.getByLabel('Plan').selectOption('pro')
-      await page.getByLabel('I accept the terms').check()
-      let [resp] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST'),
-        page.getByRole('button', { name: 'Sign me up' }).click(),
-      ])
-      assert.equal(resp.status(), 422, 'an e-mail without a dotted domain is refused')
-      await page.getByRole('link', { name: /^E-mail: Enter a valid e-mail address/ }).waitFor()
-      assert.equal(await page.getByLabel('Full name').inputValue(), 'Ada Lovelace', 'entered values survive a failed submit')
-      assert.equal(await page.getByLabel('Seats').inputValue(), '2')
-      assert.equal(await page.getByLabel('Plan').inputValue(), 'pro')
-      assert.ok(await page.getByLabel('I accept the terms').isChecked())
+    // The page is the re-rendered form; a value that fails keeps what was typed.
+    await page.getByLabel('Full name').fill('Ada Lovelace')
+    await page.getByLabel('E-mail').fill('ada@example')
+    await page.getByLabel('Seats').fill('2')
+    await page.getByLabel('Plan').selectOption('pro')
+    await page.getByLabel('I accept the terms').check()
+    let [resp] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign me up' }).click(),
+    ])
+    assert.equal(resp.status(), 422, 'an e-mail without a dotted domain is refused')
+    await expect(page.getByRole('link', { name: /^E-mail: Enter a valid e-mail address/ })).toBeVisible()
+    await expect(page.getByLabel('Full name')).toHaveValue('Ada Lovelace')
+    await expect(page.getByLabel('Seats')).toHaveValue('2')
+    await expect(page.getByLabel('Plan')).toHaveValue('pro')
+    await expect(page.getByLabel('I accept the terms')).toBeChecked()
 
-      await page.getByLabel('E-mail').fill('ada@example.com')
-      ;[resp] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST'),
-        page.getByRole('button', { name: 'Sign me up' }).click(),
-      ])
-      assert.equal(resp.status(), 200)
-      await page.getByRole('status').filter({ hasText: 'Thanks! Your seat is booked.' }).waitFor()
-      await page.screenshot({ path: path.join(outDir, 'form-success.png'), fullPage: true })
+    await page.getByLabel('E-mail').fill('ada@example.com')
+    ;[resp] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign me up' }).click(),
+    ])
+    assert.equal(resp.status(), 200)
+    await expect(page.getByRole('status').filter({ hasText: 'Thanks! Your seat is booked.' })).toBeVisible()
+    await page.screenshot({ path: path.join(outDir, 'form-success.png'), fullPage: true })
 
-      const deadline = Date.now() + 30_000
-      for (;;) {
-        const res = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
-        assert.equal(res.status, 200, `GET runs: ${res.status} ${res.text}`)
-        if (res.json.items.length > 0) {
-          assert.equal(res.json.items.length, 1, 'exactly one run')
-          runId = res.json.items[0].id
-          assert.equal(res.json.items[0].trigger_type, 'form')
-          break
-        }
-        assert.ok(Date.now() < deadline, 'no run after 30 s')
-        await sleep(200)
-      }
-
-      let run
-      for (;;) {
-        const res = await api(server, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`)
-        assert.equal(res.status, 200, `GET run: ${res.status} ${res.text}`)
-        run = res.json
-        if (['succeeded', 'failed', 'filtered', 'canceled'].includes(run.state)) break
-        assert.ok(Date.now() < deadline, `run still ${run.state} after 30 s`)
-        await sleep(200)
-      }
-      const fields = run.trigger?.fields
-      assert.deepEqual(
-        fields,
-        { name: 'Ada Lovelace', email: 'ada@example.com', seats: 2, plan: 'pro', agree: true, news: false },
-        `trigger: ${JSON.stringify(run.trigger)}`,
+    await expect
+      .poll(
+        async () => {
+          const res = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
+          assert.equal(res.status, 200, `GET runs: ${res.status} ${res.text}`)
+          return res.json.items
+        },
+        { message: 'the run of the submission', timeout: 30_000 },
       )
-      assert.equal(typeof fields.seats, 'number')
-      assert.equal(fields.agree, true)
-      assert.ok(run.trigger.submitted_at, 'submitted_at recorded')
-      assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
-      const msg = run.steps?.find((s) => s.step_id === 'msg')
-      assert.equal(msg?.output?.text, 'Ada Lovelace booked 2 seat(s)', `msg step: ${JSON.stringify(msg)}`)
+      .toHaveLength(1)
+    const runs = await api(server, 'GET', `/api/v1/runs?workflow=${encodeURIComponent(workflow.id)}`)
+    assert.equal(runs.json.items.length, 1, 'exactly one run')
+    runId = runs.json.items[0].id
+    assert.equal(runs.json.items[0].trigger_type, 'form')
+    const run = await waitForRun(server, runId)
+    const fields = run.trigger?.fields
+    assert.deepEqual(
+      fields,
+      { name: 'Ada Lovelace', email: 'ada@example.com', seats: 2, plan: 'pro', agree: true, news: false },
+      `trigger: ${JSON.stringify(run.trigger)}`,
+    )
+    assert.equal(typeof fields.seats, 'number')
+    assert.equal(fields.agree, true)
+    assert.ok(run.trigger.submitted_at, 'submitted_at recorded')
+    assert.equal(run.state, 'succeeded', `run ended ${run.state}: ${run.error}`)
+    const msg = run.steps?.find((s) => s.step_id === 'msg')
+    assert.equal(msg?.output?.text, 'Ada Lovelace booked 2 seat(s)', `msg step: ${JSON.stringify(msg)}`)
 
-      const inbox = await api(server, 'GET', `/api/v1/workflows/${encodeURIComponent(workflow.id)}/inbox`)
-      assert.deepEqual(
-        inbox.json.items.map((i) => i.verdict),
-        ['accepted', 'rejected', 'rejected'],
-        `inbox: ${inbox.text}`,
-      )
-      assert.equal(inbox.json.items[0].run_id, runId)
-      assert.deepEqual(pageErrors, [], 'no errors in the browser console')
-    })
+    const inbox = await api(server, 'GET', `/api/v1/workflows/${encodeURIComponent(workflow.id)}/inbox`)
+    assert.deepEqual(
+      inbox.json.items.map((i) => i.verdict),
+      ['accepted', 'rejected', 'rejected'],
+      `inbox: ${inbox.text}`,
+    )
+    assert.equal(inbox.json.items[0].run_id, runId)
+    assert.deepEqual(s.pageErrors, [], 'no errors in the browser console')
   })
 })

@@ -1,26 +1,19 @@
 // Shared pieces of the browser end-to-end tests: start the real `switchboard` binary on a free
-// port with a fresh data dir, create the first admin and an API key, talk to the API, launch
-// Debian's Chromium. (Not a test file itself: node --test only picks up *.test.mjs.)
+// port with a fresh data dir, create the first admin and an API key, talk to the API, and
+// `suite()`: one server and one page shared by the serial tests of a file, with a trace, a
+// screenshot and the server's output kept for a test that fails. Chromium itself is configured
+// in playwright.config.mjs. (Not a test file itself: Playwright picks up *.e2e.test.mjs.)
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { expect } from '@playwright/test'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const outDir = path.resolve(here, '../test-output')
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-export const CHROMIUM_ARGS = [
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 export const FINAL_STATES = new Set(['succeeded', 'failed', 'filtered', 'canceled'])
 
 /** The first admin every test creates (passwords need at least 10 characters). */
@@ -46,7 +39,7 @@ export function freePort() {
   })
 }
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const timeout = (ms) => new Promise((r) => setTimeout(r, ms))
 
 // ---- the server under test ------------------------------------------------------------
 
@@ -104,7 +97,7 @@ export async function startServer(bin, { env = {}, prefix = 'switchboard-e2e-dat
     async stop() {
       if (!exited) {
         child.kill('SIGTERM')
-        const timedOut = await Promise.race([exitPromise.then(() => false), sleep(5000).then(() => true)])
+        const timedOut = await Promise.race([exitPromise.then(() => false), timeout(5000).then(() => true)])
         if (timedOut) {
           child.kill('SIGKILL')
           await exitPromise
@@ -114,24 +107,32 @@ export async function startServer(bin, { env = {}, prefix = 'switchboard-e2e-dat
     },
   }
 
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (exited) {
+  let early = null
+  await expect
+    .poll(
+      async () => {
+        if (exited) {
+          early ??= new Error(`switchboard exited early (${JSON.stringify(exited)}); output:\n${log}`)
+          return true
+        }
+        try {
+          return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok
+        } catch {
+          return false // not listening yet
+        }
+      },
+      { message: `switchboard did not become healthy at ${base}/healthz`, timeout: 60_000 },
+    )
+    .toBe(true)
+    .catch(async (err) => {
       await server.stop()
-      throw new Error(`switchboard exited early (${JSON.stringify(exited)}); output:\n${log}`)
-    }
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (res.ok) return server
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop()
-      throw new Error(`switchboard did not become healthy at ${base}/healthz within 60 s; output:\n${log}`)
-    }
-    await sleep(100)
+      throw new Error(`${err.message}; output:\n${log}`)
+    })
+  if (early) {
+    await server.stop()
+    throw early
   }
+  return server
 }
 
 /** One API call; with server.apiKey set it is authenticated. Never throws on HTTP errors. */
@@ -177,44 +178,65 @@ export async function createAdmin(server, admin = ADMIN) {
   return { ...admin, apiKey: key.json.key }
 }
 
-/** Polls a run until it reaches a final state. */
+/** Waits until the run reaches a final state and returns it. */
 export async function waitForRun(server, runId, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const res = await api(server, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`)
-    if (res.status !== 200) throw new Error(`GET run: ${res.status} ${res.text}`)
-    if (FINAL_STATES.has(res.json.state)) return res.json
-    if (Date.now() > deadline) throw new Error(`run still ${res.json.state} after ${timeoutMs} ms`)
-    await sleep(200)
-  }
+  let run
+  await expect
+    .poll(
+      async () => {
+        const res = await api(server, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`)
+        if (res.status !== 200) throw new Error(`GET run: ${res.status} ${res.text}`)
+        run = res.json
+        return FINAL_STATES.has(run.state)
+      },
+      { message: `run ${runId} to finish`, timeout: timeoutMs },
+    )
+    .toBe(true)
+  return run
 }
 
-/** Launches headless Debian Chromium with a throw-away HOME; close() removes it. */
-export async function launchChromium() {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
-  const home = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-home-'))
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: home },
+/**
+ * One server and one browser page shared by the serial tests of a file (they build on each
+ * other). Returns an object whose fields are set before the first test: server, context, page,
+ * pageErrors (uncaught errors and console errors not matching `allowConsole`). A failing test
+ * keeps its trace, a screenshot and the server's output in its results folder; the tests after
+ * it in the file are skipped.
+ */
+export function suite(test, { name, server: serverOptions = {}, context: contextOptions = {}, allowConsole = null } = {}) {
+  const s = { server: null, context: null, page: null, pageErrors: [] }
+  test.describe.configure({ mode: 'serial' })
+  test.beforeAll(async ({ browser }) => {
+    mkdirSync(outDir, { recursive: true })
+    s.server = await startServer(resolveBinary(), { prefix: `switchboard-e2e-${name}-`, ...serverOptions })
+    await createAdmin(s.server)
+    s.context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions })
+    s.page = await s.context.newPage()
+    s.page.on('pageerror', (err) => s.pageErrors.push(`pageerror: ${err.message}`))
+    s.page.on('console', (msg) => {
+      if (msg.type() === 'error' && !(allowConsole && allowConsole.test(msg.text()))) s.pageErrors.push(`console.error: ${msg.text()}`)
+    })
   })
-  return {
-    browser,
-    async close() {
-      try {
-        await browser.close()
-      } finally {
-        rmSync(home, { recursive: true, force: true })
-      }
-    },
-  }
+  // The trace and the screenshot of a failed test come from playwright.config.mjs (they cover
+  // this shared context too); the server's output is ours.
+  test.afterEach(async ({}, info) => {
+    if (info.status === info.expectedStatus) return
+    await info.attach('switchboard output', { body: s.server?.log().slice(-8000) ?? '', contentType: 'text/plain' })
+    console.error(`---- switchboard output (${info.title}) ----\n${s.server?.log().slice(-8000)}`)
+  })
+  test.afterAll(async () => {
+    try {
+      await s.context?.close()
+    } finally {
+      await s.server?.stop()
+    }
+  })
+  return s
 }
 
 /** Signs in through the app's login page (typing e-mail and password, pressing the button). */
 export async function signIn(page, base, admin = ADMIN) {
   await page.goto(base + '/')
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible()
   await page.getByLabel('E-mail').fill(admin.email)
   await page.getByLabel('Password').fill(admin.password)
   await page.getByRole('button', { name: 'Sign in' }).click()

@@ -21,7 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -161,7 +161,7 @@ func (s *server) findForm(c *gin.Context) (*hostedForm, bool) {
 func (f *Forms) submit(c *gin.Context, hf *hostedForm) {
 	ctx := c.Request.Context()
 	received := f.o.Now().UTC()
-	client, _ := verify.IPAllowed(c.Request.RemoteAddr, strings.Join(c.Request.Header.Values("X-Forwarded-For"), ","),
+	client, _ := webhooksig.IPAllowed(c.Request.RemoteAddr, strings.Join(c.Request.Header.Values("X-Forwarded-For"), ","),
 		nil, f.o.TrustedProxies)
 	ip := ""
 	if client.IsValid() {
@@ -260,7 +260,7 @@ func (f *Forms) inbound(c *gin.Context, w *store.Workflow, clientIP string) *sto
 		tok = tok[:4] + "…"
 	}
 	if clientIP == "" {
-		if a, ok := verify.IPAllowed(c.Request.RemoteAddr, "", nil, nil); ok && a.IsValid() {
+		if a, ok := webhooksig.IPAllowed(c.Request.RemoteAddr, "", nil, nil); ok && a.IsValid() {
 			clientIP = a.String()
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/flows"
@@ -17,6 +18,10 @@ func (s *server) hook(c *gin.Context)     { s.receive(c, false) }
 func (s *server) hookTest(c *gin.Context) { s.receive(c, true) }
 
 func (s *server) receive(c *gin.Context, test bool) {
+	start := time.Now()
+	defer func() {
+		s.Prometheus.WebhookReply.WithLabelValues(strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
+	}()
 	reply, err := s.Webhooks.Receive(c.Request.Context(), c.Param("token"), c.Request, test)
 	if err != nil {
 		var we *webhook.Error

@@ -29,9 +29,11 @@ func setupOAuth(t *testing.T, dialect string) (*bundle, *oauthtest.Provider) {
 	log := slog.New(slog.DiscardHandler)
 	ring, err := secrets.NewKeyring("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
 	storetest.Must(t, err, "keyring")
-	conns := connections.New(st, connectors.Default, ring)
-	mgr := oauth.New(st, conns, oauth.Options{PublicURL: "http://sb.test", Logger: log})
-	conns.UseOAuth(mgr)
+	var mgr *oauth.Manager
+	conns := connections.New(st, connectors.Default, ring, connections.WithOAuth(func(c *connections.Service) connections.OAuthTokens {
+		mgr = oauth.New(st, c, oauth.Options{PublicURL: "http://sb.test", Logger: log})
+		return mgr
+	}))
 	authSvc := auth.New(st, auth.Options{})
 	h := api.New(api.Deps{Store: st, Registry: connectors.Default, Connections: conns, OAuth: mgr,
 		Auth: authSvc, PublicURL: "http://sb.test", Logger: log})

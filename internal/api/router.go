@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
@@ -59,31 +60,41 @@ type Deps struct {
 	Events *events.Service // subscriptions to Switchboard's own events; nil answers 501
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
+	// Prometheus is the process's metrics registry (nil: the API makes its
+	// own); the API adds the database gauges and serves it at /metrics.
+	Prometheus *metrics.Metrics
 	// WorkflowsChanged is called after any workflow change (may be nil).
 	WorkflowsChanged func()
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (login limits, audit log); none by default, so no client can pick
 	// its own address.
 	TrustedProxies []netip.Prefix
-	PublicURL      string       // for cookies (Secure on https) and the OpenAPI servers list
-	UI             http.Handler // the embedded app; nil serves nothing at /
-	Logger         *slog.Logger
+	PublicURL      string // for cookies (Secure on https) and the OpenAPI servers list
+	// HSTS is the Strict-Transport-Security value sent on HTTPS requests
+	// ("" sends none).
+	HSTS   string
+	UI     http.Handler // the embedded app; nil serves nothing at /
+	Logger *slog.Logger
 }
 
 type server struct {
 	Deps
-	counts  *httpCounts
-	started time.Time
+	started        time.Time
+	metricsHandler http.Handler
 }
 
 const requestIDKey = "request_id"
 
 func newServer(d Deps) (*server, *gin.Engine) {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Prometheus == nil {
+		d.Prometheus = metrics.New()
+	}
 	if d.Health == nil {
 		d.Health = dbhealth.New(d.Store.Ping, dbhealth.Options{Logger: d.Logger})
 	}
-	s := &server{Deps: d, counts: &httpCounts{}, started: time.Now()}
+	s := &server{Deps: d, started: time.Now()}
+	s.registerMetrics()
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	proxies := make([]string, len(d.TrustedProxies))
@@ -96,7 +107,7 @@ func newServer(d Deps) (*server, *gin.Engine) {
 	if err := r.SetTrustedProxies(proxies); err != nil {
 		d.Logger.Error("trusted proxies refused", "error", err)
 	}
-	r.Use(s.requestID, s.accessLog, s.counts.middleware, s.recover)
+	r.Use(s.requestID, s.accessLog, s.countResponses, s.recover, s.hsts)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -204,5 +215,14 @@ func hookHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+// hsts tells browsers to keep to HTTPS; sent only on TLS connections, as
+// RFC 6797 asks.
+func (s *server) hsts(c *gin.Context) {
+	if s.HSTS != "" && c.Request.TLS != nil {
+		c.Header("Strict-Transport-Security", s.HSTS)
+	}
 	c.Next()
 }

@@ -21,6 +21,8 @@ type RunControl interface {
 	ReplayMatching(ctx context.Context, f store.RunFilter, o engine.ReplayOptions) ([]string, error)
 	StartManual(ctx context.Context, workflowID string, trigger map[string]any) (*store.Run, error)
 	TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error)
+	// CountJobsByState counts queue jobs per state (for /metrics).
+	CountJobsByState(ctx context.Context) (map[string]int64, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {

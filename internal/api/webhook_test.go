@@ -17,7 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 var clock = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -58,7 +58,7 @@ func (b *bundle) send(t *testing.T, path string, body string, h http.Header) res
 
 func signed(t *testing.T, secret, body string, at time.Time, id string) http.Header {
 	t.Helper()
-	h, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, secret, []byte(body), at, id)
+	h, err := webhooksig.Sign(webhooksig.Config{Scheme: webhooksig.SchemeStandardWebhooks}, secret, []byte(body), at, id)
 	if err != nil {
 		t.Fatal(err)
 	}

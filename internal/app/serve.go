@@ -10,19 +10,23 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/auth"
+	"github.com/switchboard-dev/switchboard/internal/config"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/oauth"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -69,13 +73,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer pluginRT.Close(context.Background())
-	conns := connections.New(st, registry(), ring)
 	policy, _ := netguard.ParseAllowList(cfg.OutboundAllow) // checked by Validate
 	proxies, _ := cfg.TrustedProxyPrefixes()                // checked by Validate
 	// OAuth2 connections get fresh tokens in every process that runs steps.
-	oauthFlows := oauth.New(st, conns, oauth.Options{PublicURL: cfg.PublicURL,
-		HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
-	conns.UseOAuth(oauthFlows)
+	var oauthFlows *oauth.Manager
+	conns := connections.New(st, registry(), ring, connections.WithOAuth(func(c *connections.Service) connections.OAuthTokens {
+		oauthFlows = oauth.New(st, c, oauth.Options{PublicURL: cfg.PublicURL,
+			HTTPClient: netguard.NewClient(netguard.Options{Policy: policy}, nil), Logger: log})
+		return oauthFlows
+	}))
+	// One registry per process: every part observes into it, the API serves it.
+	prom := metrics.New()
 	// Run endings put their events in the outbox in the same transaction.
 	st.SetHooks(events.StoreHooks())
 	workers := 0
@@ -89,6 +97,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPayloadBytes: cfg.MaxPayloadBytes,
 		Retention:       engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
 		Credentials:     conns,
+		Metrics:         prom,
 		Logger:          quiet,
 	})
 	if err != nil {
@@ -132,11 +141,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	limits := ratelimit.NewRegistry(shared)
 
-	var srv *http.Server
+	var srv, redirect *http.Server
+	var certs *tlsconf.Reloader
+	if cfg.TLSCert != "" {
+		if certs, err = tlsconf.NewReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
 	serveErr := make(chan error, 1)
 	var handler http.Handler
 	if cfg.Role == "worker" {
-		handler = api.NewOps(api.Deps{Store: st, Health: health, Metrics: cfg.Metrics, Logger: log})
+		handler = api.NewOps(api.Deps{Store: st, Runs: eng, Health: health, Metrics: cfg.Metrics, Prometheus: prom, Logger: log})
 	} else {
 		handler = api.New(api.Deps{
 			Store: st,
@@ -155,7 +170,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Health:         health,
 			Events:         events.NewService(st, ring, nudge),
 			PublicURL:      cfg.PublicURL,
+			HSTS:           hstsValue(cfg),
 			Metrics:        cfg.Metrics,
+			Prometheus:     prom,
 			TrustedProxies: proxies,
 			WorkflowsChanged: func() {
 				if sched != nil {
@@ -181,7 +198,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	default:
 		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-		go func() { serveErr <- srv.Serve(ln) }()
+		if certs != nil {
+			// ServeTLS with empty file names uses GetCertificate: the
+			// reloaded pair, with HTTP/2.
+			srv.TLSConfig = certs.ServerConfig()
+			go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+		} else {
+			go func() { serveErr <- srv.Serve(ln) }()
+		}
 		if cfg.Role == "worker" {
 			log.Info("switchboard worker started", "addr", ln.Addr().String(), "serves", "/healthz /readyz /metrics",
 				"database", st.Dialect(), "workers", workers)
@@ -189,6 +213,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Info("switchboard serving", "addr", ln.Addr().String(), "url", cfg.PublicURL,
 				"database", st.Dialect(), "role", cfg.Role, "workers", workers)
 		}
+	}
+	if cfg.TLSRedirect != "" && cfg.Role != "worker" {
+		rln, err := net.Listen("tcp", cfg.TLSRedirect)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.TLSRedirect, err)
+		}
+		redirect = &http.Server{Handler: httpsRedirect(cfg.PublicURL), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = redirect.Serve(rln) }()
+		log.Info("redirecting plain HTTP to HTTPS", "addr", rln.Addr().String())
 	}
 
 	select {
@@ -203,6 +236,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	deadline, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if redirect != nil {
+		_ = redirect.Shutdown(deadline)
+	}
 	if srv != nil {
 		if err := srv.Shutdown(deadline); err != nil {
 			errs = append(errs, fmt.Errorf("stopping HTTP server: %w", err))
@@ -218,6 +254,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return errors.Join(errs...)
+}
+
+func hstsValue(cfg config.Config) string {
+	if cfg.TLSCert == "" || cfg.HSTSMaxAge <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("max-age=%d", int64(cfg.HSTSMaxAge/time.Second))
+}
+
+// httpsRedirect sends every plain-HTTP request to the same path on the
+// public HTTPS URL (308 keeps the method and body).
+func httpsRedirect(publicURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.TrimRight(publicURL, "/")+r.URL.RequestURI(), http.StatusPermanentRedirect)
+	})
 }
 
 // servePprof serves Go's profiles on a loopback listener of its own, apart

@@ -54,6 +54,13 @@ type Config struct {
 	EventsRetry        string
 	EventsDisableAfter time.Duration
 	EventsPoll         time.Duration
+	// TLSCert and TLSKey serve HTTPS (reloaded when the files change);
+	// TLSRedirect is an extra plain-HTTP address that redirects to HTTPS;
+	// HSTS is sent on HTTPS unless HSTSMaxAge is 0.
+	TLSCert     string
+	TLSKey      string
+	TLSRedirect string
+	HSTSMaxAge  time.Duration
 }
 
 // Defaults returns the zero-setup configuration.
@@ -80,6 +87,7 @@ func Defaults() Config {
 		EventsRetry:        "5s,5m,30m,2h,5h,10h,10h",
 		EventsDisableAfter: 5 * 24 * time.Hour,
 		EventsPoll:         time.Second,
+		HSTSMaxAge:         365 * 24 * time.Hour,
 	}
 }
 
@@ -173,6 +181,10 @@ func settings() []setting {
 			func(c *Config) *string { return &c.EventsRetry }),
 		dur("events-disable-after", "SWITCHBOARD_EVENTS_DISABLE_AFTER", "disable a subscription whose deliveries fail without a success for this long",
 			func(c *Config) *time.Duration { return &c.EventsDisableAfter }),
+		s("tls-cert", "SWITCHBOARD_TLS_CERT", "PEM certificate (chain) file: serve HTTPS; reloaded when it changes", func(c *Config) *string { return &c.TLSCert }),
+		s("tls-key", "SWITCHBOARD_TLS_KEY", "PEM private key file of tls-cert", func(c *Config) *string { return &c.TLSKey }),
+		s("tls-redirect", "SWITCHBOARD_TLS_REDIRECT", "also listen on this plain-HTTP address (host:port) and redirect every request to HTTPS", func(c *Config) *string { return &c.TLSRedirect }),
+		dur("hsts-max-age", "SWITCHBOARD_HSTS_MAX_AGE", "Strict-Transport-Security max-age sent over HTTPS (0 sends none)", func(c *Config) *time.Duration { return &c.HSTSMaxAge }),
 		dur("events-poll", "SWITCHBOARD_EVENTS_POLL", "how often workers look for due event deliveries", func(c *Config) *time.Duration { return &c.EventsPoll }),
 	}
 }
@@ -201,6 +213,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
+		if c.TLSCert != "" {
+			c.PublicURL = "https://" + c.Addr
+		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.KeyFile == "" {
@@ -295,6 +310,19 @@ func (c Config) Validate() error {
 	}
 	if c.EventsDisableAfter < time.Second || c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
 		errs = append(errs, errors.New("events-disable-after must be at least 1s, events-poll between 10ms and 1m"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key: set both to serve HTTPS, or neither"))
+	}
+	if c.TLSRedirect != "" {
+		if c.TLSCert == "" {
+			errs = append(errs, errors.New("tls-redirect: needs tls-cert and tls-key"))
+		} else if _, _, err := net.SplitHostPort(c.TLSRedirect); err != nil {
+			errs = append(errs, fmt.Errorf("tls-redirect %q: want host:port, e.g. :80", c.TLSRedirect))
+		}
+	}
+	if c.HSTSMaxAge < 0 {
+		errs = append(errs, errors.New("hsts-max-age: must not be negative"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

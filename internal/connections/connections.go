@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 )
 
 // ErrInvalid is returned (wrapped in *InvalidError) for bad input.
@@ -50,9 +52,24 @@ type Service struct {
 	oauth OAuthTokens // nil: OAuth2 connections cannot be opened
 }
 
+// Option configures a Service when it is built.
+type Option func(*Service)
+
+// WithOAuth gives OAuth2 connections fresh access tokens: Credentials and
+// Test add access_token and token_type to their fields. build receives the
+// service being built, because the token source (internal/oauth) keeps its
+// records in it.
+func WithOAuth(build func(*Service) OAuthTokens) Option {
+	return func(s *Service) { s.oauth = build(s) }
+}
+
 // New returns a Service.
-func New(st *store.Store, reg *connectors.Registry, ring *secrets.Keyring) *Service {
-	return &Service{st: st, reg: reg, ring: ring}
+func New(st *store.Store, reg *connectors.Registry, ring *secrets.Keyring, opts ...Option) *Service {
+	s := &Service{st: st, reg: reg, ring: ring}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // View is a connection as the API shows it: secret values never leave.
@@ -83,12 +100,25 @@ type Input struct {
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 
+// tlsFields let any connection present a client certificate and trust a
+// custom CA (outbound mutual TLS); every HTTP call of its steps uses them.
+var tlsFields = []connectors.Field{
+	{Key: tlsconf.FieldClientCert, Label: "Client certificate (PEM)", Type: connectors.TypeText,
+		Help: "Presented to the service for mutual TLS; with its private key"},
+	{Key: tlsconf.FieldClientKey, Label: "Client certificate key (PEM)", Type: connectors.TypeText, Secret: true},
+	{Key: tlsconf.FieldCA, Label: "Custom CA (PEM)", Type: connectors.TypeText,
+		Help: "Trust the service's certificate when it is signed by this CA"},
+}
+
 func (s *Service) spec(id string) (connectors.Spec, error) {
 	c, ok := s.reg.Get(id)
 	if !ok {
 		return connectors.Spec{}, &InvalidError{Problems: map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)}}
 	}
-	return c.Spec(), nil
+	spec := c.Spec()
+	// A copy: the registry's spec stays as the connector declared it.
+	spec.Auth.Fields = slices.Concat(spec.Auth.Fields, tlsFields)
+	return spec, nil
 }
 
 func (s *Service) check(spec connectors.Spec, in Input) error {
@@ -107,6 +137,9 @@ func (s *Service) check(spec connectors.Spec, in Input) error {
 		if _, ok := known[k]; !ok {
 			problems["fields."+k] = fmt.Sprintf("is not a credential field of %s", spec.ID)
 		}
+	}
+	if _, _, err := tlsconf.FromCredentials(in.Fields); err != nil {
+		problems["fields."+tlsconf.FieldClientCert] = err.Error()
 	}
 	if len(problems) > 0 {
 		return &InvalidError{Problems: problems}

@@ -138,10 +138,6 @@ type OAuthTokens interface {
 	AccessToken(ctx context.Context, connectionID string) (token, tokenType string, err error)
 }
 
-// UseOAuth makes Credentials and Test add a fresh access_token and
-// token_type to the fields of OAuth2 connections.
-func (s *Service) UseOAuth(t OAuthTokens) { s.oauth = t }
-
 type oauthBlob struct {
 	Config *OAuthConfig `json:"config,omitempty"`
 	Token  *OAuthToken  `json:"token,omitempty"`

@@ -47,7 +47,7 @@ func TestOAuthPartIsSealedShownWithoutTokensAndResealed(t *testing.T) {
 			t.Fatalf("credentials without a manager: %v", err)
 		}
 		src := &fixedToken{}
-		svc.UseOAuth(src)
+		svc = connections.New(st, connectors.Default, ring, connections.WithOAuth(func(*connections.Service) connections.OAuthTokens { return src }))
 		creds, err := svc.Credentials(ctx, "api", "http")
 		storetest.Must(t, err, "credentials")
 		if creds["access_token"] != "fresh-token" || creds["token_type"] != "Bearer" || src.n != 1 {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 // benchInstance starts the real binary for a benchmark on the dialect.
@@ -105,7 +105,7 @@ func BenchmarkWebhookAcceptedHMAC(b *testing.B) {
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					h, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, secret, body, time.Now(),
+					h, err := webhooksig.Sign(webhooksig.Config{Scheme: webhooksig.SchemeStandardWebhooks}, secret, body, time.Now(),
 						fmt.Sprintf("msg_%d", seq.Add(1)))
 					if err != nil {
 						b.Error(err)

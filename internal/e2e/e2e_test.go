@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 var binary string
@@ -57,6 +58,16 @@ type instance struct {
 	logs *bytes.Buffer
 	mu   *sync.Mutex
 	key  string
+	// https and client are set for an instance serving TLS.
+	https  bool
+	client *http.Client
+}
+
+func (in *instance) httpClient() *http.Client {
+	if in.client != nil {
+		return in.client
+	}
+	return http.DefaultClient
 }
 
 func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
@@ -79,7 +90,12 @@ func newInstance(t testing.TB, dialect string, extraEnv ...string) *instance {
 	return &instance{t: t, env: append(env, extraEnv...), addr: addr, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 }
 
-func (in *instance) url(path string) string { return "http://" + in.addr + path }
+func (in *instance) url(path string) string {
+	if in.https {
+		return "https://" + in.addr + path
+	}
+	return "http://" + in.addr + path
+}
 
 // cli runs a subcommand to completion and returns its output.
 func (in *instance) cli(args ...string) (string, error) {
@@ -122,18 +138,14 @@ func (in *instance) start() {
 			in.mu.Unlock()
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(in.url("/healthz"))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+	waitfor.Until(in.t, 30*time.Second, "the server to become healthy", func() bool {
+		resp, err := in.httpClient().Get(in.url("/healthz"))
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	in.t.Fatalf("server did not become healthy")
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 }
 
 func (in *instance) kill() {
@@ -163,7 +175,7 @@ func (in *instance) request(t testing.TB, method, path, body string) (*http.Resp
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := in.httpClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,15 +237,10 @@ type runDetail struct {
 
 func (in *instance) waitRun(runID string, timeout time.Duration) runDetail {
 	in.t.Helper()
-	deadline := time.Now().Add(timeout)
 	var d runDetail
-	for time.Now().Before(deadline) {
-		if in.getJSON(in.t, "/api/v1/runs/"+runID, &d) == 200 && store.RunFinal(d.State) {
-			return d
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	in.t.Fatalf("run %s still %s after %s", runID, d.State, timeout)
+	waitfor.Until(in.t, timeout, "run "+runID+" to finish", func() bool {
+		return in.getJSON(in.t, "/api/v1/runs/"+runID, &d) == 200 && store.RunFinal(d.State)
+	})
 	return d
 }
 
@@ -448,15 +455,13 @@ func TestDelaySurvivesARestartOfTheServer(t *testing.T) {
 		sent := time.Now()
 		_, runID := postHook(t, hook, `{}`)
 		var d runDetail
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		waitfor.Until(t, 20*time.Second, "the run to wait on its delay", func() bool {
 			in.getJSON(t, "/api/v1/runs/"+runID, &d)
-			if d.State == "waiting" {
-				break
+			if store.RunFinal(d.State) {
+				t.Fatalf("run is %s, want waiting on its delay", d.State)
 			}
-		}
-		if d.State != "waiting" {
-			t.Fatalf("run is %s, want waiting on its delay", d.State)
-		}
+			return d.State == "waiting"
+		})
 		in.cmd.Process.Signal(syscall.SIGTERM)
 		if err := in.cmd.Wait(); err != nil {
 			t.Fatalf("SIGTERM: %v", err)

@@ -58,7 +58,7 @@ func TestRateLimitIsSharedByTwoAPIProcesses(t *testing.T) {
 	if accepted < 10 || accepted > 12 || accepted+refused != 30 {
 		t.Fatalf("two API processes accepted %d and refused %d of 30; want the one shared burst of 10", accepted, refused)
 	}
-	decisions := regexp.MustCompile(`switchboard_rate_limit_decisions_total\{limit="webhook",decision="(allowed|refused)"\} (\d+)`)
+	decisions := regexp.MustCompile(`switchboard_rate_limit_decisions_total\{decision="(allowed|refused)",limit="webhook"\} (\d+)`) // client_golang writes labels sorted by name
 	total := map[string]int{}
 	for _, api := range []*instance{api1, api2} {
 		m := api.getRaw(t, "/metrics")

@@ -224,7 +224,7 @@ func (e *Engine) TestAction(ctx context.Context, step workflow.Step, data map[st
 	res, err := conn.Execute(actx, connectors.Request{Action: actionID, Input: input, Credentials: creds,
 		HTTP: netguard.NewClient(e.outbound, nil), Dial: netguard.NewDialer(e.outbound), IdempotencyKey: "test-" + store.NewID(), Logger: e.log.With("step_test", step.ID)})
 	if err != nil {
-		return red.value(res.Output), red.err(err)
+		return red.Value(res.Output), red.Err(err)
 	}
-	return red.value(res.Output), nil
+	return red.Value(res.Output), nil
 }

@@ -16,37 +16,28 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 func (b *bundle) waitState(t *testing.T, runID, state string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	waitfor.Until(t, 30*time.Second, "run "+runID+" to reach "+state, func() bool {
 		r, err := b.st.GetRun(context.Background(), runID)
 		storetest.Must(t, err, "get run")
-		if r.State == state {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("run %s never reached %s", runID, state)
+		return r.State == state
+	})
 }
 
 // waitJobDone waits until the run's queue job is finished (completed,
 // cancelled or discarded): after that nothing can run for it any more.
 func (b *bundle) waitJobDone(t *testing.T, runID string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	waitfor.Until(t, 30*time.Second, "the job of run "+runID+" to finish", func() bool {
 		var open int
 		err := b.st.SQLDB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'run' AND state NOT IN ('completed','cancelled','discarded') AND CAST(args AS TEXT) LIKE '%' || $1 || '%'`, runID).Scan(&open)
 		storetest.Must(t, err, "job state")
-		if open == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("job of run %s never finished", runID)
+		return open == 0
+	})
 }
 
 func TestCancelDuringDelayPreventsTheNextStep(t *testing.T) {

@@ -11,11 +11,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/riverqueue/river"
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
@@ -35,6 +36,8 @@ type Options struct {
 	// connections.
 	Credentials CredentialSource
 	Logger      *slog.Logger
+	// Metrics receives step and delivery histograms (nil: a private registry).
+	Metrics *metrics.Metrics
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -56,14 +59,14 @@ type Engine struct {
 	retention Retention
 	creds     CredentialSource
 	river     *river.Client[*sql.Tx]
+	metrics   *metrics.Metrics
 	owner     string        // this process, in run leases
 	lease     time.Duration // how long a run's lease lasts without a heartbeat
 	local     *localPool    // nil in an insert-only engine
 	stopBeat  context.CancelFunc
 	group     groupCommit
 
-	mu       sync.Mutex
-	compiled map[string]*workflow.Compiled // by version id; versions are immutable
+	compiled *lru.Cache[string, *workflow.Compiled] // by version id; versions are immutable
 }
 
 // New builds an engine. With Queue.Workers > 0 it works runs once started;
@@ -77,6 +80,9 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
 	}
 	if o.MaxPayloadBytes <= 0 {
 		o.MaxPayloadBytes = 256 << 10
@@ -93,7 +99,7 @@ func New(st *store.Store, o Options) (*Engine, error) {
 	o.Queue.Logger = o.Logger
 	e := &Engine{
 		st: st, reg: o.Registry, outbound: o.Outbound, log: o.Logger, now: o.Now,
-		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, compiled: map[string]*workflow.Compiled{},
+		maxRecord: o.MaxPayloadBytes, retention: o.Retention, creds: o.Credentials, metrics: o.Metrics, compiled: newCompiledCache(),
 		owner: newOwner(), lease: o.Queue.Lease,
 	}
 	if o.Queue.Workers > 0 {
@@ -158,12 +164,21 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return nil
 }
 
+// compiledVersions bounds the compiled-document cache: the least recently
+// used version goes first (a busy workflow's stays).
+const compiledVersions = 1000
+
+func newCompiledCache() *lru.Cache[string, *workflow.Compiled] {
+	c, err := lru.New[string, *workflow.Compiled](compiledVersions)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
+}
+
 // Compiled returns the compiled document of a version, compiling it once.
 func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error) {
-	e.mu.Lock()
-	c, ok := e.compiled[versionID]
-	e.mu.Unlock()
-	if ok {
+	if c, ok := e.compiled.Get(versionID); ok {
 		return c, nil
 	}
 	v, err := e.st.GetVersion(ctx, versionID)
@@ -174,16 +189,11 @@ func (e *Engine) Compiled(ctx context.Context, versionID string) (*workflow.Comp
 	if err != nil {
 		return nil, fmt.Errorf("parsing version %s: %w", versionID, err)
 	}
-	c, err = workflow.Compile(doc)
+	c, err := workflow.Compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("compiling version %s: %w", versionID, err)
 	}
-	e.mu.Lock()
-	if len(e.compiled) >= 1000 { // a crude bound; versions are cheap to recompile
-		clear(e.compiled)
-	}
-	e.compiled[versionID] = c
-	e.mu.Unlock()
+	e.compiled.Add(versionID, c)
 	return c, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 type bundle struct {
@@ -90,17 +91,14 @@ func (b *bundle) triggerExisting(t *testing.T, workflowID string, body any) stri
 
 func (b *bundle) waitFinal(t *testing.T, runID string) *store.Run {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		r, err := b.st.GetRun(context.Background(), runID)
+	var r *store.Run
+	waitfor.Until(t, 60*time.Second, "run "+runID+" to finish", func() bool {
+		var err error
+		r, err = b.st.GetRun(context.Background(), runID)
 		storetest.Must(t, err, "get run")
-		if store.RunFinal(r.State) {
-			return r
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("run %s did not finish", runID)
-	return nil
+		return store.RunFinal(r.State)
+	})
+	return r
 }
 
 func (b *bundle) steps(t *testing.T, runID string) map[string]store.StepRun {

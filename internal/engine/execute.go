@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -247,6 +248,8 @@ func (x *execution) finish(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	}
 	if state == store.StepWaiting {
 		sr.FinishedAt = nil
+	} else {
+		x.e.metrics.StepDuration.WithLabelValues(string(s.Type), state).Observe(now.Sub(started).Seconds())
 	}
 	return x.save(ctx, sr)
 }
@@ -528,8 +531,14 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 			return outcome{kind: outInfra, cause: err}
 		}
 	}
-	rec := &recorder{x: x, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red}
-	client := netguard.NewClient(x.e.outbound, func(next http.RoundTripper) http.RoundTripper {
+	rec := &recorder{x: x, runID: x.run.ID, stepID: s.ID, itemKey: sc.itemKey, attempt: attemptsBefore, redact: red, latency: x.e.metrics.DeliveryLatency}
+	outbound := x.e.outbound
+	if tlsCfg, ok, err := tlsconf.FromCredentials(creds); err != nil {
+		return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q: %w", s.Connection, err))
+	} else if ok {
+		outbound.TLS = tlsCfg // the connection's client certificate and CA
+	}
+	client := netguard.NewClient(outbound, func(next http.RoundTripper) http.RoundTripper {
 		rec.next = next
 		return rec
 	})
@@ -554,10 +563,10 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		return outcome{kind: outInfra, cause: abort}
 	}
 	if err == nil {
-		return x.succeeded(ctx, s, sc, started, red.value(input), red.value(res.Output), attempt)
+		return x.succeeded(ctx, s, sc, started, red.Value(input), red.Value(res.Output), attempt)
 	}
-	err = red.err(err)
-	if m, ok := red.value(input).(map[string]any); ok {
+	err = red.Err(err)
+	if m, ok := red.Value(input).(map[string]any); ok {
 		input = m
 	}
 	if ctx.Err() != nil {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/metrics"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -25,6 +28,7 @@ type recorder struct {
 	itemKey string
 	attempt int
 	redact  *redactor
+	latency *prometheus.HistogramVec // by outcome; nil observes nothing
 }
 
 func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -38,9 +42,9 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	rc.attempt++
 	d := &store.Delivery{ID: store.NewID(), State: store.DeliverySending,
 		RunID: rc.runID, StepID: rc.stepID, ItemKey: rc.itemKey, Attempt: rc.attempt,
-		Method: req.Method, URL: rc.redact.text(redactURL(req.URL.String())),
-		RequestHeaders: store.MustJSON(rc.redact.value(redactHeaders(req.Header))),
-		RequestBody:    rc.redact.text(capText(reqBody)),
+		Method: req.Method, URL: rc.redact.Text(redactURL(req.URL.String())),
+		RequestHeaders: store.MustJSON(rc.redact.Value(redactHeaders(req.Header))),
+		RequestBody:    rc.redact.Text(capText(reqBody)),
 		CreatedAt:      time.Now().UTC(),
 	}
 	if err := rc.x.flush(req.Context(), nil, d); err != nil {
@@ -60,15 +64,19 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		d.Status = resp.StatusCode
-		d.ResponseHeaders = store.MustJSON(rc.redact.value(redactHeaders(resp.Header)))
-		d.ResponseBody = rc.redact.text(capText(body))
+		d.ResponseHeaders = store.MustJSON(rc.redact.Value(redactHeaders(resp.Header)))
+		d.ResponseBody = rc.redact.Text(capText(body))
 		if err != nil {
 			resp = nil
 		}
 	}
-	d.LatencyMS = time.Since(start).Milliseconds()
+	elapsed := time.Since(start)
+	d.LatencyMS = elapsed.Milliseconds()
+	if rc.latency != nil {
+		rc.latency.WithLabelValues(metrics.StatusClass(d.Status)).Observe(elapsed.Seconds())
+	}
 	if err != nil {
-		d.Error = rc.redact.text(err.Error())
+		d.Error = rc.redact.Text(err.Error())
 	}
 	rc.x.addDelivery(d)
 	return resp, err
@@ -123,74 +131,7 @@ func redactURL(u string) string {
 
 // redactor hides a connection's secret values wherever they appear in what
 // is recorded: URLs (a bot token in a path), headers, bodies, outputs.
-type redactor struct{ secrets []string }
+// redactor hides a step's credential values (the SDK's Redactor).
+type redactor = connectors.Redactor
 
-func newRedactor(creds map[string]string) *redactor {
-	r := &redactor{}
-	for _, v := range creds {
-		if len(v) >= 4 { // shorter values would blank out ordinary text
-			r.secrets = append(r.secrets, v)
-		}
-	}
-	return r
-}
-
-func (r *redactor) text(s string) string {
-	if r == nil {
-		return s
-	}
-	for _, sec := range r.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-	}
-	return s
-}
-
-func (r *redactor) value(v any) any {
-	if r == nil || len(r.secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return r.text(x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, sub := range x {
-			out[k] = r.value(sub)
-		}
-		return out
-	case map[string]string:
-		out := make(map[string]any, len(x))
-		for k, sub := range x {
-			out[k] = r.text(sub)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, sub := range x {
-			out[i] = r.value(sub)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-func (r *redactor) err(err error) error {
-	if r == nil || len(r.secrets) == 0 || err == nil {
-		return err
-	}
-	msg := err.Error()
-	if red := r.text(msg); red != msg {
-		return &redactedError{msg: red, err: err}
-	}
-	return err
-}
-
-// redactedError keeps the error chain (kinds, sentinels) with a safe message.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+func newRedactor(creds map[string]string) *redactor { return connectors.NewRedactor(creds) }

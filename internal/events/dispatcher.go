@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 // DefaultSchedule is the published retry schedule: the delays after the
@@ -249,14 +250,17 @@ func (d *Dispatcher) finish(ctx context.Context, sub *store.Subscription, del *s
 // disable switches the subscription off and tells the admins through the
 // audit log.
 func (d *Dispatcher) disable(ctx context.Context, sub *store.Subscription, reason string) error {
-	changed, err := d.st.DisableSubscription(ctx, sub.ID, reason)
-	if err != nil || !changed {
-		return err
-	}
-	d.o.Logger.Warn("subscription disabled", "subscription_id", sub.ID, "reason", reason)
-	return d.st.AddAudit(ctx, &store.AuditEntry{At: d.o.Now().UTC(), ActorKind: "system", ActorName: "switchboard",
-		Action: "subscription.disabled", TargetType: "subscription", TargetID: sub.ID,
-		Detail: store.MustJSON(map[string]string{"reason": reason, "url": sub.URL})})
+	// The switch and the notice commit together.
+	return d.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
+		changed, err := tx.DisableSubscription(ctx, sub.ID, reason)
+		if err != nil || !changed {
+			return err
+		}
+		d.o.Logger.Warn("subscription disabled", "subscription_id", sub.ID, "reason", reason)
+		return tx.AddAudit(ctx, &store.AuditEntry{At: d.o.Now().UTC(), ActorKind: "system", ActorName: "switchboard",
+			Action: "subscription.disabled", TargetType: "subscription", TargetID: sub.ID,
+			Detail: store.MustJSON(map[string]string{"reason": reason, "url": sub.URL})})
+	})
 }
 
 // Sign returns the Standard Webhooks headers for body: webhook-id,
@@ -269,16 +273,16 @@ func Sign(secrets []string, id string, now time.Time, body []byte) (http.Header,
 	var h http.Header
 	var sigs []string
 	for _, sec := range secrets {
-		one, err := verify.Sign(verify.Config{Scheme: verify.SchemeStandardWebhooks}, sec, body, now, id)
+		one, err := webhooksig.Sign(webhooksig.Config{Scheme: webhooksig.SchemeStandardWebhooks}, sec, body, now, id)
 		if err != nil {
 			return nil, fmt.Errorf("signing event %s: %w", id, err)
 		}
 		if h == nil {
 			h = one
 		}
-		sigs = append(sigs, one.Get(verify.HeaderWebhookSignature))
+		sigs = append(sigs, one.Get(webhooksig.HeaderWebhookSignature))
 	}
-	h.Set(verify.HeaderWebhookSignature, strings.Join(sigs, " "))
+	h.Set(webhooksig.HeaderWebhookSignature, strings.Join(sigs, " "))
 	return h, nil
 }
 

@@ -1,12 +1,11 @@
 package expr
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/switchboard-dev/switchboard/connectors"
 )
 
 // Template is a string with {{ expr }} parts. A template that is exactly one
@@ -164,32 +163,9 @@ func (t *Template) Render(env map[string]any) (any, error) {
 	return b.String(), nil
 }
 
-// Stringify formats a value for a text template: strings as they are, whole
-// numbers without a decimal point, nil as empty, objects and lists as JSON.
-func Stringify(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case float32:
-		return strconv.FormatFloat(float64(x), 'f', -1, 32)
-	case int, int64, int32, uint, uint64, bool:
-		return fmt.Sprint(x)
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	case time.Duration:
-		return x.String()
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
-	}
-}
+// Stringify formats a value for a text template, as the connector SDK does
+// for every text field (connectors.Stringify).
+func Stringify(v any) string { return connectors.Stringify(v) }
 
 // Value is a JSON-like value whose strings may be templates, compiled once.
 type Value struct {

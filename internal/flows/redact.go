@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	verify "github.com/switchboard-dev/switchboard/internal/webhooksig"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 

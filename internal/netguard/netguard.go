@@ -6,6 +6,7 @@ package netguard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -149,6 +150,9 @@ type Options struct {
 	Timeout        time.Duration // whole request, default 30s
 	MaxBodyBytes   int64         // response cap, default 10 MiB
 	MaxRedirects   int           // default 5
+	// TLS, when set, is the client TLS configuration: a client certificate
+	// (mutual TLS) and the CAs trusted for the server.
+	TLS *tls.Config
 }
 
 type hostKey struct{}
@@ -195,6 +199,7 @@ func NewTransport(o Options) *http.Transport {
 		MaxIdleConnsPerHost:   10,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   o.ConnectTimeout,
+		TLSClientConfig:       o.TLS,
 		ResponseHeaderTimeout: o.Timeout,
 	}
 }

@@ -76,8 +76,8 @@ type Manager struct {
 	beforeLock func() // tests: called between the unlocked read and the lock
 }
 
-// New returns a Manager. Wire it into the connections service with
-// conns.UseOAuth(m) so Credentials returns fresh tokens.
+// New returns a Manager. Build it inside connections.WithOAuth so the
+// connections service hands out fresh tokens.
 func New(st *store.Store, conns *connections.Service, o Options) *Manager {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient

@@ -112,9 +112,11 @@ func (e *env) newProcess(t *testing.T) process {
 	st, err := store.Open(context.Background(), e.opts)
 	storetest.Must(t, err, "opening the store")
 	t.Cleanup(func() { st.Close() })
-	conns := connections.New(st, e.reg, e.ring)
-	mgr := oauth.New(st, conns, oauth.Options{PublicURL: publicURL, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
-	conns.UseOAuth(mgr)
+	var mgr *oauth.Manager
+	conns := connections.New(st, e.reg, e.ring, connections.WithOAuth(func(c *connections.Service) connections.OAuthTokens {
+		mgr = oauth.New(st, c, oauth.Options{PublicURL: publicURL, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+		return mgr
+	}))
 	return process{st: st, conns: conns, mgr: mgr}
 }
 

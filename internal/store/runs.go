@@ -381,19 +381,3 @@ func (s *Store) CountRunsByState(ctx context.Context) (map[string]int64, error) 
 	}
 	return out, nil
 }
-
-// CountJobsByState counts queue jobs per state (for /metrics).
-func (s *Store) CountJobsByState(ctx context.Context) (map[string]int64, error) {
-	var rows []struct {
-		State string
-		N     int64
-	}
-	if err := s.db.WithContext(ctx).Table("river_job").Select("state, count(*) AS n").Group("state").Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("counting queue jobs: %w", err)
-	}
-	out := map[string]int64{}
-	for _, r := range rows {
-		out[r.State] = r.N
-	}
-	return out, nil
-}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/trigger/form"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
 // Schema is the document schema this package reads and writes.
@@ -53,7 +53,7 @@ type WebhookTrigger struct {
 	// Methods accepted (default POST).
 	Methods []string `json:"methods,omitempty"`
 	// Verify checks who sent the request (signature, token, basic, IPs).
-	Verify *verify.Config `json:"verify,omitempty"`
+	Verify *webhooksig.Config `json:"verify,omitempty"`
 	// Dedupe drops repeated deliveries of one event.
 	Dedupe *Dedupe `json:"dedupe,omitempty"`
 	// Events accepts only chosen event types; the rest are ignored (202).
@@ -67,6 +67,19 @@ type WebhookTrigger struct {
 	// "sync" (wait for the run and answer with a step's output).
 	Respond  string        `json:"respond,omitempty" enum:"accepted,sync"`
 	Response *SyncResponse `json:"response,omitempty"`
+	// ClientCert requires senders to present a client certificate (mutual
+	// TLS; the server must serve HTTPS).
+	ClientCert *ClientCert `json:"client_cert,omitempty"`
+}
+
+// ClientCert is an endpoint's mutual-TLS requirement.
+type ClientCert struct {
+	// CA is the PEM of the certificate authority (or authorities) that
+	// signs the senders' certificates.
+	CA string `json:"ca"`
+	// Subjects, when set, are the only accepted certificate subjects:
+	// "CN=name" or the whole subject ("CN=name,O=Org").
+	Subjects []string `json:"subjects,omitempty"`
 }
 
 // Dedupe says where an event's id comes from and how long it is kept.

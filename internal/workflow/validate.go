@@ -10,26 +10,14 @@ import (
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
 )
 
-// FieldError is one problem, at a path such as "steps[1].fields.text".
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-	Step    string `json:"step,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-}
-
-func (e *FieldError) Error() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
+// FieldError is one problem, at a path such as "steps[1].fields.text": the
+// same type the form and webhook verification checks report.
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem found in a document.
 type ValidationError struct {
@@ -132,11 +120,9 @@ func (v *validator) trigger(t Trigger) {
 			}
 			if wh.Verify != nil {
 				if err := wh.Verify.ValidateAt("trigger.webhook.verify"); err != nil {
-					var ve *verify.ValidationError
+					var ve *fielderr.List
 					if errors.As(err, &ve) {
-						for _, fe := range ve.Errors {
-							v.add(fe.Path, "", "%s", fe.Message)
-						}
+						v.errs = append(v.errs, ve.Errors...)
 					} else {
 						v.add("trigger.webhook.verify", "", "%v", err)
 					}
@@ -164,6 +150,16 @@ func (v *validator) trigger(t Trigger) {
 				}
 				if len(ev.Accept) == 0 {
 					v.add("trigger.webhook.events.accept", "", "list at least one event type")
+				}
+			}
+			if cc := wh.ClientCert; cc != nil {
+				if _, err := tlsconf.Pool(cc.CA); err != nil {
+					v.add("trigger.webhook.client_cert.ca", "", "must be the PEM of the CA that signs the senders' certificates: %v", err)
+				}
+				for i, sub := range cc.Subjects {
+					if strings.TrimSpace(sub) == "" {
+						v.add(fmt.Sprintf("trigger.webhook.client_cert.subjects[%d]", i), "", "must not be empty")
+					}
 				}
 			}
 			if wh.RateLimit < 0 || wh.RateLimit > 100000 {
@@ -205,11 +201,9 @@ func (v *validator) trigger(t Trigger) {
 		if t.Form == nil {
 			v.add("trigger.form", "", "is required: a form trigger needs a form with at least one field")
 		} else if err := t.Form.ValidateAt("trigger.form"); err != nil {
-			var fe *form.ValidationError
+			var fe *fielderr.List
 			if errors.As(err, &fe) {
-				for _, e := range fe.Errors {
-					v.add(e.Path, "", "%s", e.Message)
-				}
+				v.errs = append(v.errs, fe.Errors...)
 			} else {
 				v.add("trigger.form", "", "%v", err)
 			}

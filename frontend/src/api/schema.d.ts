@@ -876,6 +876,10 @@ export interface components {
       version: number;
       webhook_url?: string;
     };
+    WorkflowClientCert: {
+      ca: string;
+      subjects?: string[];
+    };
     WorkflowDedupe: {
       disabled?: boolean;
       expression?: string;
@@ -967,6 +971,7 @@ export interface components {
       webhook?: components["schemas"]["WorkflowWebhookTrigger"];
     };
     WorkflowWebhookTrigger: {
+      client_cert?: components["schemas"]["WorkflowClientCert"];
       dedupe?: components["schemas"]["WorkflowDedupe"];
       events?: components["schemas"]["WorkflowEventFilter"];
       /** Format: int64 */

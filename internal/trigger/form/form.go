@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 )
 
 // Field types.
@@ -184,25 +186,10 @@ func (o Option) label() string {
 
 // FieldError is one problem in a definition, at a path such as
 // "trigger.form.fields[2].pattern".
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Message }
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem ValidateAt found.
-type ValidationError struct {
-	Errors []*FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
+type ValidationError = fielderr.List
 
 var keyPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
 

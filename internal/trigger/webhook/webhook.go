@@ -8,6 +8,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -21,13 +22,15 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/webhook/verify"
+	"github.com/switchboard-dev/switchboard/internal/tlsconf"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -74,7 +77,7 @@ type Receiver struct {
 	limit *ratelimit.Limiter // buckets by workflow id
 
 	mu        sync.Mutex
-	verifiers map[string]*verify.Verifier // by version id
+	verifiers *lru.Cache[string, *webhooksig.Verifier] // by version id; least recently used goes first
 }
 
 // DefaultRatePerMinute is the default per-endpoint limit: 100 a second
@@ -107,7 +110,7 @@ func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver
 	}
 	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
 		limit:     o.Limits.Limiter("webhook", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: Burst(o.RatePerMinute)}),
-		verifiers: map[string]*verify.Verifier{}}
+		verifiers: verifierCache()}
 }
 
 // Error is a refusal with the HTTP status the sender gets.
@@ -228,6 +231,19 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 		return q.refuse(&Error{Status: http.StatusMethodNotAllowed, Allow: methods,
 			Reason: fmt.Sprintf("method %s is not accepted here (allowed: %s)", req.Method, strings.Join(methods, ", "))})
 	}
+	if cc := wh.ClientCert; cc != nil {
+		var peer []*x509.Certificate
+		if req.TLS != nil {
+			peer = req.TLS.PeerCertificates
+		}
+		if err := tlsconf.CheckClient(peer, cc.CA, cc.Subjects, received); err != nil {
+			reason := err.Error()
+			if req.TLS == nil {
+				reason = "client certificate required, but the request did not come over HTTPS (serve with --tls-cert/--tls-key)"
+			}
+			return q.refuse(&Error{Status: http.StatusUnauthorized, Reason: reason})
+		}
+	}
 	if client, err := ver.AllowIP(req.RemoteAddr, strings.Join(req.Header.Values("X-Forwarded-For"), ","), r.o.TrustedProxies); err != nil {
 		if client.IsValid() {
 			q.in.SourceIP = client.String()
@@ -256,8 +272,8 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 	}
 	q.in.BodySize = len(raw)
 	q.in.Body, q.in.BodyRaw = capString(raw), capBytes(raw)
-	if err := ver.Verify(verify.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
-		var rej *verify.Rejection
+	if err := ver.Verify(webhooksig.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
+		var rej *webhooksig.Rejection
 		if errors.As(err, &rej) {
 			return q.refuse(&Error{Status: rej.Status, Reason: rej.Reason})
 		}
@@ -340,34 +356,34 @@ func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
 // verifier returns the version's verifier, built once; one whose secrets
 // live in a connection is built per request, so a rotated secret applies at
 // once.
-func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.WebhookTrigger) (*verify.Verifier, error) {
+func (r *Receiver) verifier(ctx context.Context, versionID string, wh *workflow.WebhookTrigger) (*webhooksig.Verifier, error) {
 	if wh.Verify != nil && wh.Verify.Connection != "" {
 		return r.connectionVerifier(ctx, *wh.Verify)
 	}
-	r.mu.Lock()
-	v, ok := r.verifiers[versionID]
-	r.mu.Unlock()
-	if ok {
+	if v, ok := r.verifiers.Get(versionID); ok {
 		return v, nil
 	}
-	cfg := verify.Config{Scheme: verify.SchemeNone}
+	cfg := webhooksig.Config{Scheme: webhooksig.SchemeNone}
 	if wh.Verify != nil {
 		cfg = *wh.Verify
 	}
-	v, err := verify.New(cfg)
+	v, err := webhooksig.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	if len(r.verifiers) > 1000 {
-		clear(r.verifiers)
-	}
-	r.verifiers[versionID] = v
-	r.mu.Unlock()
+	r.verifiers.Add(versionID, v)
 	return v, nil
 }
 
-func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*verify.Verifier, error) {
+func verifierCache() *lru.Cache[string, *webhooksig.Verifier] {
+	c, err := lru.New[string, *webhooksig.Verifier](1000)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
+}
+
+func (r *Receiver) connectionVerifier(ctx context.Context, cfg webhooksig.Config) (*webhooksig.Verifier, error) {
 	if r.o.Secrets == nil {
 		return nil, fmt.Errorf("connection %q cannot be opened here", cfg.Connection)
 	}
@@ -375,8 +391,8 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", cfg.Connection, err)
 	}
-	if cfg.Scheme == verify.SchemeBasic {
-		cfg.Users = []verify.BasicUser{{Username: fields["username"], Password: fields["password"]}}
+	if cfg.Scheme == webhooksig.SchemeBasic {
+		cfg.Users = []webhooksig.BasicUser{{Username: fields["username"], Password: fields["password"]}}
 	} else {
 		for _, v := range strings.Split(fields["secrets"], ",") {
 			if v = strings.TrimSpace(v); v != "" {
@@ -388,7 +404,7 @@ func (r *Receiver) connectionVerifier(ctx context.Context, cfg verify.Config) (*
 		}
 	}
 	cfg.Connection = ""
-	return verify.New(cfg)
+	return webhooksig.New(cfg)
 }
 
 // allow takes a token from the endpoint's bucket and says how long to wait

@@ -1,4 +1,4 @@
-package verify
+package webhooksig
 
 import (
 	"crypto/hmac"

@@ -1,4 +1,7 @@
-// Package verify decides whether an inbound webhook request is authentic:
+// Package webhooksig signs and verifies webhooks; it sits below the triggers,
+// the connectors and Switchboard's own events, which all use it.
+//
+// It decides whether an inbound webhook request is authentic:
 // a static token, HTTP Basic, or an HMAC signature in one of the common
 // presets (Standard Webhooks, GitHub, Stripe, Slack, Shopify) or a generic
 // form, with a timestamp tolerance and several secrets at once for rotation.
@@ -8,7 +11,7 @@
 // Everything here is a pure function of the configuration, the exact raw
 // body, the headers, the query, the peer address and an injected clock: no
 // database, no HTTP server.
-package verify
+package webhooksig
 
 import (
 	"encoding/base64"
@@ -17,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 )
 
 // Schemes.
@@ -108,25 +113,10 @@ type BasicUser struct {
 
 // FieldError is one problem in a configuration, at a path such as
 // "trigger.webhook.verify.secrets[0]".
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Message }
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem Validate found.
-type ValidationError struct {
-	Errors []*FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
+type ValidationError = fielderr.List
 
 // Validate checks the configuration as written in a workflow document (a
 // connection in place of secrets is fine) and returns a *ValidationError
