@@ -344,9 +344,10 @@ func notice(c *gin.Context, status int, heading, message string) {
 // htmlHeaders lock a form page down: no scripts, no other origins, no
 // caching, no referrer (the URL holds the form's token).
 func htmlHeaders(c *gin.Context, formAction, frameAncestors string) {
-	// sandbox allow-forms: the page may post its form but never run a
-	// script or reach the app's cookies, even if the markup were tampered with.
-	c.Header("Content-Security-Policy", "sandbox allow-forms; default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action "+
+	// default-src 'none' already forbids every script. No sandbox: a
+	// sandboxed page loses autofocus, which moves a no-JS visitor to the
+	// error summary after a failed submission.
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action "+
 		formAction+"; frame-ancestors "+frameAncestors)
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Referrer-Policy", "no-referrer")
