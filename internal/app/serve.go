@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows: flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
-			Forms:          form.New(st, eng, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
+			Forms:          form.New(st, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:       registry(),
 			Connectors:     loader,
 			Plugins:        pluginMgr,

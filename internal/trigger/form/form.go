@@ -30,14 +30,11 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
-// Starter starts runs (engine.Engine): fn's rows and runs commit together.
-type Starter interface {
-	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
-}
-
-// Compiler returns a version's compiled document (cached by the engine).
-type Compiler interface {
+// Engine is what hosted forms need from engine.Engine: the compiled
+// current document, and runs started in the transaction of their inbox row.
+type Engine interface {
 	Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error)
+	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
 }
 
 // Options tune the hosted forms.
@@ -55,16 +52,15 @@ type Options struct {
 
 // Receiver serves hosted forms: the page, and submissions that start runs.
 type Receiver struct {
-	st       *store.Store
-	queue    Starter
-	compiler Compiler
-	o        Options
+	st  *store.Store
+	eng Engine
+	o   Options
 
 	limit *ratelimit.Limiter // buckets by workflow id and client IP
 }
 
 // New returns a Receiver.
-func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver {
+func New(st *store.Store, eng Engine, o Options) *Receiver {
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 10
 	}
@@ -77,7 +73,7 @@ func New(st *store.Store, queue Starter, compiler Compiler, o Options) *Receiver
 	if o.Limits == nil {
 		o.Limits = ratelimit.NewRegistry(nil)
 	}
-	return &Receiver{st: st, queue: queue, compiler: compiler, o: o,
+	return &Receiver{st: st, eng: eng, o: o,
 		limit: o.Limits.Limiter("form", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: o.RatePerMinute})}
 }
 
@@ -176,7 +172,7 @@ func (r *Receiver) find(ctx context.Context, token string, req *http.Request) (*
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
-	compiled, err := r.compiler.Compiled(ctx, version.ID)
+	compiled, err := r.eng.Compiled(ctx, version.ID)
 	if err != nil {
 		return nil, r.unavailable(err)
 	}
@@ -288,7 +284,7 @@ func (s *submission) startRun() *Response {
 	trigger := map[string]any{"fields": s.values, "submitted_at": s.received.Format(time.RFC3339Nano), "ip": in.SourceIP}
 	run := &store.Run{ID: store.NewID(), WorkflowID: hf.w.ID, VersionID: hf.version.ID, Version: hf.version.Version,
 		State: store.RunQueued, TriggerType: "form", Trigger: store.MustJSON(trigger), CreatedAt: s.received}
-	err := s.r.queue.StartRuns(s.ctx, func(tx *engine.StartTx) error {
+	err := s.r.eng.StartRuns(s.ctx, func(tx *engine.StartTx) error {
 		in.Verdict, in.RunID = store.VerdictAccepted, &run.ID
 		if err := tx.Store().CreateInbound(s.ctx, in); err != nil {
 			return err
