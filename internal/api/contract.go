@@ -209,6 +209,17 @@ type keyView struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	// EffectiveRole is what the key acts as now (KeyPrincipal's rule).
+	EffectiveRole string    `json:"effective_role" enum:",admin,editor,viewer" description:"the role the key acts with now: its role capped by its owner's current role; empty when it does not work (revoked, owner disabled or deleted)"`
+	Owner         *keyOwner `json:"owner,omitempty" description:"the user the key acts for; absent for a key made on the command line"`
+}
+
+type keyOwner struct {
+	ID       string `json:"id"`
+	Email    string `json:"email" description:"empty when the user has been deleted"`
+	Role     string `json:"role" enum:",admin,editor,viewer" description:"the owner's current role; empty when deleted"`
+	Disabled bool   `json:"disabled"`
+	Deleted  bool   `json:"deleted"`
 }
 
 type newKeyRequest struct {

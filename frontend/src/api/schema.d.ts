@@ -263,10 +263,17 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       created_by: string;
+      /**
+       * @description the role the key acts with now: its role capped by its owner's current role; empty when it does not work (revoked, owner disabled or deleted)
+       * @enum {string}
+       */
+      effective_role: "" | "admin" | "editor" | "viewer";
       id: string;
       /** Format: date-time */
       last_used_at: null | string;
       name: string;
+      /** @description the user the key acts for; absent for a key made on the command line */
+      owner?: components["schemas"]["KeyOwner"];
       prefix: string;
       /** Format: date-time */
       revoked_at: null | string;
@@ -574,6 +581,18 @@ export interface components {
     InstalledConnector: components["schemas"]["ConnectorInfo"] | components["schemas"]["PluginInfo"];
     InstalledList: {
       items: components["schemas"]["InstalledConnector"][];
+    };
+    KeyOwner: {
+      deleted: boolean;
+      disabled: boolean;
+      /** @description empty when the user has been deleted */
+      email: string;
+      id: string;
+      /**
+       * @description the owner's current role; empty when deleted
+       * @enum {string}
+       */
+      role: "" | "admin" | "editor" | "viewer";
     };
     Me: {
       csrf_token?: string;
