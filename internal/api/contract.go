@@ -67,6 +67,8 @@ var contracts = map[string]contract{
 	"POST /expressions/evaluate": {body: evaluateRequest{}, out: evaluated{}},
 
 	"GET /runs":             {params: runsQuery{}, out: Page[runView]{}},
+	"GET /runs/count":       {params: runsFilterQuery{}, out: runCount{}},
+	"GET /dashboard":        {params: dashboardQuery{}, out: dashboardView{}},
 	"POST /runs/replay":     {body: bulkReplay{}, out: bulkReplayResult{}},
 	"GET /runs/:id":         {out: runDetail{}},
 	"POST /runs/:id/cancel": {out: runView{}},
@@ -143,11 +145,20 @@ type inboxQuery struct {
 
 type runsQuery struct {
 	pageQuery
+	runsFilterQuery
+}
+
+type runsFilterQuery struct {
 	Workflow string    `query:"workflow" description:"a workflow id"`
 	State    string    `query:"state" enum:"queued,running,waiting,succeeded,failed,filtered,canceled"`
 	Trigger  string    `query:"trigger" description:"trigger type: webhook, schedule, form, manual, replay"`
 	Since    time.Time `query:"since" description:"runs created at or after (RFC 3339)"`
 	Until    time.Time `query:"until" description:"runs created before (RFC 3339)"`
+	Q        string    `query:"q" description:"text to find in the trigger input (at most 200 characters)"`
+}
+
+type dashboardQuery struct {
+	Range string `query:"range" enum:"hour,day,week" description:"the time range (default day)"`
 }
 
 type oauthCallbackQuery struct {
