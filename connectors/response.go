@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"encoding/json"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -17,8 +16,8 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 && !math.IsInf(secs, 0) {
-		return time.Duration(math.Round(secs*1000)) * time.Millisecond
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return Seconds(secs)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)

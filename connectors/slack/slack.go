@@ -3,12 +3,10 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -93,24 +91,14 @@ func send(ctx context.Context, client *http.Client, url, token string, body any)
 	if err != nil {
 		return nil, nil, connectors.BadInput(err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	hreq, err := connectors.NewRequest(ctx, http.MethodPost, url, raw, "application/json; charset=utf-8")
 	if err != nil {
-		return nil, nil, connectors.BadInput(err)
+		return nil, nil, err
 	}
-	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
 	if token != "" {
 		hreq.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		return nil, nil, connectors.Retryable(fmt.Errorf("calling Slack: %w", err))
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, connectors.Retryable(fmt.Errorf("reading Slack's answer: %w", err))
-	}
-	return resp, b, nil
+	return connectors.Exchange(client, hreq, "Slack")
 }
 
 // postWebhook: Slack answers 200 "ok", or an HTTP error with a short code

@@ -3,13 +3,10 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -49,11 +46,12 @@ func (Connector) Spec() connectors.Spec {
 // Execute signs and sends the payload.
 func (c Connector) Execute(ctx context.Context, req connectors.Request) (connectors.Result, error) {
 	raw, _ := req.Input["url"].(string)
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := connectors.HTTPURL(raw)
+	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("url %q: want an http:// or https:// address", raw))
 	}
 	var body []byte
+	var err error
 	if rawBody, ok := req.Input["raw_body"].(string); ok && rawBody != "" {
 		if !json.Valid([]byte(rawBody)) {
 			return connectors.Result{}, connectors.BadInput(fmt.Errorf("raw_body is not valid JSON"))
@@ -78,9 +76,9 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	if err != nil {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("signing: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	hreq, err := connectors.NewRequest(ctx, http.MethodPost, u.String(), body, "")
 	if err != nil {
-		return connectors.Result{}, connectors.BadInput(err)
+		return connectors.Result{}, err
 	}
 	if extra, ok := req.Input["headers"].(map[string]any); ok {
 		for k, v := range extra {
@@ -93,24 +91,13 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 		hreq.Header[k] = vs
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("User-Agent", "Switchboard/1")
-	resp, err := req.HTTP.Do(hreq)
+	resp, respBody, err := connectors.Exchange(req.HTTP, hreq, "POST "+u.Redacted())
 	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("POST %s: %w", u.Redacted(), err))
+		return connectors.Result{}, err
 	}
-	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(resp.Body)
 	out := map[string]any{"status": resp.StatusCode, "webhook_id": id, "body": string(respBody)}
-	switch code := resp.StatusCode; {
-	case code < 300:
-		return connectors.Result{Output: out}, nil
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return connectors.Result{Output: out}, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
-	case code >= 500 || code == http.StatusRequestTimeout:
-		return connectors.Result{Output: out}, connectors.Retryable(fmt.Errorf("HTTP %d", code))
-	default:
-		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d", code))
-	}
+	code := resp.StatusCode
+	return connectors.Result{Output: out}, connectors.StatusError(code, connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
 }
 
 var _ connectors.Connector = Connector{}

@@ -262,7 +262,8 @@ test.describe('switchboard builder', () => {
       void d.dismiss()
     })
     await page.getByRole('link', { name: 'Workflows' }).first().click()
-    assert.match(asked, /unsaved changes/)
+    // The router's blocker asks right after the click, not during it.
+    await expect.poll(() => asked).toMatch(/unsaved changes/)
     await expect(page).toHaveURL(new RegExp(`/workflows/${workflowId}$`))
 
     await page.keyboard.press('Control+z')
@@ -293,7 +294,14 @@ test.describe('switchboard builder', () => {
 
   test('tests the whole workflow and shows results on each node', async () => {
     const before = receiver.requests.length
+    // The test asks first, naming the action that will really run.
+    let asked = ''
+    page.once('dialog', (d) => {
+      asked = d.message()
+      void d.accept()
+    })
     await page.getByRole('button', { name: 'Test workflow' }).click()
+    await expect.poll(() => asked).toMatch(/Slack: Post a message \(step slack\)/)
     const bar = page.getByRole('region', { name: 'Test run' })
     await expect(bar.locator('[data-state="succeeded"]')).toBeVisible({ timeout: 30_000 })
     for (const id of ['filter', 'msg', 'slack']) {

@@ -143,6 +143,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const AUTH_PATHS = ['/api/v1/auth/login', '/api/v1/auth/setup', '/api/v1/auth/status', '/api/v1/auth/me']
 
 export interface ApiClient {
+  /** Any API call by path (JSON in and out, CSRF and problem+json handled); console features use it for routes typed locally. */
+  request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>
   authStatus(signal?: AbortSignal): Promise<Schemas['AuthStatus']>
   me(signal?: AbortSignal): Promise<Me>
   login(credentials: Credentials): Promise<SignedIn>
@@ -334,6 +336,8 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   }
 
   return {
+    request: async <T,>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> =>
+      (await call(method as Method, path as Path, { body, signal } as never)).data as T,
     authStatus(signal) {
       return request('GET', '/api/v1/auth/status', { signal })
     },

@@ -8,12 +8,14 @@ import { isPlainClick, routePath, type Route } from './route.ts'
 // ---- navigation -------------------------------------------------------------
 
 /** Provided by App; the default does a full page load (good enough outside the app). */
-export const NavigateContext = createContext<(route: Route, opts?: { replace?: boolean; force?: boolean }) => void>((route) => {
+export type NavigateFn = (route: Route | string, opts?: { replace?: boolean; force?: boolean }) => void
+
+export const NavigateContext = createContext<NavigateFn>((route) => {
   window.location.assign(routePath(route))
 })
 
 interface LinkProps {
-  to: Route
+  to: Route | string
   children: ReactNode
   className?: string
   current?: boolean
@@ -88,7 +90,7 @@ export function JsonBlock({ value, label }: { value: unknown; label: string }) {
 
 // ---- copy -------------------------------------------------------------------
 
-async function copyText(text: string): Promise<void> {
+export async function copyText(text: string): Promise<void> {
   if (navigator.clipboard && window.isSecureContext) {
     await navigator.clipboard.writeText(text)
     return

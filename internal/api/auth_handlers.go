@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -320,9 +322,27 @@ func (s *server) deleteUser(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func viewKey(k *store.APIKey) keyView {
-	return keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedBy: k.CreatedBy,
-		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+func viewKey(k *store.APIKey, st auth.KeyStatus) keyView {
+	v := keyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedBy: k.CreatedBy,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, EffectiveRole: st.Role}
+	if k.OwnerID != nil {
+		v.Owner = &keyOwner{ID: *k.OwnerID, Email: st.OwnerEmail, Role: st.OwnerRole,
+			Disabled: st.OwnerDisabled, Deleted: st.OwnerEmail == ""}
+	}
+	return v
+}
+
+// viewKeys renders keys with what each acts as now.
+func (s *server) viewKeys(ctx context.Context, ks []store.APIKey) ([]keyView, error) {
+	sts, err := s.Auth.KeyStatuses(ctx, ks)
+	if err != nil {
+		return nil, fmt.Errorf("key statuses: %w", err)
+	}
+	items := make([]keyView, len(ks))
+	for i := range ks {
+		items[i] = viewKey(&ks[i], sts[ks[i].ID])
+	}
+	return items, nil
 }
 
 func (s *server) listKeys(c *gin.Context) {
@@ -331,9 +351,10 @@ func (s *server) listKeys(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	items := make([]keyView, len(ks))
-	for i := range ks {
-		items[i] = viewKey(&ks[i])
+	items, err := s.viewKeys(c.Request.Context(), ks)
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, Page[keyView]{Items: items})
 }
@@ -354,7 +375,12 @@ func (s *server) createKey(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, k.ID)
-	c.JSON(http.StatusCreated, createdKey{APIKey: viewKey(k), Key: secret,
+	views, err := s.viewKeys(c.Request.Context(), []store.APIKey{*k})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, createdKey{APIKey: views[0], Key: secret,
 		Note: "store this key now: it is shown only once"})
 }
 

@@ -67,6 +67,8 @@ var contracts = map[string]contract{
 	"POST /expressions/evaluate": {body: evaluateRequest{}, out: evaluated{}},
 
 	"GET /runs":             {params: runsQuery{}, out: Page[runView]{}},
+	"GET /runs/count":       {params: runsFilterQuery{}, out: runCount{}},
+	"GET /dashboard":        {params: dashboardQuery{}, out: dashboardView{}},
 	"POST /runs/replay":     {body: bulkReplay{}, out: bulkReplayResult{}},
 	"GET /runs/:id":         {out: runDetail{}},
 	"POST /runs/:id/cancel": {out: runView{}},
@@ -150,11 +152,20 @@ type inboxQuery struct {
 
 type runsQuery struct {
 	pageQuery
+	runsFilterQuery
+}
+
+type runsFilterQuery struct {
 	Workflow string    `query:"workflow" description:"a workflow id"`
 	State    string    `query:"state" enum:"queued,running,waiting,succeeded,failed,filtered,canceled"`
 	Trigger  string    `query:"trigger" description:"trigger type: webhook, schedule, form, manual, replay"`
 	Since    time.Time `query:"since" description:"runs created at or after (RFC 3339)"`
 	Until    time.Time `query:"until" description:"runs created before (RFC 3339)"`
+	Q        string    `query:"q" description:"text to find in the trigger input (at most 200 characters)"`
+}
+
+type dashboardQuery struct {
+	Range string `query:"range" enum:"hour,day,week" description:"the time range (default day)"`
 }
 
 type oauthCallbackQuery struct {
@@ -218,6 +229,17 @@ type keyView struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	// EffectiveRole is what the key acts as now (KeyPrincipal's rule).
+	EffectiveRole string    `json:"effective_role" enum:",admin,editor,viewer" description:"the role the key acts with now: its role capped by its owner's current role; empty when it does not work (revoked, owner disabled or deleted)"`
+	Owner         *keyOwner `json:"owner,omitempty" description:"the user the key acts for; absent for a key made on the command line"`
+}
+
+type keyOwner struct {
+	ID       string `json:"id"`
+	Email    string `json:"email" description:"empty when the user has been deleted"`
+	Role     string `json:"role" enum:",admin,editor,viewer" description:"the owner's current role; empty when deleted"`
+	Disabled bool   `json:"disabled"`
+	Deleted  bool   `json:"deleted"`
 }
 
 type newKeyRequest struct {

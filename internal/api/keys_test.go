@@ -28,8 +28,32 @@ func TestAPIKeysFollowTheirCreatorsRole(t *testing.T) {
 		if r := b.doAs(t, key, "GET", "/api/v1/users", "", ""); r.status != 200 {
 			t.Fatalf("admin key before the demotion: %d %s", r.status, r.raw)
 		}
+		keyRow := func() map[string]any {
+			t.Helper()
+			for _, it := range b.do(t, "GET", "/api/v1/api-keys", "", "").body["items"].([]any) {
+				if m := it.(map[string]any); m["id"] == keyID {
+					return m
+				}
+			}
+			t.Fatalf("key %s not listed", keyID)
+			return nil
+		}
+		owner := func(m map[string]any) map[string]any {
+			t.Helper()
+			o, ok := m["owner"].(map[string]any)
+			if !ok {
+				t.Fatalf("key without owner: %v", m)
+			}
+			return o
+		}
+		if m := keyRow(); m["effective_role"] != "admin" || owner(m)["email"] != "ada@example.com" || owner(m)["id"] != ada.ID {
+			t.Fatalf("key list before the demotion: %v", m)
+		}
 		if r := b.do(t, "PATCH", "/api/v1/users/"+ada.ID, "application/json", `{"role":"editor"}`); r.status != 200 {
 			t.Fatalf("demote: %d %s", r.status, r.raw)
+		}
+		if m := keyRow(); m["role"] != "admin" || m["effective_role"] != "editor" || owner(m)["role"] != "editor" {
+			t.Fatalf("the key list does not show the capped role: %v", m)
 		}
 		if r := b.doAs(t, key, "GET", "/api/v1/users", "", ""); r.status != 403 {
 			t.Fatalf("the demoted creator's key still reaches admin routes: %d %s", r.status, r.raw)
@@ -43,11 +67,14 @@ func TestAPIKeysFollowTheirCreatorsRole(t *testing.T) {
 		if r := b.doAs(t, key, "GET", "/api/v1/workflows", "", ""); r.status != 401 {
 			t.Fatalf("a disabled creator's key still works: %d %s", r.status, r.raw)
 		}
+		if m := keyRow(); m["effective_role"] != "" || owner(m)["disabled"] != true {
+			t.Fatalf("the key list does not show the disabled owner's key as not working: %v", m)
+		}
 		if r := b.do(t, "DELETE", "/api/v1/users/"+ada.ID, "", ""); r.status != 204 {
 			t.Fatalf("delete: %d %s", r.status, r.raw)
 		}
 		for _, it := range b.do(t, "GET", "/api/v1/api-keys", "", "").body["items"].([]any) {
-			if m := it.(map[string]any); m["id"] == keyID && m["revoked_at"] == nil {
+			if m := it.(map[string]any); m["id"] == keyID && (m["revoked_at"] == nil || m["effective_role"] != "" || m["owner"].(map[string]any)["deleted"] != true) {
 				t.Fatalf("the deleted creator's key is not revoked: %v", m)
 			}
 		}

@@ -63,7 +63,9 @@ func (s *server) routes() []route {
 		{"POST", "/steps/test", editor, "step.test", "Run one action step alone with sample data (calls the service; records nothing)", s.testStep, 0},
 		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
 
-		{"GET", "/runs", viewer, "", "List runs (filters: workflow, state, trigger, since, until)", s.listRuns, 0},
+		{"GET", "/dashboard", viewer, "", "The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention", s.dashboard, 0},
+		{"GET", "/runs", viewer, "", "List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input)", s.listRuns, 0},
+		{"GET", "/runs/count", viewer, "", "How many runs the same filters select (capped at 100,000)", s.countRuns, 0},
 		{"POST", "/runs/replay", editor, "run.replay_bulk", "Replay every run a filter selects", s.replayRuns, 202},
 		{"GET", "/runs/:id", viewer, "", "A run with its steps and deliveries", s.getRun, 0},
 		{"POST", "/runs/:id/cancel", editor, "run.cancel", "Cancel a run that has not ended", s.cancelRun, 0},

@@ -493,9 +493,24 @@ func EffectiveRole(keyRole, ownerRole string) string {
 	return keyRole
 }
 
-// KeyRoles reports, per key id, the role each key acts with now ("" for a
-// key that does not work: its owner is disabled or gone).
-func (s *Service) KeyRoles(ctx context.Context, keys []store.APIKey) (map[string]string, error) {
+// KeyStatus is what a key can do now, for the key list.
+type KeyStatus struct {
+	// Role is the role the key acts with now: its own capped by its
+	// owner's current role; "" when it does not work (revoked, owner
+	// disabled or gone).
+	Role string
+	// OwnerEmail is the owner's e-mail ("" for a key without an owner or
+	// whose owner is gone).
+	OwnerEmail string
+	// OwnerRole is the owner's current role ("" as for OwnerEmail).
+	OwnerRole string
+	// OwnerDisabled reports an owner who is disabled.
+	OwnerDisabled bool
+}
+
+// KeyStatuses reports, per key id, what each key acts as now (the same rule
+// KeyPrincipal applies on each request).
+func (s *Service) KeyStatuses(ctx context.Context, keys []store.APIKey) (map[string]KeyStatus, error) {
 	users, err := s.st.ListUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -504,18 +519,25 @@ func (s *Service) KeyRoles(ctx context.Context, keys []store.APIKey) (map[string
 	for i := range users {
 		byID[users[i].ID] = &users[i]
 	}
-	out := map[string]string{}
+	out := make(map[string]KeyStatus, len(keys))
 	for _, k := range keys {
+		var st KeyStatus
+		var owner *store.User
+		if k.OwnerID != nil {
+			owner = byID[*k.OwnerID]
+		}
+		if owner != nil {
+			st.OwnerEmail, st.OwnerRole, st.OwnerDisabled = owner.Email, owner.Role, owner.Disabled
+		}
 		switch {
 		case k.RevokedAt != nil:
-			out[k.ID] = ""
 		case k.OwnerID == nil:
-			out[k.ID] = k.Role
-		case byID[*k.OwnerID] == nil || byID[*k.OwnerID].Disabled:
-			out[k.ID] = ""
+			st.Role = k.Role
+		case owner == nil || owner.Disabled:
 		default:
-			out[k.ID] = EffectiveRole(k.Role, byID[*k.OwnerID].Role)
+			st.Role = EffectiveRole(k.Role, owner.Role)
 		}
+		out[k.ID] = st
 	}
 	return out, nil
 }

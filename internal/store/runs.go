@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -58,6 +59,8 @@ type RunFilter struct {
 	TriggerType string
 	Since       time.Time // created at or after, when set
 	Until       time.Time // created before, when set
+	// Search keeps runs whose trigger input contains this text (case-insensitive).
+	Search string
 	Page
 }
 
@@ -67,7 +70,19 @@ var runListColumns = []string{"id", "workflow_id", "version_id", "version", "sta
 
 // ListRuns lists runs newest first, without their payloads.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error) {
-	q := s.db.WithContext(ctx).Select(runListColumns).Order("id DESC").Limit(f.limit() + 1)
+	q := s.filterRuns(s.db.WithContext(ctx).Select(runListColumns).Order("id DESC").Limit(f.limit()+1), f)
+	if f.Cursor != "" {
+		q = q.Where("id < ?", f.Cursor)
+	}
+	var rs []Run
+	if err := q.Find(&rs).Error; err != nil {
+		return nil, "", fmt.Errorf("listing runs: %w", err)
+	}
+	return pageOf(rs, f.limit(), func(r Run) string { return r.ID })
+}
+
+// filterRuns adds a filter's conditions (not its page) to a query on runs.
+func (s *Store) filterRuns(q *gorm.DB, f RunFilter) *gorm.DB {
 	if f.WorkflowID != "" {
 		q = q.Where("workflow_id = ?", f.WorkflowID)
 	}
@@ -83,15 +98,20 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	if !f.Until.IsZero() {
 		q = q.Where("created_at < ?", f.Until.UTC())
 	}
-	if f.Cursor != "" {
-		q = q.Where("id < ?", f.Cursor)
+	if f.Search != "" {
+		// The one condition that reads a payload; the other filters and the
+		// page limit bound how much of it is read.
+		pattern := "%" + likeEscaper.Replace(f.Search) + "%"
+		if s.dialect == Postgres {
+			q = q.Where(`trigger::text ILIKE ? ESCAPE '\'`, pattern)
+		} else {
+			q = q.Where(`trigger LIKE ? ESCAPE '\'`, pattern)
+		}
 	}
-	var rs []Run
-	if err := q.Find(&rs).Error; err != nil {
-		return nil, "", fmt.Errorf("listing runs: %w", err)
-	}
-	return pageOf(rs, f.limit(), func(r Run) string { return r.ID })
+	return q
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // ErrBusy is returned by StartRun when the workflow is at its concurrency limit.
 var ErrBusy = errors.New("workflow is at its concurrency limit")

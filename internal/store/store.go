@@ -23,7 +23,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
 // ErrNotFound is returned (wrapped) when a row does not exist.
@@ -103,10 +103,11 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 	// be set before the first table exists; it lets retention give disk back.
 	dsn := "file:" + o.SQLitePath + "?_pragma=auto_vacuum(incremental)&_pragma=journal_mode(WAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	sqlDB, err := sql.Open("sqlite", dsn)
+	conn, err := msqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite %s: %w", o.SQLitePath, err)
 	}
+	sqlDB := sql.OpenDB(stmtCacheConnector{inner: conn})
 	sqlDB.SetMaxOpenConns(1)
 	sqlDB.SetConnMaxLifetime(0)
 	if err := sqlDB.PingContext(ctx); err != nil {

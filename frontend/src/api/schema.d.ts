@@ -101,6 +101,10 @@ export interface paths {
     /** Make an earlier upload of a plugin current again */
     post: operations["post_connectors_by_id_versions_by_version_activate"];
   };
+  "/api/v1/dashboard": {
+    /** The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention */
+    get: operations["get_dashboard"];
+  };
   "/api/v1/event-types": {
     /** The catalog of Switchboard's own events, with versioned example payloads */
     get: operations["get_event_types"];
@@ -114,8 +118,12 @@ export interface paths {
     get: operations["get_oauth_callback"];
   };
   "/api/v1/runs": {
-    /** List runs (filters: workflow, state, trigger, since, until) */
+    /** List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input) */
     get: operations["get_runs"];
+  };
+  "/api/v1/runs/count": {
+    /** How many runs the same filters select (capped at 100,000) */
+    get: operations["get_runs_count"];
   };
   "/api/v1/runs/replay": {
     /** Replay every run a filter selects */
@@ -287,10 +295,17 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       created_by: string;
+      /**
+       * @description the role the key acts with now: its role capped by its owner's current role; empty when it does not work (revoked, owner disabled or deleted)
+       * @enum {string}
+       */
+      effective_role: "" | "admin" | "editor" | "viewer";
       id: string;
       /** Format: date-time */
       last_used_at: null | string;
       name: string;
+      /** @description the user the key acts for; absent for a key made on the command line */
+      owner?: components["schemas"]["KeyOwner"];
       prefix: string;
       /** Format: date-time */
       revoked_at: null | string;
@@ -307,6 +322,12 @@ export interface components {
       input: components["schemas"]["FieldSpec"][] | null;
       name: string;
       sample_output?: unknown;
+    };
+    AttentionConnection: {
+      connector: string;
+      id: string;
+      name: string;
+      reason: string;
     };
     AuditEntry: {
       action: string;
@@ -465,6 +486,32 @@ export interface components {
       name?: string;
       password: string;
     };
+    DashboardBucket: {
+      /** Format: date-time */
+      start: string;
+      states: {
+        [key: string]: number;
+      } | null;
+    };
+    DashboardView: {
+      /** Format: int64 */
+      bucket_seconds: number;
+      buckets: components["schemas"]["DashboardBucket"][] | null;
+      connections_needing_attention: components["schemas"]["AttentionConnection"][] | null;
+      failing_workflows: components["schemas"]["FailingWorkflow"][] | null;
+      p50_ms: null | number;
+      p95_ms: null | number;
+      queue: components["schemas"]["QueueView"];
+      range: string;
+      /** Format: date-time */
+      since: string;
+      success_rate: null | number;
+      totals: {
+        [key: string]: number;
+      } | null;
+      /** Format: date-time */
+      until: string;
+    };
     Delivery: {
       attempt: number;
       /** Format: date-time */
@@ -548,6 +595,12 @@ export interface components {
       items: components["schemas"]["EventType"][] | null;
       next_cursor: string;
     };
+    FailingWorkflow: {
+      /** Format: int64 */
+      failed: number;
+      name: string;
+      workflow_id: string;
+    };
     FieldError: {
       column?: number;
       line?: number;
@@ -629,6 +682,18 @@ export interface components {
       link: components["schemas"]["UserLinkView"];
       user: components["schemas"]["User"];
     };
+    KeyOwner: {
+      deleted: boolean;
+      disabled: boolean;
+      /** @description empty when the user has been deleted */
+      email: string;
+      id: string;
+      /**
+       * @description the owner's current role; empty when deleted
+       * @enum {string}
+       */
+      role: "" | "admin" | "editor" | "viewer";
+    };
     LinkInfoView: {
       email: string;
       /** Format: date-time */
@@ -693,6 +758,17 @@ export interface components {
       title: string;
       type: string;
     };
+    QueueView: {
+      /** Format: date-time */
+      oldest_queued_at: null | string;
+      oldest_queued_id: null | string;
+      /** Format: int64 */
+      queued: number;
+      /** Format: int64 */
+      running: number;
+      /** Format: int64 */
+      waiting: number;
+    };
     ReplayOptions: {
       from: string;
       version: string;
@@ -733,6 +809,12 @@ export interface components {
       trigger_type: string;
       version: number;
       workflow_id: string;
+      workflow_name?: string;
+    };
+    RunCount: {
+      capped: boolean;
+      /** Format: int64 */
+      count: number;
     };
     RunDetail: {
       attempt: number;
@@ -744,7 +826,10 @@ export interface components {
       /** Format: date-time */
       finished_at: null | string;
       id: string;
+      /** Format: date-time */
+      next_attempt_at: null | string;
       replay_of: null | string;
+      replays: components["schemas"]["RunLink"][] | null;
       /** Format: date-time */
       started_at: null | string;
       /** @enum {string} */
@@ -754,6 +839,13 @@ export interface components {
       trigger_type: string;
       version: number;
       workflow_id: string;
+      workflow_name?: string;
+    };
+    RunLink: {
+      /** Format: date-time */
+      created_at: string;
+      id: string;
+      state: string;
     };
     RunPage: {
       items: components["schemas"]["Run"][] | null;
@@ -2166,6 +2258,47 @@ export interface operations {
       };
     };
   };
+  /** The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention */
+  get_dashboard: {
+    parameters: {
+      query?: {
+        /** @description the time range (default day) */
+        range?: "hour" | "day" | "week";
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DashboardView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** The catalog of Switchboard's own events, with versioned example payloads */
   get_event_types: {
     responses: {
@@ -2282,7 +2415,7 @@ export interface operations {
       };
     };
   };
-  /** List runs (filters: workflow, state, trigger, since, until) */
+  /** List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input) */
   get_runs: {
     parameters: {
       query?: {
@@ -2299,6 +2432,8 @@ export interface operations {
         since?: string;
         /** @description runs created before (RFC 3339) */
         until?: string;
+        /** @description text to find in the trigger input (at most 200 characters) */
+        q?: string;
       };
     };
     responses: {
@@ -2306,6 +2441,56 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["RunPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** How many runs the same filters select (capped at 100,000) */
+  get_runs_count: {
+    parameters: {
+      query?: {
+        /** @description a workflow id */
+        workflow?: string;
+        state?: "queued" | "running" | "waiting" | "succeeded" | "failed" | "filtered" | "canceled";
+        /** @description trigger type: webhook, schedule, form, manual, replay */
+        trigger?: string;
+        /** @description runs created at or after (RFC 3339) */
+        since?: string;
+        /** @description runs created before (RFC 3339) */
+        until?: string;
+        /** @description text to find in the trigger input (at most 200 characters) */
+        q?: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RunCount"];
         };
       };
       /** @description Bad Request */

@@ -11,6 +11,7 @@ import { clearDraft, loadDraft, saveDraft } from '../drafts.ts'
 import { isFinalRunState } from '../format.ts'
 import { queryKeys, useConnectors } from '../queries.ts'
 import { editorRoute, HOME, runsRoute, setNavigationGuard } from '../route.ts'
+import { testQuestion } from './testConfirm.ts'
 import { AddStepDialog } from './AddStepDialog.tsx'
 import { nodeButtonId, SampleContext, type EditorContextValue } from './context.ts'
 import {
@@ -344,6 +345,9 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
 
   const test = async () => {
     if (!canEdit) return
+    // A test calls the real services (sends the message, creates the contact): ask first.
+    const question = testQuestion(doc, specs)
+    if (question && !window.confirm(question)) return
     setTestError(null)
     let wf = workflow
     if (!wf || dirty) {
@@ -543,6 +547,11 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
             <Link to={runsRoute(workflow.id)} className="btn">
               Runs
             </Link>
+            {workflow.webhook_url ? (
+              <Link to={`/workflows/${encodeURIComponent(workflow.id)}/inbox`} className="btn">
+                Inbox
+              </Link>
+            ) : null}
           </>
         ) : null}
         {canEdit ? (

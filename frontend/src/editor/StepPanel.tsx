@@ -5,6 +5,7 @@ import { useEffect, useId, useState } from 'react'
 import { useApi } from '../apiContext.ts'
 import { canTestStep, testLogicStep, type StepTestResult } from './stepTest.ts'
 import type { ConnectorSpec, PathDoc, RetryDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
+import { explainError } from '../features/runs/errors.ts'
 import { useCanEdit } from '../auth.tsx'
 import { JsonBlock, StateBadge } from '../components.tsx'
 import { fieldErrors, isValidStepId, stepIds, stepKindLabel, type LocatedError } from './doc.ts'
@@ -514,7 +515,7 @@ function TestResult({ results }: { results: StepRun[] }) {
             {r.item_key ? <span className="muted small"> item {r.item_key}</span> : null}
             {r.attempts > 1 ? <span className="muted small"> · {r.attempts} attempts</span> : null}
           </p>
-          {r.error ? <p className="error-text pre-wrap">{r.error}</p> : null}
+          {r.error ? <ErrorInWords message={r.error} /> : null}
           <JsonBlock value={r.output} label="Output of the step" />
         </div>
       ))}
@@ -523,6 +524,27 @@ function TestResult({ results }: { results: StepRun[] }) {
   )
 }
 
+
+/** A recorded error, whole, with a sentence in plain words when we know one. */
+function ErrorInWords({ message }: { message: string }) {
+  return (
+    <>
+      <p className="error-text pre-wrap">{message}</p>
+      <ErrorHint message={message} />
+    </>
+  )
+}
+
+function ErrorHint({ message }: { message: string }) {
+  const words = explainError(message)
+  if (!words) return null
+  return (
+    <p className="small" data-testid="error-words">
+      {words.summary}
+      {words.hint ? ` ${words.hint}` : ''}
+    </p>
+  )
+}
 
 function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Record<string, unknown>; onTried: (output: unknown) => void }) {
   const api = useApi()
@@ -550,9 +572,12 @@ function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Rec
       {result ? (
         <div role="status" className="try-step__result">
           {result.error ? (
-            <p className="error-text">
-              {result.error.field ? <code>{result.error.field}</code> : null} {result.error.message}
-            </p>
+            <>
+              <p className="error-text">
+                {result.error.field ? <code>{result.error.field}</code> : null} {result.error.message}
+              </p>
+              <ErrorHint message={result.error.message} />
+            </>
           ) : (
             <JsonBlock value={result.output} label="Output of this step with the sample data" />
           )}

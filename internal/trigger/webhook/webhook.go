@@ -136,13 +136,83 @@ const inboundBodyCap = 64 << 10
 // autoDedupeHeaders identify a delivery when the workflow sets no dedupe.
 var autoDedupeHeaders = []string{"Webhook-Id", "X-Github-Delivery", "Idempotency-Key"}
 
-// request is one request on its way through the checks.
+// Receive handles one request for token. test marks the workflow's test URL:
+// the request is checked the same way, then kept as sample data, not run.
+//
+// The checks run in this order, each refusing with the status the sender
+// gets; every refusal after the lookup lands in the inbox.
+func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request, test bool) (*Reply, error) {
+	q, err := r.lookup(ctx, token, req, test)
+	if err != nil {
+		return nil, err
+	}
+	for _, check := range []func() error{
+		q.active,
+		q.load,
+		q.method,
+		q.clientCert,
+		q.allowIP,
+		q.rateLimit,
+		q.readBody,
+		q.signature,
+		q.parse,
+	} {
+		if err := check(); err != nil {
+			return q.stop(err)
+		}
+	}
+	if q.test {
+		return q.capture()
+	}
+	ignored, err := q.filterEvent()
+	if err != nil {
+		return q.stop(err)
+	}
+	if ignored != nil {
+		return ignored, nil
+	}
+	if err := q.dedupeKey(); err != nil {
+		return q.stop(err)
+	}
+	duplicate, err := q.startRun()
+	if err != nil {
+		return q.stop(err)
+	}
+	if duplicate != nil {
+		return duplicate, nil
+	}
+	return q.reply()
+}
+
+// request is one request on its way through the checks; each check fills
+// in what the later ones read.
 type request struct {
 	r        *Receiver
 	ctx      context.Context
+	req      *http.Request
+	test     bool
 	w        *store.Workflow
 	in       *store.InboundRequest
 	redactor func(http.Header) map[string]any
+
+	version *store.WorkflowVersion   // load
+	wh      *workflow.WebhookTrigger // load
+	ver     *webhooksig.Verifier     // load
+	raw     []byte                   // readBody
+	trigger map[string]any           // parse
+	key     string                   // dedupeKey; "" when not deduplicated
+	window  time.Duration            // dedupeKey
+	run     *store.Run               // startRun
+}
+
+// stop ends the request: a refusal (*Error) is recorded in the inbox; any
+// other error is a storage failure, answered without an inbox row.
+func (q *request) stop(err error) (*Reply, error) {
+	var e *Error
+	if errors.As(err, &e) {
+		return q.refuse(e)
+	}
+	return nil, q.r.unavailable(q.ctx, err)
 }
 
 func (q *request) refuse(e *Error) (*Reply, error) {
@@ -172,148 +242,230 @@ func (q *request) record() {
 	}
 }
 
-// Receive handles one request for token. test marks the workflow's test URL:
-// the request is checked the same way, then kept as sample data, not run.
-func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request, test bool) (*Reply, error) {
+// lookup finds the token's webhook workflow. An unknown token gets 404 and
+// no inbox row: there is no inbox to put it in.
+func (r *Receiver) lookup(ctx context.Context, token string, req *http.Request, test bool) (*request, error) {
 	received := r.o.Now().UTC()
+	notFound := &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
 	if store.CleanText(token) != token {
 		// No token has such bytes; PostgreSQL would refuse to compare them.
-		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+		return nil, notFound
 	}
 	w, err := r.st.GetWorkflowByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+		return nil, notFound
 	}
 	if err != nil {
 		return nil, r.unavailable(ctx, err)
 	}
 	if w.TriggerType != "webhook" {
 		// Form and other tokens share the column; they open no webhook.
-		return nil, &Error{Status: http.StatusNotFound, Reason: "no webhook endpoint has this URL"}
+		return nil, notFound
 	}
-	q := &request{r: r, ctx: ctx, w: w, redactor: redactHeaders(nil),
+	q := &request{r: r, ctx: ctx, req: req, test: test, w: w, redactor: redactHeaders(nil),
 		in: &store.InboundRequest{WorkflowID: w.ID, ReceivedAt: received, Method: req.Method, Path: req.URL.Path,
 			SourceIP: peerIP(req.RemoteAddr)}}
 	q.in.Headers = store.MustJSON(q.redactor(req.Header))
 	q.in.Query = store.MustJSON(flatten(req.URL.Query()))
-	if !w.Active && !test {
-		return q.refuse(&Error{Status: http.StatusNotFound, Reason: "the workflow behind this webhook is not active"})
-	}
-	version, err := r.st.GetCurrentVersion(ctx, w)
-	if err != nil {
-		return nil, r.unavailable(ctx, err)
-	}
-	c, err := r.compiler.Compiled(ctx, version.ID)
-	if err != nil {
-		return nil, r.unavailable(ctx, err)
-	}
-	wh := c.Doc.Trigger.Webhook
-	if wh == nil {
-		wh = &workflow.WebhookTrigger{}
-	}
-	ver, err := r.verifier(ctx, version.ID, wh)
-	if err != nil {
-		return q.refuse(&Error{Status: http.StatusInternalServerError, Reason: "this endpoint's verification is not configured correctly: " + err.Error()})
-	}
-	cfg := ver.Config()
-	q.redactor = redactHeaders(cfg.CredentialHeaders())
-	q.in.Headers = store.MustJSON(q.redactor(req.Header))
-	q.in.Query = store.MustJSON(redactQuery(req.URL.Query(), cfg.CredentialQuery()))
+	return q, nil
+}
 
+// active refuses a paused workflow; its test URL still answers.
+func (q *request) active() error {
+	if !q.w.Active && !q.test {
+		return &Error{Status: http.StatusNotFound, Reason: "the workflow behind this webhook is not active"}
+	}
+	return nil
+}
+
+// load reads the current version's webhook trigger and its verifier, and
+// redacts the credentials that verifier reads from the inbox copy.
+func (q *request) load() error {
+	version, err := q.r.st.GetCurrentVersion(q.ctx, q.w)
+	if err != nil {
+		return err
+	}
+	c, err := q.r.compiler.Compiled(q.ctx, version.ID)
+	if err != nil {
+		return err
+	}
+	q.version, q.wh = version, c.Doc.Trigger.Webhook
+	if q.wh == nil {
+		q.wh = &workflow.WebhookTrigger{}
+	}
+	q.ver, err = q.r.verifier(q.ctx, version.ID, q.wh)
+	if err != nil {
+		return &Error{Status: http.StatusInternalServerError, Reason: "this endpoint's verification is not configured correctly: " + err.Error()}
+	}
+	cfg := q.ver.Config()
+	q.redactor = redactHeaders(cfg.CredentialHeaders())
+	q.in.Headers = store.MustJSON(q.redactor(q.req.Header))
+	q.in.Query = store.MustJSON(q.query())
+	return nil
+}
+
+// query is the request's query with the verifier's credentials redacted.
+func (q *request) query() map[string]any {
+	return redactQuery(q.req.URL.Query(), q.ver.Config().CredentialQuery())
+}
+
+func (q *request) method() error {
 	methods := []string{http.MethodPost}
-	if len(wh.Methods) > 0 {
-		methods = make([]string, len(wh.Methods))
-		for i, m := range wh.Methods {
+	if len(q.wh.Methods) > 0 {
+		methods = make([]string, len(q.wh.Methods))
+		for i, m := range q.wh.Methods {
 			methods[i] = strings.ToUpper(m)
 		}
 	}
-	if !slices.Contains(methods, req.Method) {
-		return q.refuse(&Error{Status: http.StatusMethodNotAllowed, Allow: methods,
-			Reason: fmt.Sprintf("method %s is not accepted here (allowed: %s)", req.Method, strings.Join(methods, ", "))})
+	if !slices.Contains(methods, q.req.Method) {
+		return &Error{Status: http.StatusMethodNotAllowed, Allow: methods,
+			Reason: fmt.Sprintf("method %s is not accepted here (allowed: %s)", q.req.Method, strings.Join(methods, ", "))}
 	}
-	if cc := wh.ClientCert; cc != nil {
-		var peer []*x509.Certificate
-		if req.TLS != nil {
-			peer = req.TLS.PeerCertificates
-		}
-		if err := tlsconf.CheckClient(peer, cc.CA, cc.Subjects, received); err != nil {
-			reason := err.Error()
-			if req.TLS == nil {
-				reason = "client certificate required, but the request did not come over HTTPS (serve with --tls-cert/--tls-key)"
-			}
-			return q.refuse(&Error{Status: http.StatusUnauthorized, Reason: reason})
-		}
+	return nil
+}
+
+// clientCert checks the TLS client certificate when the trigger asks for one.
+func (q *request) clientCert() error {
+	cc := q.wh.ClientCert
+	if cc == nil {
+		return nil
 	}
-	if client, err := ver.AllowIP(req.RemoteAddr, strings.Join(req.Header.Values("X-Forwarded-For"), ","), r.o.TrustedProxies); err != nil {
-		if client.IsValid() {
-			q.in.SourceIP = client.String()
+	var peer []*x509.Certificate
+	if q.req.TLS != nil {
+		peer = q.req.TLS.PeerCertificates
+	}
+	if err := tlsconf.CheckClient(peer, cc.CA, cc.Subjects, q.in.ReceivedAt); err != nil {
+		reason := err.Error()
+		if q.req.TLS == nil {
+			reason = "client certificate required, but the request did not come over HTTPS (serve with --tls-cert/--tls-key)"
 		}
-		return q.refuse(&Error{Status: http.StatusForbidden, Reason: err.Error()})
-	} else if client.IsValid() {
+		return &Error{Status: http.StatusUnauthorized, Reason: reason}
+	}
+	return nil
+}
+
+// allowIP checks the client address (through trusted proxies) against the
+// allowlist, and records that address either way.
+func (q *request) allowIP() error {
+	client, err := q.ver.AllowIP(q.req.RemoteAddr, strings.Join(q.req.Header.Values("X-Forwarded-For"), ","), q.r.o.TrustedProxies)
+	if client.IsValid() {
 		q.in.SourceIP = client.String()
 	}
-	if wait, ok := r.allow(ctx, w.ID, wh.RateLimit, received); !ok {
-		return q.refuse(&Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
-			Reason: "rate limit exceeded for this endpoint; retry later"})
+	if err != nil {
+		return &Error{Status: http.StatusForbidden, Reason: err.Error()}
 	}
-	maxBody := r.o.MaxBody
-	if wh.MaxBody > 0 {
-		maxBody = wh.MaxBody
+	return nil
+}
+
+func (q *request) rateLimit() error {
+	if wait, ok := q.r.allow(q.ctx, q.w.ID, q.wh.RateLimit, q.in.ReceivedAt); !ok {
+		return &Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
+			Reason: "rate limit exceeded for this endpoint; retry later"}
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, maxBody))
+	return nil
+}
+
+// readBody reads the body up to the endpoint's cap and keeps a capped copy
+// for the inbox.
+func (q *request) readBody() error {
+	maxBody := q.r.o.MaxBody
+	if q.wh.MaxBody > 0 {
+		maxBody = q.wh.MaxBody
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, q.req.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		q.in.BodySize = int(maxBody) + 1
-		return q.refuse(&Error{Status: http.StatusRequestEntityTooLarge,
-			Reason: fmt.Sprintf("body is larger than the %d-byte limit", maxBody)})
+		return &Error{Status: http.StatusRequestEntityTooLarge,
+			Reason: fmt.Sprintf("body is larger than the %d-byte limit", maxBody)}
 	}
 	if err != nil {
-		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()})
+		return &Error{Status: http.StatusBadRequest, Reason: "reading body: " + err.Error()}
 	}
+	q.raw = raw
 	q.in.BodySize = len(raw)
 	q.in.Body, q.in.BodyRaw = capString(raw), capBytes(raw)
-	if err := ver.Verify(webhooksig.Request{Body: raw, Header: req.Header, Query: req.URL.Query()}, received); err != nil {
-		var rej *webhooksig.Rejection
-		if errors.As(err, &rej) {
-			return q.refuse(&Error{Status: rej.Status, Reason: rej.Reason})
-		}
-		return q.refuse(&Error{Status: http.StatusUnauthorized, Reason: "verification failed"})
+	return nil
+}
+
+// signature verifies the request with the endpoint's scheme.
+func (q *request) signature() error {
+	err := q.ver.Verify(webhooksig.Request{Body: q.raw, Header: q.req.Header, Query: q.req.URL.Query()}, q.in.ReceivedAt)
+	if err == nil {
+		return nil
 	}
-	body, perr := parseBody(req.Header.Get("Content-Type"), raw)
-	if perr != nil {
-		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: perr.Error()})
+	var rej *webhooksig.Rejection
+	if errors.As(err, &rej) {
+		return &Error{Status: rej.Status, Reason: rej.Reason}
+	}
+	return &Error{Status: http.StatusUnauthorized, Reason: "verification failed"}
+}
+
+// parse decodes the body and builds the run's trigger data.
+func (q *request) parse() error {
+	body, err := parseBody(q.req.Header.Get("Content-Type"), q.raw)
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Reason: err.Error()}
 	}
 	// Expressions see the same text on both databases: PostgreSQL's jsonb
 	// cannot hold NUL, so NUL and invalid UTF-8 become U+FFFD everywhere.
-	trigger := store.CleanValue(map[string]any{
-		"body": body, "raw": rawText(raw), "headers": q.redactor(req.Header),
-		"query":  redactQuery(req.URL.Query(), cfg.CredentialQuery()),
-		"method": req.Method, "received_at": received.Format(time.RFC3339Nano),
+	q.trigger = store.CleanValue(map[string]any{
+		"body": body, "raw": rawText(q.raw), "headers": q.redactor(q.req.Header),
+		"query":  q.query(),
+		"method": q.req.Method, "received_at": q.in.ReceivedAt.Format(time.RFC3339Nano),
 	}).(map[string]any)
-	if test {
-		return r.capture(q, trigger)
+	return nil
+}
+
+// capture keeps a test-URL request as the workflow's sample data.
+func (q *request) capture() (*Reply, error) {
+	if err := q.r.st.SaveSample(q.ctx, q.w.ID, store.MustJSON(q.trigger), q.in.ReceivedAt); err != nil {
+		return nil, q.r.unavailable(q.ctx, err)
 	}
-	if ev := wh.Events; ev != nil {
-		typ, err := eventType(ev, req.Header, trigger)
-		if err != nil {
-			return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading the event type: " + err.Error()})
-		}
-		if !slices.Contains(ev.Accept, typ) {
-			q.in.Verdict, q.in.Reason = store.VerdictIgnored, fmt.Sprintf("event type %q is not one this workflow accepts", typ)
-			q.record()
-			return &Reply{Status: http.StatusAccepted, Body: map[string]any{"ignored": true, "reason": q.in.Reason}}, nil
-		}
+	q.in.Verdict, q.in.Reason = store.VerdictCaptured, "kept as the workflow's sample data (test URL)"
+	q.record()
+	return &Reply{Status: http.StatusOK, Body: map[string]any{"captured": true}}, nil
+}
+
+// filterEvent answers 202 "ignored" for an event type the workflow does
+// not accept; nil, nil lets the request on.
+func (q *request) filterEvent() (*Reply, error) {
+	ev := q.wh.Events
+	if ev == nil {
+		return nil, nil
 	}
-	key, window, err := r.dedupeKey(wh.Dedupe, req.Header, trigger)
+	typ, err := eventType(ev, q.req.Header, q.trigger)
 	if err != nil {
-		return q.refuse(&Error{Status: http.StatusBadRequest, Reason: "reading the event id: " + err.Error()})
+		return nil, &Error{Status: http.StatusBadRequest, Reason: "reading the event type: " + err.Error()}
 	}
-	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: version.ID, Version: version.Version,
-		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(trigger), CreatedAt: received}
+	if slices.Contains(ev.Accept, typ) {
+		return nil, nil
+	}
+	q.in.Verdict, q.in.Reason = store.VerdictIgnored, fmt.Sprintf("event type %q is not one this workflow accepts", typ)
+	q.record()
+	return &Reply{Status: http.StatusAccepted, Body: map[string]any{"ignored": true, "reason": q.in.Reason}}, nil
+}
+
+func (q *request) dedupeKey() error {
+	key, window, err := q.r.dedupeKey(q.wh.Dedupe, q.req.Header, q.trigger)
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Reason: "reading the event id: " + err.Error()}
+	}
+	q.key, q.window = key, window
+	return nil
+}
+
+// startRun claims the dedupe key and commits the inbox row, the run and its
+// job together. A key already claimed answers 200 with the first run's id;
+// nil, nil means the run started.
+func (q *request) startRun() (*Reply, error) {
+	v := q.version
+	q.run = &store.Run{ID: store.NewID(), WorkflowID: q.w.ID, VersionID: v.ID, Version: v.Version,
+		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(q.trigger), CreatedAt: q.in.ReceivedAt}
 	duplicateOf := ""
-	err = r.queue.StartRuns(ctx, func(tx *engine.StartTx) error {
-		if key != "" {
-			first, claimed, err := tx.Store().ClaimEvent(ctx, w.ID, key, run.ID, received, window)
+	err := q.r.queue.StartRuns(q.ctx, func(tx *engine.StartTx) error {
+		if q.key != "" {
+			first, claimed, err := tx.Store().ClaimEvent(q.ctx, q.w.ID, q.key, q.run.ID, q.in.ReceivedAt, q.window)
 			if err != nil {
 				return err
 			}
@@ -322,36 +474,30 @@ func (r *Receiver) Receive(ctx context.Context, token string, req *http.Request,
 				return errDuplicate
 			}
 		}
-		q.in.Verdict, q.in.RunID = store.VerdictAccepted, &run.ID
-		if err := tx.Store().CreateInbound(ctx, q.in); err != nil {
+		q.in.Verdict, q.in.RunID = store.VerdictAccepted, &q.run.ID
+		if err := tx.Store().CreateInbound(q.ctx, q.in); err != nil {
 			return err
 		}
-		return tx.Run(ctx, run)
+		return tx.Run(q.ctx, q.run)
 	})
 	if errors.Is(err, errDuplicate) {
-		q.in.Verdict, q.in.Reason, q.in.RunID = store.VerdictDuplicate, "event "+key+" was already received", &duplicateOf
+		q.in.Verdict, q.in.Reason, q.in.RunID = store.VerdictDuplicate, "event "+q.key+" was already received", &duplicateOf
 		q.record()
 		return &Reply{Status: http.StatusOK, Body: map[string]any{"run_id": duplicateOf, "duplicate": true}}, nil
 	}
-	if err != nil {
-		return nil, r.unavailable(ctx, err)
+	return nil, err
+}
+
+// reply answers a started run: 202 with its id, or for a synchronous
+// webhook the chosen step's output.
+func (q *request) reply() (*Reply, error) {
+	if q.wh.Respond == "sync" && q.wh.Response != nil {
+		return q.r.waitForReply(q.ctx, q.run.ID, q.wh.Response)
 	}
-	if wh.Respond == "sync" && wh.Response != nil {
-		return r.waitForReply(ctx, run.ID, wh.Response)
-	}
-	return &Reply{Status: http.StatusAccepted, Body: map[string]any{"run_id": run.ID}}, nil
+	return &Reply{Status: http.StatusAccepted, Body: map[string]any{"run_id": q.run.ID}}, nil
 }
 
 var errDuplicate = errors.New("duplicate event")
-
-func (r *Receiver) capture(q *request, trigger map[string]any) (*Reply, error) {
-	if err := r.st.SaveSample(q.ctx, q.w.ID, store.MustJSON(trigger), q.in.ReceivedAt); err != nil {
-		return nil, r.unavailable(q.ctx, err)
-	}
-	q.in.Verdict, q.in.Reason = store.VerdictCaptured, "kept as the workflow's sample data (test URL)"
-	q.record()
-	return &Reply{Status: http.StatusOK, Body: map[string]any{"captured": true}}, nil
-}
 
 // verifier returns the version's verifier, built once; one whose secrets
 // live in a connection is built per request, so a rotated secret applies at

@@ -1,0 +1,133 @@
+package api_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+)
+
+func TestConsoleRunsSearchCountAndDetailLinks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		id, hook := b.createWorkflow(t)
+		var runIDs []string
+		for _, who := range []string{"Ada Lovelace", "Grace Hopper", "Ada Byron"} {
+			r := b.do(t, "POST", hook, "application/json", `{"id":1,"total":500,"customer":"`+who+`"}`)
+			if r.status != 202 {
+				t.Fatalf("hook: %d %s", r.status, r.raw)
+			}
+			runIDs = append(runIDs, r.body["run_id"].(string))
+		}
+
+		r := b.do(t, "GET", "/api/v1/runs?q="+url.QueryEscape("ada"), "", "")
+		items, _ := r.body["items"].([]any)
+		if r.status != 200 || len(items) != 2 {
+			t.Fatalf("runs?q=ada: %d %s, want 2 runs", r.status, r.raw)
+		}
+		first := items[0].(map[string]any)
+		if first["id"] != runIDs[2] || first["workflow_name"] != "orders" {
+			t.Fatalf("first run = %v, want the newest Ada run with its workflow's name", first)
+		}
+		r = b.do(t, "GET", "/api/v1/runs/count?state=queued&workflow="+id+"&q=hopper", "", "")
+		if r.status != 200 || r.body["count"] != 1.0 || r.body["capped"] != false {
+			t.Fatalf("count: %d %s, want 1", r.status, r.raw)
+		}
+		if r = b.do(t, "GET", "/api/v1/runs/count?state=bogus", "", ""); r.status != 400 || !strings.Contains(r.raw, "state must be one of") {
+			t.Fatalf("bad state: %d %s", r.status, r.raw)
+		}
+		if r = b.do(t, "GET", "/api/v1/runs?q="+strings.Repeat("x", 201), "", ""); r.status != 400 || !strings.Contains(r.raw, "at most 200") {
+			t.Fatalf("long q: %d %s", r.status, r.raw)
+		}
+
+		// A run the queue will work on later says when; one replayed links to its replay.
+		due := time.Now().UTC().Add(90 * time.Second).Truncate(time.Second)
+		if err := b.st.SetRunState(context.Background(), runIDs[0], store.RunWaiting); err != nil {
+			t.Fatal(err)
+		}
+		q := `UPDATE river_job SET state = 'scheduled', scheduled_at = ? WHERE kind = 'run' AND json_extract(args, '$.run_id') = ?`
+		arg := any(due.Format("2006-01-02T15:04:05.000Z")) // as River writes it on SQLite
+		if dialect == store.Postgres {
+			q = `UPDATE river_job SET state = 'scheduled', scheduled_at = $1 WHERE kind = 'run' AND args->>'run_id' = $2`
+			arg = due
+		}
+		if _, err := b.st.SQLDB().Exec(q, arg, runIDs[0]); err != nil {
+			t.Fatalf("scheduling the job: %v", err)
+		}
+		r = b.do(t, "GET", "/api/v1/runs/"+runIDs[0], "", "")
+		next, _ := time.Parse(time.RFC3339, r.body["next_attempt_at"].(string))
+		if r.status != 200 || !next.Equal(due) || r.body["workflow_name"] != "orders" {
+			t.Fatalf("run detail: %d %s, want next_attempt_at %s", r.status, r.raw, due)
+		}
+		if reps, _ := r.body["replays"].([]any); len(reps) != 0 {
+			t.Fatalf("replays = %v, want none", reps)
+		}
+
+		if _, err := b.st.FinishRun(context.Background(), runIDs[1], store.RunFailed, "step ping: the receiver answered 500"); err != nil {
+			t.Fatal(err)
+		}
+		rep := b.do(t, "POST", "/api/v1/runs/"+runIDs[1]+"/replay", "application/json", `{"from":"start"}`)
+		if rep.status != 202 {
+			t.Fatalf("replay: %d %s", rep.status, rep.raw)
+		}
+		r = b.do(t, "GET", "/api/v1/runs/"+runIDs[1], "", "")
+		reps, _ := r.body["replays"].([]any)
+		if len(reps) != 1 || reps[0].(map[string]any)["id"] != rep.body["id"] || r.body["next_attempt_at"] != nil {
+			t.Fatalf("original run: %s, want one replay %v and no next attempt", r.raw, rep.body["id"])
+		}
+		r = b.do(t, "GET", "/api/v1/runs/"+rep.body["id"].(string), "", "")
+		if r.body["replay_of"] != runIDs[1] {
+			t.Fatalf("replay: %s, want replay_of %s", r.raw, runIDs[1])
+		}
+	})
+}
+
+func TestConsoleDashboardRoute(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		_, hook := b.createWorkflow(t)
+		var ids []string
+		for range 3 {
+			r := b.do(t, "POST", hook, "application/json", `{"id":1,"total":500}`)
+			ids = append(ids, r.body["run_id"].(string))
+		}
+		ctx := context.Background()
+		for _, id := range ids[:2] {
+			if _, err := b.st.StartRun(ctx, id, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.st.FinishRun(ctx, ids[0], store.RunSucceeded, "")
+		b.st.FinishRun(ctx, ids[1], store.RunFailed, "boom")
+
+		r := b.do(t, "GET", "/api/v1/dashboard?range=hour", "", "")
+		if r.status != 200 {
+			t.Fatalf("dashboard: %d %s", r.status, r.raw)
+		}
+		if got := r.body["buckets"].([]any); len(got) != 12 || r.body["bucket_seconds"] != 300.0 {
+			t.Fatalf("hour: %d buckets of %v s, want 12 of 300", len(got), r.body["bucket_seconds"])
+		}
+		totals := r.body["totals"].(map[string]any)
+		if totals["succeeded"] != 1.0 || totals["failed"] != 1.0 || totals["queued"] != 1.0 || r.body["success_rate"] != 0.5 {
+			t.Fatalf("totals %v, success %v", totals, r.body["success_rate"])
+		}
+		if r.body["p50_ms"] == nil || r.body["p95_ms"] == nil {
+			t.Fatalf("no durations: %s", r.raw)
+		}
+		failing := r.body["failing_workflows"].([]any)
+		if len(failing) != 1 || failing[0].(map[string]any)["name"] != "orders" {
+			t.Fatalf("failing = %v", failing)
+		}
+		queue := r.body["queue"].(map[string]any)
+		if queue["queued"] != 1.0 || queue["oldest_queued_id"] != ids[2] {
+			t.Fatalf("queue = %v, want the third run waiting", queue)
+		}
+		if r = b.do(t, "GET", "/api/v1/dashboard?range=year", "", ""); r.status != 400 || !strings.Contains(r.raw, "hour, day or week") {
+			t.Fatalf("bad range: %d %s", r.status, r.raw)
+		}
+	})
+}
