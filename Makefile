@@ -76,7 +76,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/trigger/webhook:FuzzParseBody internal/trigger/webhook/verify:FuzzVerifyHeaders \
 	internal/trigger/webhook/verify:FuzzIPAllowed internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
 	internal/workflow:FuzzDocument connectors/declarative:FuzzParse internal/trigger/schedule:FuzzParse \
-	internal/trigger/form:FuzzParse internal/netguard:FuzzAddresses
+	internal/formdef:FuzzParse internal/netguard:FuzzAddresses
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

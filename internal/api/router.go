@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
@@ -36,7 +37,7 @@ type Deps struct {
 	Store    *store.Store
 	Flows    *flows.Service
 	Webhooks *webhook.Receiver
-	Forms    *Forms // hosted forms at /forms/{token}; nil answers 404
+	Forms    *form.Receiver // hosted forms at /forms/{token}; nil answers 404
 	Registry *connectors.Registry
 	// Connectors loads, uploads and disables declarative connectors in
 	// Registry; nil answers 501 on the admin connector routes.

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -159,7 +160,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Flows:     flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
-			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
+			Forms:          form.New(st, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:       registry(),
 			Connectors:     loader,
 			Plugins:        pluginMgr,
