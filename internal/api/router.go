@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
+	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
@@ -59,6 +60,9 @@ type Deps struct {
 	// Limits are the process's rate limiters, shown in /metrics (may be nil).
 	Limits *ratelimit.Registry
 	Events *events.Service // subscriptions to Switchboard's own events; nil answers 501
+	// Retention is the configured run-history limit; an admin's setting
+	// (GET/PUT /settings) overrides it while the instance runs.
+	Retention engine.Retention
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// Prometheus is the process's metrics registry (nil: the API makes its

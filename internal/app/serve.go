@@ -155,8 +155,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		handler = api.NewOps(api.Deps{Store: st, Runs: eng, Health: health, Metrics: cfg.Metrics, Prometheus: prom, Logger: log})
 	} else {
 		handler = api.New(api.Deps{
-			Store: st,
-			Flows: flows.New(st, registry(), cfg.PublicURL),
+			Store:     st,
+			Retention: engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
+			Flows:     flows.New(st, registry(), cfg.PublicURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
 			Forms:          form.New(st, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
