@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 // ErrInvalid is returned (wrapped in *InvalidError) for bad input.
@@ -71,7 +72,30 @@ type View struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 	// OAuth is set for OAuth2 connections: settings and status, never tokens.
 	OAuth *OAuthView `json:"oauth,omitempty"`
+	// Status is connected, or needs_attention with Attention saying why
+	// in words (unknown connector, a required field empty, not
+	// authorized yet, a token the provider refused, secrets that cannot be
+	// opened).
+	Status    string `json:"status" enum:"connected,needs_attention"`
+	Attention string `json:"attention,omitempty"`
+	// UsedBy are the workflows whose current version names this
+	// connection (List and Get fill it).
+	UsedBy []Usage `json:"used_by" nullable:"false"`
 }
+
+// Usage is one workflow that names a connection, and where.
+type Usage struct {
+	WorkflowID   string   `json:"workflow_id"`
+	WorkflowName string   `json:"workflow_name"`
+	Active       bool     `json:"active"`
+	Steps        []string `json:"steps" nullable:"false" description:"ids of the steps that use it (\"\" is the trigger's signature check)"`
+}
+
+// Statuses of a connection.
+const (
+	StatusConnected      = "connected"
+	StatusNeedsAttention = "needs_attention"
+)
 
 // Input creates or updates a connection. On update, a secret field left
 // out keeps its stored value.
@@ -249,7 +273,77 @@ func (s *Service) view(c *store.Connection, spec connectors.Spec, fields map[str
 		}
 	}
 	v.OAuth = s.oauthView(c, spec, fields)
+	v.Status, v.Attention = StatusConnected, attention(spec, fields, v)
+	if v.Attention != "" {
+		v.Status = StatusNeedsAttention
+	}
+	v.UsedBy = []Usage{}
 	return v
+}
+
+// attention says in words why a connection cannot work as it is ("": it
+// looks ready).
+func attention(spec connectors.Spec, fields map[string]string, v *View) string {
+	if spec.ID == "" {
+		return "its connector " + v.Connector + " is not installed (or was deleted); steps using it fail"
+	}
+	if v.OAuth != nil && v.OAuth.Status == OAuthNeedsAttention {
+		if v.OAuth.Error != "" {
+			return v.OAuth.Error
+		}
+		return "the OAuth2 authorization needs renewing: connect again"
+	}
+	if v.OAuth != nil {
+		return "" // the token replaces the credential fields
+	}
+	for _, f := range spec.Auth.Fields {
+		if f.Required && fields[f.Key] == "" {
+			return f.Label + " is empty"
+		}
+	}
+	return ""
+}
+
+// usage maps connection names to the workflows that use them.
+func (s *Service) usage(ctx context.Context) (map[string][]Usage, error) {
+	docs, err := s.st.CurrentDocuments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Usage{}
+	for _, d := range docs {
+		var doc workflow.Document
+		if json.Unmarshal(d.Document, &doc) != nil {
+			continue // a stored document always parses; a damaged one names nothing
+		}
+		byConn := map[string]*Usage{}
+		var order []string
+		for _, r := range workflow.ConnectionRefs(&doc) {
+			u := byConn[r.Connection]
+			if u == nil {
+				u = &Usage{WorkflowID: d.ID, WorkflowName: d.Name, Active: d.Active, Steps: []string{}}
+				byConn[r.Connection] = u
+				order = append(order, r.Connection)
+			}
+			u.Steps = append(u.Steps, r.Step)
+		}
+		for _, name := range order {
+			out[name] = append(out[name], *byConn[name])
+		}
+	}
+	return out, nil
+}
+
+// UsedBy lists the workflows whose current version names the connection.
+func (s *Service) UsedBy(ctx context.Context, name string) ([]Usage, error) {
+	u, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u[name] == nil {
+		return []Usage{}, nil
+	}
+	return u[name], nil
 }
 
 // Get returns one connection's view.
@@ -263,7 +357,11 @@ func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.view(c, spec, fields), nil
+	v := s.view(c, spec, fields)
+	if v.UsedBy, err = s.UsedBy(ctx, c.Name); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // List returns every connection's view.
@@ -272,15 +370,26 @@ func (s *Service) List(ctx context.Context) ([]*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	used, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*View, 0, len(cs))
 	for i := range cs {
 		spec, _ := s.spec(cs[i].Connector)
-		fields, err := s.open(&cs[i])
-		if err != nil {
+		fields, openErr := s.open(&cs[i])
+		if openErr != nil {
 			// Show it, so an admin can fix or delete it.
 			fields = map[string]string{}
 		}
-		out = append(out, s.view(&cs[i], spec, fields))
+		v := s.view(&cs[i], spec, fields)
+		if openErr != nil {
+			v.Status, v.Attention = StatusNeedsAttention, "its secrets cannot be decrypted with this instance's key (SWITCHBOARD_SECRET_KEY changed?): enter them again"
+		}
+		if u := used[cs[i].Name]; u != nil {
+			v.UsedBy = u
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
