@@ -92,15 +92,22 @@ var contracts = map[string]contract{
 	"POST /connections/:id/oauth/connect":             {out: connections.View{}},
 	"GET /oauth/callback":                             {params: oauthCallbackQuery{}},
 
-	"GET /users":           {out: Page[userView]{}},
-	"POST /users":          {body: auth.UserInput{}, out: userView{}},
-	"GET /users/:id":       {out: userView{}},
-	"PATCH /users/:id":     {body: userPatch{}, out: userView{}},
-	"DELETE /users/:id":    {},
-	"GET /api-keys":        {out: Page[keyView]{}},
-	"POST /api-keys":       {body: newKeyRequest{}, out: createdKey{}},
-	"DELETE /api-keys/:id": {},
-	"GET /audit":           {params: pageQuery{}, out: Page[auditView]{}},
+	"GET /users":                 {out: Page[userView]{}},
+	"POST /users":                {body: auth.UserInput{}, out: userView{}},
+	"GET /users/:id":             {out: userView{}},
+	"PATCH /users/:id":           {body: userPatch{}, out: userView{}},
+	"DELETE /users/:id":          {},
+	"GET /api-keys":              {out: Page[keyView]{}},
+	"POST /api-keys":             {body: newKeyRequest{}, out: createdKey{}},
+	"DELETE /api-keys/:id":       {},
+	"GET /audit":                 {params: auditQuery{}, out: Page[auditView]{}},
+	"POST /users/invite":         {body: auth.InviteInput{}, out: invitedUser{}},
+	"POST /users/:id/reset-link": {out: userLinkView{}},
+	"GET /auth/links/:token":     {out: linkInfoView{}},
+	"POST /auth/links/:token":    {body: linkPassword{}, out: signedIn{}},
+	"GET /settings":              {out: settingsView{}},
+	"PUT /settings":              {body: settingsInput{}, out: settingsView{}},
+	"DELETE /settings/retention": {out: settingsView{}},
 
 	"GET /event-types":                                    {out: Page[events.Type]{}},
 	"GET /subscriptions":                                  {out: Page[*events.View]{}},
@@ -204,6 +211,8 @@ type userView struct {
 	Role      string    `json:"role" enum:"admin,editor,viewer"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// InvitePending: invited, and the invitation link is not used yet.
+	InvitePending bool `json:"invite_pending"`
 }
 
 // userPatch is auth.UserInput as PATCH reads it: every field optional.
@@ -259,6 +268,9 @@ type auditView struct {
 	TargetID   string    `json:"target_id"`
 	IP         string    `json:"ip"`
 	RequestID  string    `json:"request_id"`
+	// Detail is what changed: the request's fields (secrets redacted) and
+	// what the handler adds (a role's old and new value).
+	Detail map[string]any `json:"detail,omitempty"`
 }
 
 type validView struct {

@@ -97,7 +97,14 @@ func (s *server) routes() []route {
 		{"GET", "/api-keys", admin, "", "List API keys (never the keys themselves)", s.listKeys, 0},
 		{"POST", "/api-keys", admin, "api_key.create", "Create an API key; the key is shown once", s.createKey, 201},
 		{"DELETE", "/api-keys/:id", admin, "api_key.revoke", "Revoke an API key", s.revokeKey, 204},
-		{"GET", "/audit", admin, "", "Who changed what, newest first", s.listAudit, 0},
+		{"GET", "/audit", admin, "", "Who changed what, newest first (filters: actor, action, since, until)", s.listAuditFiltered, 0},
+		{"POST", "/users/invite", admin, "user.invite", "Invite a person: creates the user and answers a one-time link (shown once) where they choose their password", s.inviteUser, 201},
+		{"POST", "/users/:id/reset-link", admin, "user.reset_link", "A one-time password-reset link for a user (shown once; replaces earlier unused links)", s.resetLink, 201},
+		{"GET", "/auth/links/:token", public, "", "What a one-time link is for (invitation or reset) and whose it is", s.getLink, 0},
+		{"POST", "/auth/links/:token", public, "user.link_used", "Set the password through a one-time link and sign in", s.useLink, 0},
+		{"GET", "/settings", admin, "", "Instance settings that are safe to change while it runs (retention)", s.getSettings, 0},
+		{"PUT", "/settings", admin, "settings.update", "Change instance settings; every process applies them on its next pass", s.putSettings, 0},
+		{"DELETE", "/settings/retention", admin, "settings.reset", "Go back to the configured retention", s.resetSettings, 0},
 
 		{"GET", "/event-types", viewer, "", "The catalog of Switchboard's own events, with versioned example payloads", s.listEventTypes, 0},
 		{"GET", "/subscriptions", admin, "", "List event subscriptions (secrets never shown)", s.listSubscriptions, 0},
@@ -166,7 +173,7 @@ func Registered(h http.Handler) []string {
 
 // sameOriginOnly are the public routes that change who the browser is
 // signed in as; a cross-site page must not call them (login CSRF).
-var sameOriginOnly = map[string]bool{"/auth/setup": true, "/auth/login": true, "/auth/logout": true}
+var sameOriginOnly = map[string]bool{"/auth/setup": true, "/auth/login": true, "/auth/logout": true, "/auth/links/:token": true}
 
 // sameOrigin refuses requests a browser marks as coming from another site
 // (Sec-Fetch-Site) or whose Origin is not this server.

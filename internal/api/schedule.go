@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
+	"github.com/switchboard-dev/switchboard/internal/cronspec"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -26,7 +26,7 @@ func (s *server) scheduleInfo(c *gin.Context) {
 		problem(c, http.StatusConflict, "this workflow is not started by a schedule")
 		return
 	}
-	sched, err := schedule.Parse(st.Cron, st.Timezone)
+	sched, err := cronspec.Parse(st.Cron, st.Timezone)
 	if err != nil {
 		problem(c, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -44,6 +44,6 @@ func (s *server) scheduleInfo(c *gin.Context) {
 	if misfire == "" {
 		misfire = "skip"
 	}
-	c.JSON(http.StatusOK, scheduleView{Cron: st.Cron, Timezone: tz, Misfire: misfire, Description: schedule.Describe(st.Cron),
+	c.JSON(http.StatusOK, scheduleView{Cron: st.Cron, Timezone: tz, Misfire: misfire, Description: cronspec.Describe(st.Cron),
 		Active: v.Active, Next: out})
 }

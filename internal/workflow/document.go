@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
 	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
@@ -42,10 +42,10 @@ type Retention struct {
 
 // Trigger starts runs.
 type Trigger struct {
-	Type     string           `json:"type" enum:"webhook,schedule,form"`
-	Webhook  *WebhookTrigger  `json:"webhook,omitempty"`
-	Schedule *ScheduleTrigger `json:"schedule,omitempty"`
-	Form     *form.Definition `json:"form,omitempty"`
+	Type     string              `json:"type" enum:"webhook,schedule,form"`
+	Webhook  *WebhookTrigger     `json:"webhook,omitempty"`
+	Schedule *ScheduleTrigger    `json:"schedule,omitempty"`
+	Form     *formdef.Definition `json:"form,omitempty"`
 }
 
 // WebhookTrigger configures /hooks/{token}.

@@ -16,8 +16,14 @@ export interface paths {
     delete: operations["delete_api_keys_by_id"];
   };
   "/api/v1/audit": {
-    /** Who changed what, newest first */
+    /** Who changed what, newest first (filters: actor, action, since, until) */
     get: operations["get_audit"];
+  };
+  "/api/v1/auth/links/{token}": {
+    /** What a one-time link is for (invitation or reset) and whose it is */
+    get: operations["get_auth_links_by_token"];
+    /** Set the password through a one-time link and sign in */
+    post: operations["post_auth_links_by_token"];
   };
   "/api/v1/auth/login": {
     /** Sign in with e-mail and password; sets the session and CSRF cookies */
@@ -135,6 +141,16 @@ export interface paths {
     /** Replay a run from the start or its failed step */
     post: operations["post_runs_by_id_replay"];
   };
+  "/api/v1/settings": {
+    /** Instance settings that are safe to change while it runs (retention) */
+    get: operations["get_settings"];
+    /** Change instance settings; every process applies them on its next pass */
+    put: operations["put_settings"];
+  };
+  "/api/v1/settings/retention": {
+    /** Go back to the configured retention */
+    delete: operations["delete_settings_retention"];
+  };
   "/api/v1/steps/test": {
     /** Run one action step alone with sample data (calls the service; records nothing) */
     post: operations["post_steps_test"];
@@ -179,6 +195,10 @@ export interface paths {
     /** Add a user */
     post: operations["post_users"];
   };
+  "/api/v1/users/invite": {
+    /** Invite a person: creates the user and answers a one-time link (shown once) where they choose their password */
+    post: operations["post_users_invite"];
+  };
   "/api/v1/users/{id}": {
     /** A user */
     get: operations["get_users_by_id"];
@@ -186,6 +206,10 @@ export interface paths {
     delete: operations["delete_users_by_id"];
     /** Change a user's name, role, password or disabled flag */
     patch: operations["patch_users_by_id"];
+  };
+  "/api/v1/users/{id}/reset-link": {
+    /** A one-time password-reset link for a user (shown once; replaces earlier unused links) */
+    post: operations["post_users_by_id_reset_link"];
   };
   "/api/v1/workflows": {
     /** List workflows */
@@ -312,6 +336,9 @@ export interface components {
       actor_name: string;
       /** Format: date-time */
       at: string;
+      detail?: {
+        [key: string]: unknown;
+      };
       id: string;
       ip: string;
       request_id: string;
@@ -321,6 +348,12 @@ export interface components {
     AuditEntryPage: {
       items: components["schemas"]["AuditEntry"][] | null;
       next_cursor: string;
+    };
+    AuthInviteInput: {
+      email: string;
+      name?: string;
+      /** @enum {string} */
+      role: "admin" | "editor" | "viewer";
     };
     AuthSpec: {
       fields?: components["schemas"]["FieldSpec"][];
@@ -352,6 +385,7 @@ export interface components {
       path: string;
     };
     Connection: {
+      attention?: string;
       connector: string;
       /** Format: date-time */
       created_at: string;
@@ -365,8 +399,11 @@ export interface components {
       secret_set: {
         [key: string]: boolean;
       } | null;
+      /** @enum {string} */
+      status: "connected" | "needs_attention";
       /** Format: date-time */
       updated_at: string;
+      used_by: components["schemas"]["ConnectionsUsage"][];
     };
     ConnectionInput: {
       connector: string;
@@ -406,6 +443,13 @@ export interface components {
     ConnectionTestResult: {
       error?: string;
       ok: boolean;
+    };
+    ConnectionsUsage: {
+      active: boolean;
+      /** @description ids of the steps that use it ("" is the trigger's signature check) */
+      steps: string[];
+      workflow_id: string;
+      workflow_name: string;
     };
     ConnectorInfo: {
       enabled: boolean;
@@ -485,6 +529,12 @@ export interface components {
       status: number;
       step_id: string;
       url: string;
+    };
+    EngineRetentionSetting: {
+      /** @description how long run history is kept, as a Go duration (720h); 0 keeps it forever */
+      max_age: string;
+      /** @description newest runs kept per workflow (0: no limit) */
+      max_runs: number;
     };
     EvaluateRequest: {
       /** @description sample data: trigger, steps, vars */
@@ -628,6 +678,10 @@ export interface components {
     InstalledList: {
       items: components["schemas"]["InstalledConnector"][];
     };
+    InvitedUser: {
+      link: components["schemas"]["UserLinkView"];
+      user: components["schemas"]["User"];
+    };
     KeyOwner: {
       deleted: boolean;
       disabled: boolean;
@@ -639,6 +693,17 @@ export interface components {
        * @enum {string}
        */
       role: "" | "admin" | "editor" | "viewer";
+    };
+    LinkInfoView: {
+      email: string;
+      /** Format: date-time */
+      expires_at: string;
+      /** @enum {string} */
+      kind: "invite" | "reset";
+      name: string;
+    };
+    LinkPassword: {
+      password: string;
     };
     Me: {
       csrf_token?: string;
@@ -707,6 +772,22 @@ export interface components {
     ReplayOptions: {
       from: string;
       version: string;
+    };
+    RetentionView: {
+      /** @description what the configuration (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS) says */
+      default: components["schemas"]["EngineRetentionSetting"];
+      /** @description how long run history is kept (0: forever) */
+      max_age: string;
+      /** @description newest runs kept per workflow (0: no limit) */
+      max_runs: number;
+      /**
+       * @description whether an admin changed it here or it comes from the configuration
+       * @enum {string}
+       */
+      source: "configuration" | "admin";
+      /** Format: date-time */
+      updated_at?: null | string;
+      updated_by?: string;
     };
     RotateSecret: {
       overlap?: string;
@@ -784,6 +865,12 @@ export interface components {
       /** @description the next five fire times (RFC 3339, in the schedule's zone) */
       next: string[] | null;
       timezone: string;
+    };
+    SettingsInput: {
+      retention: components["schemas"]["EngineRetentionSetting"];
+    };
+    SettingsView: {
+      retention: components["schemas"]["RetentionView"];
     };
     SignedIn: {
       csrf_token: string;
@@ -891,6 +978,7 @@ export interface components {
       disabled: boolean;
       email: string;
       id: string;
+      invite_pending: boolean;
       name: string;
       /** @enum {string} */
       role: "admin" | "editor" | "viewer";
@@ -901,6 +989,14 @@ export interface components {
       name: string;
       password: string;
       role: string;
+    };
+    UserLinkView: {
+      /** Format: date-time */
+      expires_at: string;
+      /** @enum {string} */
+      kind: "invite" | "reset";
+      /** @description the one-time link to hand to the person: it is shown only in this answer */
+      url: string;
     };
     UserPage: {
       items: components["schemas"]["User"][] | null;
@@ -1208,7 +1304,7 @@ export interface operations {
       };
     };
   };
-  /** Who changed what, newest first */
+  /** Who changed what, newest first (filters: actor, action, since, until) */
   get_audit: {
     parameters: {
       query?: {
@@ -1216,6 +1312,14 @@ export interface operations {
         cursor?: string;
         /** @description page size (default 50) */
         limit?: number;
+        /** @description an actor's id, or part of their name or e-mail */
+        actor?: string;
+        /** @description an action (user.update), or every action of a kind ending in a dot (user.) */
+        action?: string;
+        /** @description entries at or after (RFC 3339) */
+        since?: string;
+        /** @description entries before (RFC 3339) */
+        until?: string;
       };
     };
     responses: {
@@ -1239,6 +1343,79 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** What a one-time link is for (invitation or reset) and whose it is */
+  get_auth_links_by_token: {
+    parameters: {
+      path: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LinkInfoView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Set the password through a one-time link and sign in */
+  post_auth_links_by_token: {
+    parameters: {
+      path: {
+        token: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["LinkPassword"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SignedIn"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2525,6 +2702,116 @@ export interface operations {
       };
     };
   };
+  /** Instance settings that are safe to change while it runs (retention) */
+  get_settings: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change instance settings; every process applies them on its next pass */
+  put_settings: {
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["SettingsInput"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Go back to the configured retention */
+  delete_settings_retention: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Run one action step alone with sample data (calls the service; records nothing) */
   post_steps_test: {
     requestBody?: {
@@ -3104,6 +3391,46 @@ export interface operations {
       };
     };
   };
+  /** Invite a person: creates the user and answers a one-time link (shown once) where they choose their password */
+  post_users_invite: {
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["AuthInviteInput"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["InvitedUser"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** A user */
   get_users_by_id: {
     parameters: {
@@ -3211,6 +3538,52 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["User"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A one-time password-reset link for a user (shown once; replaces earlier unused links) */
+  post_users_by_id_reset_link: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["UserLinkView"];
         };
       };
       /** @description Bad Request */

@@ -1,4 +1,4 @@
-package form
+package formdef
 
 import (
 	"net/mail"

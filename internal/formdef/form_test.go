@@ -1,4 +1,4 @@
-package form_test
+package formdef_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
 )
 
 // signup has one field of every type.
@@ -33,9 +33,9 @@ const signup = `{
   ]
 }`
 
-func definition(t *testing.T, src string) form.Definition {
+func definition(t *testing.T, src string) formdef.Definition {
 	t.Helper()
-	var d form.Definition
+	var d formdef.Definition
 	if err := json.Unmarshal([]byte(src), &d); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestParseTypesValuesAndChecksEveryField(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			values, errs := form.Parse(d, c.posted)
+			values, errs := formdef.Parse(d, c.posted)
 			if c.errMsg != "" {
 				if errs[c.field] != c.errMsg {
 					t.Fatalf("error for %s = %q, want %q (all: %v)", c.field, errs[c.field], c.errMsg, errs)
@@ -142,7 +142,7 @@ func TestParseTypesValuesAndChecksEveryField(t *testing.T) {
 func TestParseEmptySubmissionNamesEveryRequiredFieldAndIgnoresUnknownKeys(t *testing.T) {
 	t.Parallel()
 	d := definition(t, signup)
-	values, errs := form.Parse(d, url.Values{"admin": {"true"}, "website": {""}})
+	values, errs := formdef.Parse(d, url.Values{"admin": {"true"}, "website": {""}})
 	want := map[string]string{
 		"name": "This field is required", "email": "Enter an e-mail address",
 		"plan": "Choose one of the options", "agree": "Tick this box to continue",
@@ -153,7 +153,7 @@ func TestParseEmptySubmissionNamesEveryRequiredFieldAndIgnoresUnknownKeys(t *tes
 	if _, ok := values["admin"]; ok {
 		t.Fatal("an unknown posted key became a value")
 	}
-	values, errs = form.Parse(d, url.Values{"name": {"Ada"}, "email": {"a@b.co"}, "plan": {"free"}, "agree": {"on"},
+	values, errs = formdef.Parse(d, url.Values{"name": {"Ada"}, "email": {"a@b.co"}, "plan": {"free"}, "agree": {"on"},
 		"seats": {"4"}, "admin": {"true"}})
 	if errs != nil {
 		t.Fatalf("errors = %v", errs)
@@ -168,12 +168,12 @@ func TestParseEmptySubmissionNamesEveryRequiredFieldAndIgnoresUnknownKeys(t *tes
 func TestInitialUsesDefaultsAndPrefillsFromTheQuery(t *testing.T) {
 	t.Parallel()
 	d := definition(t, signup)
-	got := form.Initial(d, url.Values{"email": {"ada@example.com"}, "name": {"Mallory"}, "source": {"mail"}})
+	got := formdef.Initial(d, url.Values{"email": {"ada@example.com"}, "name": {"Mallory"}, "source": {"mail"}})
 	want := url.Values{"email": {"ada@example.com"}, "plan": {"free"}, "news": {"on"}, "source": {"mail"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Initial = %v, want %v (name has no prefill, so the query must not set it)", got, want)
 	}
-	if got := form.Initial(d, nil); got.Get("source") != "web" {
+	if got := formdef.Initial(d, nil); got.Get("source") != "web" {
 		t.Fatalf("hidden default without a query = %q, want web", got.Get("source"))
 	}
 }
@@ -183,14 +183,14 @@ func TestDefaultsDecodedWithUseNumberStillWork(t *testing.T) {
 	// Workflow documents are decoded with UseNumber: numbers arrive as json.Number.
 	dec := json.NewDecoder(strings.NewReader(`{"fields":[{"key":"n","label":"N","type":"number","default":7,"min":1}]}`))
 	dec.UseNumber()
-	var d form.Definition
+	var d formdef.Definition
 	if err := dec.Decode(&d); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.ValidateAt("trigger.form"); err != nil {
 		t.Fatal(err)
 	}
-	if got := form.Initial(d, nil).Get("n"); got != "7" {
+	if got := formdef.Initial(d, nil).Get("n"); got != "7" {
 		t.Fatalf("default = %q, want 7", got)
 	}
 	out, _ := json.Marshal(d)
@@ -204,9 +204,9 @@ func TestRenderShowsLabelsErrorsAndPreservedValues(t *testing.T) {
 	d := definition(t, signup)
 	posted := url.Values{"name": {`<i>Ada</i>`}, "email": {"not-an-email"}, "seats": {"42"},
 		"plan": {"pro"}, "size": {"m"}, "news": {"on"}, "bio": {"hello\nthere"}}
-	_, errs := form.Parse(d, posted)
+	_, errs := formdef.Parse(d, posted)
 	var buf bytes.Buffer
-	if err := form.Render(&buf, d, form.Data{Values: posted, Errors: errs}); err != nil {
+	if err := formdef.Render(&buf, d, formdef.Data{Values: posted, Errors: errs}); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -261,7 +261,7 @@ func TestRenderFreshPageAndSuccessPage(t *testing.T) {
 	t.Parallel()
 	d := definition(t, signup)
 	var buf bytes.Buffer
-	if err := form.Render(&buf, d, form.Data{Values: form.Initial(d, url.Values{"email": {"a@b.co"}})}); err != nil {
+	if err := formdef.Render(&buf, d, formdef.Data{Values: formdef.Initial(d, url.Values{"email": {"a@b.co"}})}); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -276,15 +276,15 @@ func TestRenderFreshPageAndSuccessPage(t *testing.T) {
 	}
 
 	buf.Reset()
-	d.Success = &form.Success{Message: "Thanks, <b>see you</b> there!"}
-	if err := form.RenderSuccess(&buf, d); err != nil {
+	d.Success = &formdef.Success{Message: "Thanks, <b>see you</b> there!"}
+	if err := formdef.RenderSuccess(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `role="status"`) || !strings.Contains(buf.String(), "Thanks, &lt;b&gt;see you&lt;/b&gt; there!") {
 		t.Fatalf("success page: %s", buf.String())
 	}
 	buf.Reset()
-	if err := form.RenderSuccess(&buf, form.Definition{}); err != nil || !strings.Contains(buf.String(), "Thank you. Your response has been received.") {
+	if err := formdef.RenderSuccess(&buf, formdef.Definition{}); err != nil || !strings.Contains(buf.String(), "Thank you. Your response has been received.") {
 		t.Fatalf("default success page: %v %s", err, buf.String())
 	}
 }
@@ -350,12 +350,12 @@ func TestValidateAtNamesExactPaths(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var d form.Definition
+			var d formdef.Definition
 			if err := json.Unmarshal([]byte(c.def), &d); err != nil {
 				t.Fatal(err)
 			}
 			err := d.ValidateAt("trigger.form")
-			var ve *form.ValidationError
+			var ve *formdef.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want *ValidationError, got %v", err)
 			}
