@@ -61,6 +61,8 @@ var contracts = map[string]contract{
 	"GET /workflows/:id/inbox":                      {params: inboxQuery{}, out: Page[inboxView]{}},
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
+	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
+	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
 	"POST /workflows/:id/webhook/rotate":            {out: flows.View{}},
 
 	"POST /steps/test":           {body: stepTestRequest{}, out: stepTestResult{}},
