@@ -52,11 +52,7 @@ func (s *server) listWorkflows(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Flows.List(c.Request.Context(), p)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next})
+	reply(c, http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next}, err)
 }
 
 func (s *server) createWorkflow(c *gin.Context) {
@@ -124,11 +120,7 @@ func (s *server) deactivateWorkflow(c *gin.Context) { s.setActive(c, false) }
 
 func (s *server) setActive(c *gin.Context, active bool) {
 	v, err := s.Flows.SetActive(c.Request.Context(), c.Param("id"), active)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) exportWorkflow(c *gin.Context) {
