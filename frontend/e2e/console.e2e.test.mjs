@@ -290,6 +290,41 @@ test.describe('operations console', () => {
     })
   })
 
+  test('a template step without its connection is flagged, and turning it on is refused naming the step', async () => {
+    await page.goto(server.base + '/')
+    await page.getByRole('button', { name: 'New workflow' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New workflow' })
+    await dialog.getByRole('radio', { name: 'Webhook → Slack alert', exact: true }).check()
+    await dialog.getByRole('button', { name: 'Create workflow' }).click()
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
+    // Saved as a draft, but the step is flagged on the canvas and in its panel.
+    await expect(page.getByTestId('save-status').filter({ hasText: 'Saved · v1' })).toBeVisible()
+    const node = page.locator('[data-node="alert"]')
+    await expect(node).toHaveClass(/has-error/)
+    await node.getByRole('button').first().click()
+    await expect(page.getByText(/step alert \(slack\.post_message\) needs a Slack connection/).first()).toBeVisible()
+    await page.getByRole('switch', { name: 'Active' }).click()
+    await expect(page.getByTestId('save-status')).toHaveText(/Not turned on: step alert \(slack\.post_message\) needs a Slack connection/)
+    await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
+    await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
+  })
+
+  test('the version history shows what changed in a version', async () => {
+    const doc = notifyWorkflow('Order alerts', receiver.port, { max_attempts: 2, backoff: 'fixed', initial: '200ms' })
+    doc.steps[0].fields.text = 'New order {{ trigger.body.id }}'
+    const put = await api(server, 'PUT', `/api/v1/workflows/${orders.id}`, doc, { 'If-Match': '"v1"' })
+    assert.equal(put.status, 200, put.text)
+    await page.goto(`${server.base}/workflows/${orders.id}`)
+    await page.getByRole('button', { name: 'Versions' }).click()
+    await page.getByRole('button', { name: 'Changes in version 2' }).click()
+    const changes = page.getByRole('list', { name: 'Changes from version 1 to 2' })
+    const item = changes.locator('li[data-path="steps[0].fields.text"]')
+    await expect(item.getByLabel('before')).toHaveText('Order {{ trigger.body.id }} from {{ trigger.body.customer.name }}')
+    await expect(item.getByLabel('after')).toHaveText('New order {{ trigger.body.id }}')
+    await page.screenshot({ path: path.join(outDir, 'console-version-diff.png'), fullPage: true })
+    await checkA11y('the version diff')
+  })
+
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {
     assert.ok(failedRunId, 'no failed run')
     await test.step('viewer', async () => {

@@ -7,8 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
 func TestConsoleRunsSearchCountAndDetailLinks(t *testing.T) {
@@ -130,4 +135,83 @@ func TestConsoleDashboardRoute(t *testing.T) {
 			t.Fatalf("bad range: %d %s", r.status, r.raw)
 		}
 	})
+}
+
+// A step without its connection (the "Webhook → Slack" template as it comes), or naming one
+// that does not exist or is for another connector, saves as a draft; validation reports it
+// and activation refuses it, naming the step.
+func TestConsoleMissingConnectionRefusedOnActivation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		st := storetest.Open(t, dialect)
+		ring, err := secrets.NewKeyring("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
+		storetest.Must(t, err, "keyring")
+		b := setupOn(t, st, webhook.Options{MaxBody: 1024}, func(d *api.Deps) {
+			d.Connections = connections.New(st, connectors.Default, ring)
+		})
+		doc := func(conn string) string {
+			c := ""
+			if conn != "" {
+				c = `,"connection":"` + conn + `"`
+			}
+			return `{"schema":"switchboard/v1","name":"to slack","trigger":{"type":"webhook"},"steps":[
+			 {"id":"say","type":"action","action":"slack.post_message"` + c + `,"input":{"channel":"#x","text":"hi"}}]}`
+		}
+		for _, tc := range []struct{ conn, want string }{
+			{"", "step say (slack.post_message) needs a Slack connection"},
+			{"conn_0123", `step say names the connection "conn_0123", and no connection has that name`},
+			{"hooks", `step say names the connection "hooks", which is for webhook, not Slack`},
+		} {
+			if tc.conn == "hooks" {
+				if r := b.do(t, "POST", "/api/v1/connections", "application/json",
+					`{"name":"hooks","connector":"webhook","fields":{"secret":"whsec_MDEyMzQ1Njc4OWFiY2RlZg=="}}`); r.status != 201 {
+					t.Fatalf("connection: %d %s", r.status, r.raw)
+				}
+			}
+			r := b.do(t, "POST", "/api/v1/workflows/validate", "application/json", doc(tc.conn))
+			if r.status != 422 || !strings.Contains(firstFieldError(r.body), tc.want) || !strings.Contains(r.raw, `"path":"steps[0].connection"`) || !strings.Contains(r.raw, `"step":"say"`) {
+				t.Fatalf("validate %q: %d %s, want 422 with %q", tc.conn, r.status, r.raw, tc.want)
+			}
+			// Created active: refused, nothing stored.
+			before := b.do(t, "GET", "/api/v1/workflows", "", "")
+			if r = b.do(t, "POST", "/api/v1/workflows", "application/json", doc(tc.conn)); r.status != 422 || !strings.Contains(firstFieldError(r.body), tc.want) {
+				t.Fatalf("create active %q: %d %s", tc.conn, r.status, r.raw)
+			}
+			if after := b.do(t, "GET", "/api/v1/workflows", "", ""); len(after.body["items"].([]any)) != len(before.body["items"].([]any)) {
+				t.Fatalf("a refused workflow was stored: %s", after.raw)
+			}
+			// Saved inactive (a draft), then activation refuses it.
+			r = b.do(t, "POST", "/api/v1/workflows?active=false", "application/json", doc(tc.conn))
+			if r.status != 201 {
+				t.Fatalf("create inactive %q: %d %s", tc.conn, r.status, r.raw)
+			}
+			id := r.body["id"].(string)
+			if r = b.do(t, "POST", "/api/v1/workflows/"+id+"/activate", "", ""); r.status != 422 || !strings.Contains(firstFieldError(r.body), tc.want) {
+				t.Fatalf("activate %q: %d %s", tc.conn, r.status, r.raw)
+			}
+			if r = b.do(t, "GET", "/api/v1/workflows/"+id, "", ""); r.body["active"] != false {
+				t.Fatalf("refused activation turned it on: %s", r.raw)
+			}
+		}
+
+		// With a Slack connection of that name it validates and turns on.
+		if r := b.do(t, "POST", "/api/v1/connections", "application/json", `{"name":"team-slack","connector":"slack","fields":{"bot_token":"xoxb-1"}}`); r.status != 201 {
+			t.Fatalf("slack connection: %d %s", r.status, r.raw)
+		}
+		if r := b.do(t, "POST", "/api/v1/workflows/validate", "application/json", doc("team-slack")); r.status != 200 {
+			t.Fatalf("validate with connection: %d %s", r.status, r.raw)
+		}
+		if r := b.do(t, "POST", "/api/v1/workflows", "application/json", doc("team-slack")); r.status != 201 || r.body["active"] != true {
+			t.Fatalf("create with connection: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+func firstFieldError(body map[string]any) string {
+	errs, _ := body["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	m, _ := errs[0].(map[string]any)
+	msg, _ := m["message"].(string)
+	return msg
 }

@@ -44,7 +44,7 @@ var contracts = map[string]contract{
 	"GET /auth/me":                                  {out: meView{}},
 	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.View]{}},
 	"POST /workflows":                               {params: createWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
-	"POST /workflows/import":                        {body: workflow.Document{}, out: flows.View{}},
+	"POST /workflows/import":                        {params: importWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/validate":                      {body: workflow.Document{}, out: validView{}},
 	"GET /workflows/:id":                            {out: flows.View{}},
 	"PUT /workflows/:id":                            {params: ifMatchHeader{}, body: workflow.Document{}, out: flows.View{}},
@@ -136,6 +136,10 @@ type pageQuery struct {
 
 type createWorkflowQuery struct {
 	Active string `query:"active" enum:"true,false" description:"false saves the workflow switched off"`
+}
+
+type importWorkflowQuery struct {
+	Active string `query:"active" enum:"true,false" description:"true turns the imported workflow on (default: switched off)"`
 }
 
 type ifMatchHeader struct {

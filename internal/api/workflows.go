@@ -55,12 +55,19 @@ func (s *server) listWorkflows(c *gin.Context) {
 	reply(c, http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next}, err)
 }
 
-func (s *server) createWorkflow(c *gin.Context) {
+func (s *server) createWorkflow(c *gin.Context) { s.create(c, "true") }
+
+// importWorkflow stores an imported document switched off (?active=true turns it
+// on): its connections may not exist here yet, and nothing should run before
+// someone has looked at it.
+func (s *server) importWorkflow(c *gin.Context) { s.create(c, "false") }
+
+func (s *server) create(c *gin.Context, activeByDefault string) {
 	raw, ok := readDocument(c)
 	if !ok {
 		return
 	}
-	active := c.DefaultQuery("active", "true") != "false"
+	active := c.DefaultQuery("active", activeByDefault) != "false"
 	v, err := s.Flows.Create(c.Request.Context(), raw, active)
 	if err != nil {
 		fail(c, err)
@@ -77,7 +84,11 @@ func (s *server) validateWorkflow(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.Flows.Check(raw); err != nil {
+	doc, err := s.Flows.Check(raw)
+	if err == nil {
+		err = s.Flows.CheckConnections(c.Request.Context(), doc)
+	}
+	if err != nil {
 		fail(c, err)
 		return
 	}

@@ -222,7 +222,7 @@ export interface paths {
     post: operations["post_workflows"];
   };
   "/api/v1/workflows/import": {
-    /** Import an exported document as a new workflow */
+    /** Import an exported document as a new workflow, switched off (?active=true turns it on) */
     post: operations["post_workflows_import"];
   };
   "/api/v1/workflows/validate": {
@@ -3762,8 +3762,14 @@ export interface operations {
       };
     };
   };
-  /** Import an exported document as a new workflow */
+  /** Import an exported document as a new workflow, switched off (?active=true turns it on) */
   post_workflows_import: {
+    parameters: {
+      query?: {
+        /** @description true turns the imported workflow on (default: switched off) */
+        active?: "true" | "false";
+      };
+    };
     requestBody?: {
       content: {
         "application/json": components["schemas"]["WorkflowDocument"];
