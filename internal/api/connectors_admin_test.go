@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
@@ -281,14 +280,7 @@ func TestUploadedConnectorsRunInAWorkflow(t *testing.T) {
 			t.Fatalf("webhook: %d %s", r.status, r.raw)
 		}
 		runID := r.body["run_id"].(string)
-		var run *store.Run
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			run, _ = b.st.GetRun(context.Background(), runID)
-			if run != nil && (run.State == store.RunSucceeded || run.State == store.RunFailed) {
-				break
-			}
-		}
-		if run == nil || run.State != store.RunSucceeded {
+		if run := waitRunEnd(t, b.st, runID); run.State != store.RunSucceeded {
 			detail := b.do(t, "GET", "/api/v1/runs/"+runID, "", "")
 			t.Fatalf("run did not succeed: %s", detail.raw)
 		}

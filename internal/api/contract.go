@@ -60,6 +60,7 @@ var contracts = map[string]contract{
 	"POST /workflows/:id/test":                      {body: testPayload{}, out: runView{}},
 	"GET /workflows/:id/inbox":                      {params: inboxQuery{}, out: Page[inboxView]{}},
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
+	"GET /schedules/describe":                       {params: describeScheduleQuery{}, out: scheduleDescription{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
 	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
 	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
@@ -303,6 +304,18 @@ type scheduleView struct {
 	Misfire     string   `json:"misfire"`
 	Description string   `json:"description"`
 	Active      bool     `json:"active"`
+	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
+}
+
+type describeScheduleQuery struct {
+	Cron     string `query:"cron" required:"true" description:"a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h"`
+	Timezone string `query:"timezone" description:"an IANA time zone (default UTC)"`
+}
+
+type scheduleDescription struct {
+	Cron        string   `json:"cron"`
+	Timezone    string   `json:"timezone"`
+	Description string   `json:"description" description:"the spec in English, or the spec itself when there is no sentence for it"`
 	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
 }
 

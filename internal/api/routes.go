@@ -64,6 +64,7 @@ func (s *server) routes() []route {
 
 		{"POST", "/steps/test", editor, "step.test", "Run one action step alone with sample data (calls the service; records nothing)", s.testStep, 0},
 		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
+		{"GET", "/schedules/describe", viewer, "", "A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor", s.describeSchedule, 0},
 
 		{"GET", "/dashboard", viewer, "", "The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention", s.dashboard, 0},
 		{"GET", "/runs", viewer, "", "List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input)", s.listRuns, 0},

@@ -141,6 +141,10 @@ export interface paths {
     /** Replay a run from the start or its failed step */
     post: operations["post_runs_by_id_replay"];
   };
+  "/api/v1/schedules/describe": {
+    /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+    get: operations["get_schedules_describe"];
+  };
   "/api/v1/settings": {
     /** Instance settings that are safe to change while it runs (retention) */
     get: operations["get_settings"];
@@ -864,6 +868,14 @@ export interface components {
       captured_at: null | string;
       /** @description the trigger data captured by the test URL (null: none yet) */
       sample: components["schemas"]["TriggerInput"];
+    };
+    ScheduleDescription: {
+      cron: string;
+      /** @description the spec in English, or the spec itself when there is no sentence for it */
+      description: string;
+      /** @description the next five fire times (RFC 3339, in the schedule's zone) */
+      next: string[] | null;
+      timezone: string;
     };
     ScheduleInfo: {
       active: boolean;
@@ -2698,6 +2710,49 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+  get_schedules_describe: {
+    parameters: {
+      query: {
+        /** @description a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h */
+        cron: string;
+        /** @description an IANA time zone (default UTC) */
+        timezone?: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleDescription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
