@@ -62,6 +62,8 @@ var contracts = map[string]contract{
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
 	"GET /schedules/describe":                       {params: describeScheduleQuery{}, out: scheduleDescription{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
+	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
+	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
 	"POST /workflows/:id/webhook/rotate":            {out: flows.View{}},
 
 	"POST /steps/test":           {body: stepTestRequest{}, out: stepTestResult{}},

@@ -257,6 +257,14 @@ export interface paths {
     /** Every request the webhook got, with its verdict */
     get: operations["get_workflows_by_id_inbox"];
   };
+  "/api/v1/workflows/{id}/inbox/{item}/resend": {
+    /** Run the workflow's current version with a recorded request, whatever its verdict then */
+    post: operations["post_workflows_by_id_inbox_by_item_resend"];
+  };
+  "/api/v1/workflows/{id}/inbox/{item}/sample": {
+    /** Keep a recorded request as the workflow's sample data */
+    post: operations["post_workflows_by_id_inbox_by_item_sample"];
+  };
   "/api/v1/workflows/{id}/sample": {
     /** The sample data captured by the test URL */
     get: operations["get_workflows_by_id_sample"];
@@ -4196,6 +4204,100 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["InboxItemPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Run the workflow's current version with a recorded request, whatever its verdict then */
+  post_workflows_by_id_inbox_by_item_resend: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Run"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Keep a recorded request as the workflow's sample data */
+  post_workflows_by_id_inbox_by_item_sample: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Sample"];
         };
       };
       /** @description Bad Request */
