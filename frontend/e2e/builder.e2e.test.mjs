@@ -399,7 +399,12 @@ test.describe('switchboard builder', () => {
     await page.waitForURL((u) => /\/workflows\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(workflowId))
     await expect(page.getByRole('button', { name: /^Step 3 Slack: Post a message slack\b/ })).toBeVisible()
     const list = await api(server, 'GET', '/api/v1/workflows')
-    assert.equal(list.json.items.filter((w) => w.name === exported.name).length, 2, 'the import is a second workflow')
+    const copies = list.json.items.filter((w) => w.name === exported.name)
+    assert.equal(copies.length, 2, 'the import is a second workflow')
+    // The import is switched off until someone turns it on.
+    const imported = copies.find((w) => w.id !== workflowId)
+    assert.equal(imported.active, false, 'an import starts inactive')
+    await expect(page.getByRole('switch', { name: /Active/ }).first()).toHaveAttribute('aria-checked', 'false')
   })
 
   test('creates workflows from each template', async () => {

@@ -116,8 +116,10 @@ test.describe('operations console', () => {
       await page.goto(server.base + '/runs')
       const row = page.locator(`tr[data-run-id="${failedRunId}"]`)
       await row.waitFor()
-      // The error is shown whole, not cut.
-      const err = await row.locator('.error-cell').innerText()
+      // The error in words first, then the whole message on demand, not cut.
+      await expect(row.locator('.error-words')).toHaveText(/server error/)
+      await row.locator('.error-details summary').click()
+      const err = await row.locator('.error-text').innerText()
       assert.ok(err.length > 20 && /500/.test(err), `error cell: ${err}`)
       const clipped = await row.locator('.error-text').evaluate((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)
       assert.equal(clipped, false, 'the error is not cut off')
@@ -286,8 +288,61 @@ test.describe('operations console', () => {
       assert.match(curl, /--data-binary '\{"order":7\}'/)
       await page.screenshot({ path: path.join(outDir, 'console-inbox.png'), fullPage: true })
       await checkA11y('the webhook inbox')
+
+      // Use it as sample data, then send it through the workflow again (it asks first).
+      await item.getByRole('button', { name: 'Use as sample data' }).click()
+      await expect(item.getByRole('status')).toHaveText(/Kept as the sample data/)
+      const sample = await api(server, 'GET', `/api/v1/workflows/${wf.id}/sample`)
+      assert.equal(sample.json.sample.body.order, 7)
+      let asked = ''
+      page.once('dialog', (d) => {
+        asked = d.message()
+        void d.accept()
+      })
+      await item.getByRole('button', { name: 'Send it again through the workflow' }).click()
+      await expect.poll(() => asked).toMatch(/actions run for real/)
+      await page.waitForURL((u) => u.pathname.startsWith('/runs/'))
+      const resentId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop())
+      await expect(page.locator(`article[data-run-id="${resentId}"][data-state="succeeded"]`)).toBeVisible({ timeout: 30_000 })
+      const resent = await waitForRun(server, resentId)
+      assert.equal(resent.trigger.body.order, 7)
       assert.deepEqual(s.pageErrors, [], 'no errors in the browser console')
     })
+  })
+
+  test('a template step without its connection is flagged, and turning it on is refused naming the step', async () => {
+    await page.goto(server.base + '/')
+    await page.getByRole('button', { name: 'New workflow' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New workflow' })
+    await dialog.getByRole('radio', { name: 'Webhook → Slack alert', exact: true }).check()
+    await dialog.getByRole('button', { name: 'Create workflow' }).click()
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/)
+    // Saved as a draft, but the step is flagged on the canvas and in its panel.
+    await expect(page.getByTestId('save-status').filter({ hasText: 'Saved · v1' })).toBeVisible()
+    const node = page.locator('[data-node="alert"]')
+    await expect(node).toHaveClass(/has-error/)
+    await node.getByRole('button').first().click()
+    await expect(page.getByText(/step alert \(slack\.post_message\) needs a Slack connection/).first()).toBeVisible()
+    await page.getByRole('switch', { name: 'Active' }).click()
+    await expect(page.getByTestId('save-status')).toHaveText(/Not turned on: step alert \(slack\.post_message\) needs a Slack connection/)
+    await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
+    await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
+  })
+
+  test('the version history shows what changed in a version', async () => {
+    const doc = notifyWorkflow('Order alerts', receiver.port, { max_attempts: 2, backoff: 'fixed', initial: '200ms' })
+    doc.steps[0].fields.text = 'New order {{ trigger.body.id }}'
+    const put = await api(server, 'PUT', `/api/v1/workflows/${orders.id}`, doc, { 'If-Match': '"v1"' })
+    assert.equal(put.status, 200, put.text)
+    await page.goto(`${server.base}/workflows/${orders.id}`)
+    await page.getByRole('button', { name: 'Versions' }).click()
+    await page.getByRole('button', { name: 'Changes in version 2' }).click()
+    const changes = page.getByRole('list', { name: 'Changes from version 1 to 2' })
+    const item = changes.locator('li[data-path="steps[0].fields.text"]')
+    await expect(item.getByLabel('before')).toHaveText('Order {{ trigger.body.id }} from {{ trigger.body.customer.name }}')
+    await expect(item.getByLabel('after')).toHaveText('New order {{ trigger.body.id }}')
+    await page.screenshot({ path: path.join(outDir, 'console-version-diff.png'), fullPage: true })
+    await checkA11y('the version diff')
   })
 
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {

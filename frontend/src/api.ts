@@ -85,6 +85,7 @@ export type VersionInfo = Schemas['Version']
 export type EvaluateRequest = Schemas['EvaluateRequest']
 export type Evaluated = Schemas['Evaluated']
 export type ScheduleInfo = Schemas['ScheduleInfo']
+export type ScheduleDescription = Schemas['ScheduleDescription']
 export type InboxItem = Schemas['InboxItem']
 export type TestPayload = Schemas['TestPayload']
 export type StepTestAnswer = Schemas['StepTestResult']
@@ -175,6 +176,8 @@ export interface ApiClient {
   getSample(id: string, signal?: AbortSignal): Promise<Sample>
   listInbox(id: string, signal?: AbortSignal): Promise<Page<InboxItem>>
   scheduleInfo(id: string, signal?: AbortSignal): Promise<ScheduleInfo>
+  /** A spec in words with its next fire times, as the server will run it; 422 names the bad parameter. */
+  describeSchedule(cron: string, timezone: string, signal?: AbortSignal): Promise<ScheduleDescription>
   listConnectors(signal?: AbortSignal): Promise<ConnectorSpec[]>
   listConnections(signal?: AbortSignal): Promise<Connection[]>
   createConnection(conn: NewConnection): Promise<Connection>
@@ -457,6 +460,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     scheduleInfo(id, signal) {
       return request('GET', '/api/v1/workflows/{id}/schedule', { path: { id }, signal })
+    },
+    describeSchedule(cron, timezone, signal) {
+      return request('GET', '/api/v1/schedules/describe', { query: { cron, timezone: timezone || undefined }, signal })
     },
     async listConnectors(signal) {
       const raw = await request('GET', '/api/v1/connectors', { signal })

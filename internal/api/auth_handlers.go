@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 const (
@@ -138,14 +137,7 @@ func decodeStrict(c *gin.Context, v any) bool {
 }
 
 func authFail(c *gin.Context, err error) {
-	var inv *auth.InvalidError
 	switch {
-	case errors.As(err, &inv):
-		fields := []*workflow.FieldError{}
-		for k, v := range inv.Problems {
-			fields = append(fields, &workflow.FieldError{Path: k, Message: v})
-		}
-		problem(c, http.StatusUnprocessableEntity, "invalid input", fields...)
 	case errors.Is(err, auth.ErrBadCredentials):
 		problem(c, http.StatusUnauthorized, err.Error())
 	case errors.Is(err, auth.ErrBusy):
@@ -177,11 +169,7 @@ func (s *server) setSessionCookies(c *gin.Context, res *auth.LoginResult) {
 
 func (s *server) authStatus(c *gin.Context) {
 	needs, err := s.Auth.NeedsSetup(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, authStatusView{NeedsSetup: needs})
+	reply(c, http.StatusOK, authStatusView{NeedsSetup: needs}, err)
 }
 
 func (s *server) setup(c *gin.Context) {
@@ -352,11 +340,7 @@ func (s *server) listKeys(c *gin.Context) {
 		return
 	}
 	items, err := s.viewKeys(c.Request.Context(), ks)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[keyView]{Items: items})
+	reply(c, http.StatusOK, Page[keyView]{Items: items}, err)
 }
 
 func (s *server) createKey(c *gin.Context) {
@@ -385,11 +369,7 @@ func (s *server) createKey(c *gin.Context) {
 }
 
 func (s *server) revokeKey(c *gin.Context) {
-	if err := s.Store.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now()); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Store.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now()))
 }
 
 // userChanges lists what an update changed, as [old, new] pairs (a new

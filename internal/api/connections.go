@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 func readInput(c *gin.Context) (connections.Input, bool) {
@@ -29,26 +28,9 @@ func readInput(c *gin.Context) (connections.Input, bool) {
 	return in, true
 }
 
-func connectionFail(c *gin.Context, err error) {
-	var inv *connections.InvalidError
-	if errors.As(err, &inv) {
-		fields := make([]*workflow.FieldError, 0, len(inv.Problems))
-		for k, msg := range inv.Problems {
-			fields = append(fields, &workflow.FieldError{Path: k, Message: msg})
-		}
-		problem(c, http.StatusUnprocessableEntity, "the connection is invalid", fields...)
-		return
-	}
-	fail(c, err)
-}
-
 func (s *server) listConnections(c *gin.Context) {
 	vs, err := s.Connections.List(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*connections.View]{Items: vs})
+	reply(c, http.StatusOK, Page[*connections.View]{Items: vs}, err)
 }
 
 func (s *server) createConnection(c *gin.Context) {
@@ -57,20 +39,12 @@ func (s *server) createConnection(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Create(c.Request.Context(), in)
-	if err != nil {
-		connectionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, v)
+	reply(c, http.StatusCreated, v, err)
 }
 
 func (s *server) getConnection(c *gin.Context) {
 	v, err := s.Connections.Get(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) updateConnection(c *gin.Context) {
@@ -79,19 +53,11 @@ func (s *server) updateConnection(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Update(c.Request.Context(), c.Param("id"), in)
-	if err != nil {
-		connectionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) deleteConnection(c *gin.Context) {
-	if err := s.Connections.Delete(c.Request.Context(), c.Param("id")); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Connections.Delete(c.Request.Context(), c.Param("id")))
 }
 
 func (s *server) testConnection(c *gin.Context) {
@@ -114,12 +80,7 @@ func (s *server) testConnection(c *gin.Context) {
 		}
 		c.JSON(http.StatusOK, connectionTestResult{OK: true, Tested: true, Message: msg})
 	default:
-		var inv *connections.InvalidError
-		if errors.As(err, &inv) {
-			connectionFail(c, err)
-			return
-		}
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.As(err, new(*connections.InvalidError)) || errors.Is(err, store.ErrNotFound) {
 			fail(c, err)
 			return
 		}

@@ -44,7 +44,7 @@ var contracts = map[string]contract{
 	"GET /auth/me":                                  {out: meView{}},
 	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.View]{}},
 	"POST /workflows":                               {params: createWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
-	"POST /workflows/import":                        {body: workflow.Document{}, out: flows.View{}},
+	"POST /workflows/import":                        {params: importWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/validate":                      {body: workflow.Document{}, out: validView{}},
 	"GET /workflows/:id":                            {out: flows.View{}},
 	"PUT /workflows/:id":                            {params: ifMatchHeader{}, body: workflow.Document{}, out: flows.View{}},
@@ -60,7 +60,10 @@ var contracts = map[string]contract{
 	"POST /workflows/:id/test":                      {body: testPayload{}, out: runView{}},
 	"GET /workflows/:id/inbox":                      {params: inboxQuery{}, out: Page[inboxView]{}},
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
+	"GET /schedules/describe":                       {params: describeScheduleQuery{}, out: scheduleDescription{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
+	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
+	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
 	"POST /workflows/:id/webhook/rotate":            {out: flows.View{}},
 
 	"POST /steps/test":           {body: stepTestRequest{}, out: stepTestResult{}},
@@ -135,6 +138,10 @@ type pageQuery struct {
 
 type createWorkflowQuery struct {
 	Active string `query:"active" enum:"true,false" description:"false saves the workflow switched off"`
+}
+
+type importWorkflowQuery struct {
+	Active string `query:"active" enum:"true,false" description:"true turns the imported workflow on (default: switched off)"`
 }
 
 type ifMatchHeader struct {
@@ -297,6 +304,18 @@ type scheduleView struct {
 	Misfire     string   `json:"misfire"`
 	Description string   `json:"description"`
 	Active      bool     `json:"active"`
+	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
+}
+
+type describeScheduleQuery struct {
+	Cron     string `query:"cron" required:"true" description:"a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h"`
+	Timezone string `query:"timezone" description:"an IANA time zone (default UTC)"`
+}
+
+type scheduleDescription struct {
+	Cron        string   `json:"cron"`
+	Timezone    string   `json:"timezone"`
+	Description string   `json:"description" description:"the spec in English, or the spec itself when there is no sentence for it"`
 	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
 }
 

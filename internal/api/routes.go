@@ -41,7 +41,7 @@ func (s *server) routes() []route {
 
 		{"GET", "/workflows", viewer, "", "List workflows", s.listWorkflows, 0},
 		{"POST", "/workflows", editor, "workflow.create", "Create a workflow from a document (active unless ?active=false)", s.createWorkflow, 201},
-		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow", s.createWorkflow, 201},
+		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow, switched off (?active=true turns it on)", s.importWorkflow, 201},
 		{"POST", "/workflows/validate", editor, "", "Check a document without saving it", s.validateWorkflow, 0},
 		{"GET", "/workflows/:id", viewer, "", "A workflow with its current document (ETag: its version)", s.getWorkflow, 0},
 		{"PUT", "/workflows/:id", editor, "workflow.update", "Save a new version (If-Match: the ETag you read, else 412)", s.updateWorkflow, 0},
@@ -56,12 +56,15 @@ func (s *server) routes() []route {
 		{"POST", "/workflows/:id/versions/:version/restore", editor, "workflow.restore", "Save an old version as the newest", s.restoreVersion, 0},
 		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
 		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
+		{"POST", "/workflows/:id/inbox/:item/resend", editor, "webhook.resend", "Run the workflow's current version with a recorded request, whatever its verdict then", s.resendInbound, 202},
+		{"POST", "/workflows/:id/inbox/:item/sample", editor, "webhook.sample", "Keep a recorded request as the workflow's sample data", s.sampleFromInbound, 0},
 		{"GET", "/workflows/:id/schedule", viewer, "", "A schedule trigger in words and its next five fire times", s.scheduleInfo, 0},
 		{"GET", "/workflows/:id/sample", viewer, "", "The sample data captured by the test URL", s.sample, 0},
 		{"POST", "/workflows/:id/webhook/rotate", editor, "workflow.rotate_token", "Give the webhook a new URL", s.rotateToken, 0},
 
 		{"POST", "/steps/test", editor, "step.test", "Run one action step alone with sample data (calls the service; records nothing)", s.testStep, 0},
 		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
+		{"GET", "/schedules/describe", viewer, "", "A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor", s.describeSchedule, 0},
 
 		{"GET", "/dashboard", viewer, "", "The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention", s.dashboard, 0},
 		{"GET", "/runs", viewer, "", "List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input)", s.listRuns, 0},

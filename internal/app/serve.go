@@ -111,7 +111,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		// Every worker process schedules; a tick's unique key makes it fire
 		// once however many run.
-		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
+		sched = schedule.New(schedule.FromEngine(eng.Schedules()), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
 	}
 	retry, _ := cfg.EventsRetrySchedule() // checked by Validate

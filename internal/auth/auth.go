@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -140,17 +141,11 @@ type UserInput struct {
 }
 
 // InvalidError names the bad fields.
-type InvalidError struct{ Problems map[string]string }
+type InvalidError = fielderr.Invalid
 
-func (e *InvalidError) Error() string {
-	parts := []string{}
-	for k, v := range e.Problems {
-		parts = append(parts, k+": "+v)
-	}
-	return "invalid: " + strings.Join(parts, "; ")
+func invalid(problems map[string]string) *InvalidError {
+	return &InvalidError{Problems: problems, Sentinel: ErrInvalid}
 }
-
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 	problems := map[string]string{}
@@ -173,7 +168,7 @@ func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 		}
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}, email
+		return invalid(problems), email
 	}
 	return nil, email
 }
@@ -561,7 +556,7 @@ func (s *Service) NewOwnedAPIKey(ctx context.Context, name, role, createdBy, own
 		problems["role"] = "must be admin, editor or viewer"
 	}
 	if len(problems) > 0 {
-		return nil, "", &InvalidError{Problems: problems}
+		return nil, "", invalid(problems)
 	}
 	secret, err := randomToken(APIKeyPrefix, 32)
 	if err != nil {

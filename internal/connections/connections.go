@@ -11,11 +11,11 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
@@ -26,24 +26,11 @@ import (
 var ErrInvalid = errors.New("invalid connection")
 
 // InvalidError lists problems by field key.
-type InvalidError struct {
-	Problems map[string]string
-}
+type InvalidError = fielderr.Invalid
 
-func (e *InvalidError) Error() string {
-	keys := make([]string, 0, len(e.Problems))
-	for k := range e.Problems {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Problems[k]
-	}
-	return "invalid connection: " + strings.Join(parts, "; ")
+func invalid(problems map[string]string) *InvalidError {
+	return &InvalidError{What: "connection", Problems: problems, Sentinel: ErrInvalid}
 }
-
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Service manages connections.
 type Service struct {
@@ -137,7 +124,7 @@ var tlsFields = []connectors.Field{
 func (s *Service) spec(id string) (connectors.Spec, error) {
 	c, ok := s.reg.Get(id)
 	if !ok {
-		return connectors.Spec{}, &InvalidError{Problems: map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)}}
+		return connectors.Spec{}, invalid(map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)})
 	}
 	spec := c.Spec()
 	// A copy: the registry's spec stays as the connector declared it.
@@ -166,7 +153,7 @@ func (s *Service) check(spec connectors.Spec, in Input) error {
 		problems["fields."+tlsconf.FieldClientCert] = err.Error()
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	return nil
 }
@@ -222,7 +209,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 		return nil, err
 	}
 	if in.Connector != "" && in.Connector != c.Connector {
-		return nil, &InvalidError{Problems: map[string]string{"connector": "cannot change; create a new connection"}}
+		return nil, invalid(map[string]string{"connector": "cannot change; create a new connection"})
 	}
 	spec, err := s.spec(c.Connector)
 	if err != nil {
@@ -430,7 +417,7 @@ func (s *Service) Test(ctx context.Context, id string, run func(ctx context.Cont
 	}
 	conn, ok := s.reg.Get(c.Connector)
 	if !ok {
-		return &InvalidError{Problems: map[string]string{"connector": "unknown connector " + c.Connector}}
+		return invalid(map[string]string{"connector": "unknown connector " + c.Connector})
 	}
 	creds, err := s.credentials(ctx, c)
 	if err != nil {
@@ -506,7 +493,7 @@ func secretsStayPut(spec connectors.Spec, before, given map[string]string) error
 		}
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	return nil
 }

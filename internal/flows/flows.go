@@ -99,6 +99,11 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	if err != nil {
 		return nil, err
 	}
+	if activate {
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
 	if needsToken(doc.Trigger.Type) {
 		tok, err := NewToken()
@@ -202,6 +207,20 @@ func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, erro
 
 // SetActive activates or deactivates a workflow.
 func (s *Service) SetActive(ctx context.Context, id string, active bool) (*View, error) {
+	if active {
+		// A step without its connection fails every run: refuse, naming it.
+		raw, err := s.Document(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := workflow.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	err := s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
 		before, err := tx.GetWorkflow(ctx, id)
 		if err != nil {

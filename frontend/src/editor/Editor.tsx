@@ -379,7 +379,13 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
       setAnnounce(wf.active ? 'The workflow is on.' : 'The workflow is off.')
       void queryClient.invalidateQueries({ queryKey: queryKeys.workflows })
     } catch (err) {
-      setSaveState({ kind: 'error', message: err instanceof Error ? err.message : String(err) })
+      if (err instanceof ApiError && err.fieldErrors.length) {
+        // Refused (a step without its connection): say which step, and flag it on the canvas.
+        setErrors(err.fieldErrors)
+        setSaveState({ kind: 'error', message: `Not turned on: ${err.fieldErrors.map((f) => f.message).join('; ')}` })
+      } else {
+        setSaveState({ kind: 'error', message: err instanceof Error ? err.message : String(err) })
+      }
     } finally {
       setActiveBusy(false)
     }

@@ -1,8 +1,9 @@
-// Package schedule is the cron trigger: it parses a workflow's schedule,
-// computes its fire times in the workflow's time zone (daylight saving
-// included), decides what to fire after downtime (the misfire policy), and
-// runs a loop that fires due ticks through seams (Source, Firer, Clock) that
-// the application wires to the database and the queue.
+// Package cronspec is a schedule trigger's spec: it parses a cron spec and
+// time zone, computes the fire times (daylight saving included), decides
+// what to fire after downtime (the misfire policy) and describes a spec in
+// English. It sits below internal/workflow (which validates specs), the
+// engine (which checks a tick before firing it) and internal/trigger/schedule
+// (the loop that fires due ticks).
 //
 // # Fire times and daylight saving
 //
@@ -34,7 +35,7 @@
 // are anchored at the Unix epoch (multiples of the interval since 1970-01-01
 // 00:00:00 UTC), so every process computes the same fire times without
 // knowing when the schedule was created.
-package schedule
+package cronspec
 
 import (
 	"errors"
