@@ -116,8 +116,10 @@ test.describe('operations console', () => {
       await page.goto(server.base + '/runs')
       const row = page.locator(`tr[data-run-id="${failedRunId}"]`)
       await row.waitFor()
-      // The error is shown whole, not cut.
-      const err = await row.locator('.error-cell').innerText()
+      // The error in words first, then the whole message on demand, not cut.
+      await expect(row.locator('.error-words')).toHaveText(/server error/)
+      await row.locator('.error-details summary').click()
+      const err = await row.locator('.error-text').innerText()
       assert.ok(err.length > 20 && /500/.test(err), `error cell: ${err}`)
       const clipped = await row.locator('.error-text').evaluate((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)
       assert.equal(clipped, false, 'the error is not cut off')
@@ -286,6 +288,24 @@ test.describe('operations console', () => {
       assert.match(curl, /--data-binary '\{"order":7\}'/)
       await page.screenshot({ path: path.join(outDir, 'console-inbox.png'), fullPage: true })
       await checkA11y('the webhook inbox')
+
+      // Use it as sample data, then send it through the workflow again (it asks first).
+      await item.getByRole('button', { name: 'Use as sample data' }).click()
+      await expect(item.getByRole('status')).toHaveText(/Kept as the sample data/)
+      const sample = await api(server, 'GET', `/api/v1/workflows/${wf.id}/sample`)
+      assert.equal(sample.json.sample.body.order, 7)
+      let asked = ''
+      page.once('dialog', (d) => {
+        asked = d.message()
+        void d.accept()
+      })
+      await item.getByRole('button', { name: 'Send it again through the workflow' }).click()
+      await expect.poll(() => asked).toMatch(/actions run for real/)
+      await page.waitForURL((u) => u.pathname.startsWith('/runs/'))
+      const resentId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop())
+      await expect(page.locator(`article[data-run-id="${resentId}"][data-state="succeeded"]`)).toBeVisible({ timeout: 30_000 })
+      const resent = await waitForRun(server, resentId)
+      assert.equal(resent.trigger.body.order, 7)
       assert.deepEqual(s.pageErrors, [], 'no errors in the browser console')
     })
   })

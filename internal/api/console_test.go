@@ -215,3 +215,78 @@ func firstFieldError(body map[string]any) string {
 	msg, _ := m["message"].(string)
 	return msg
 }
+
+// A request the webhook refused (no signature) is still in the inbox: "use as sample data"
+// makes it the workflow's sample, and "send it again" runs the workflow with it, headers as
+// recorded (credentials redacted).
+func TestConsoleInboxResendAndUseAsSample(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		r := b.do(t, "POST", "/api/v1/workflows", "application/json", `{"schema":"switchboard/v1","name":"signed","trigger":{"type":"webhook",
+		 "webhook":{"verify":{"scheme":"hmac","secrets":["s3cret-signing-key"],"header":"X-Signature","prefix":"sha256="}}},
+		 "steps":[{"id":"msg","type":"map","fields":{"text":"{{ trigger.body.order }}"}}]}`)
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := r.body["id"].(string)
+		hook := strings.TrimPrefix(r.body["webhook_url"].(string), "http://sb.test")
+		if h := b.do(t, "POST", hook+"?src=shop", "application/json", `{"order":7,"customer":"Ada"}`); h.status < 400 {
+			t.Fatalf("unsigned request answered %d", h.status)
+		}
+		inbox := b.do(t, "GET", "/api/v1/workflows/"+id+"/inbox", "", "")
+		items, _ := inbox.body["items"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["verdict"] != "rejected" {
+			t.Fatalf("inbox: %s", inbox.raw)
+		}
+		item := items[0].(map[string]any)["id"].(string)
+		if n := b.runCount(t, id); n != 0 {
+			t.Fatalf("%d runs before the resend", n)
+		}
+
+		s := b.do(t, "POST", "/api/v1/workflows/"+id+"/inbox/"+item+"/sample", "", "")
+		sample, _ := s.body["sample"].(map[string]any)
+		if s.status != 200 || sample["body"].(map[string]any)["customer"] != "Ada" || sample["query"].(map[string]any)["src"] != "shop" {
+			t.Fatalf("use as sample: %d %s", s.status, s.raw)
+		}
+		if got := b.do(t, "GET", "/api/v1/workflows/"+id+"/sample", "", ""); !strings.Contains(got.raw, `"customer":"Ada"`) {
+			t.Fatalf("sample afterwards: %s", got.raw)
+		}
+
+		rs := b.do(t, "POST", "/api/v1/workflows/"+id+"/inbox/"+item+"/resend", "", "")
+		if rs.status != 202 {
+			t.Fatalf("resend: %d %s", rs.status, rs.raw)
+		}
+		run := b.do(t, "GET", "/api/v1/runs/"+rs.body["id"].(string), "", "")
+		trig, _ := run.body["trigger"].(map[string]any)
+		headers, _ := trig["headers"].(map[string]any)
+		if run.status != 200 || trig["body"].(map[string]any)["order"] != 7.0 || trig["resent_from"] != item ||
+			headers["authorization"] != "[redacted]" || trig["method"] != "POST" {
+			t.Fatalf("resent run: %d %s", run.status, run.raw)
+		}
+		if n := b.runCount(t, id); n != 1 {
+			t.Fatalf("%d runs after one resend", n)
+		}
+
+		// A body the inbox kept only in part (too large) cannot be sent again.
+		if h := b.do(t, "POST", hook, "application/json", `{"pad":"`+strings.Repeat("x", 3000)+`"}`); h.status != 413 {
+			t.Fatalf("large body answered %d", h.status)
+		}
+		inbox = b.do(t, "GET", "/api/v1/workflows/"+id+"/inbox", "", "")
+		big := inbox.body["items"].([]any)[0].(map[string]any)
+		if r := b.do(t, "POST", "/api/v1/workflows/"+id+"/inbox/"+big["id"].(string)+"/resend", "", ""); r.status != 409 || !strings.Contains(r.raw, "only part") {
+			t.Fatalf("resend of a cut body (%v bytes): %d %s", big["body_size"], r.status, r.raw)
+		}
+
+		// Another workflow's item, or none: 404, nothing started.
+		other, _ := b.createWorkflow(t)
+		if r := b.do(t, "POST", "/api/v1/workflows/"+other+"/inbox/"+item+"/resend", "", ""); r.status != 404 {
+			t.Fatalf("resend through another workflow: %d %s", r.status, r.raw)
+		}
+		if r := b.do(t, "POST", "/api/v1/workflows/"+id+"/inbox/nope/sample", "", ""); r.status != 404 {
+			t.Fatalf("unknown item: %d %s", r.status, r.raw)
+		}
+		if n := b.runCount(t, id) + b.runCount(t, other); n != 1 {
+			t.Fatalf("%d runs after refused resends", n)
+		}
+	})
+}

@@ -60,7 +60,10 @@ var contracts = map[string]contract{
 	"POST /workflows/:id/test":                      {body: testPayload{}, out: runView{}},
 	"GET /workflows/:id/inbox":                      {params: inboxQuery{}, out: Page[inboxView]{}},
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
+	"GET /schedules/describe":                       {params: describeScheduleQuery{}, out: scheduleDescription{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
+	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
+	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
 	"POST /workflows/:id/webhook/rotate":            {out: flows.View{}},
 
 	"POST /steps/test":           {body: stepTestRequest{}, out: stepTestResult{}},
@@ -304,6 +307,18 @@ type scheduleView struct {
 	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
 }
 
+type describeScheduleQuery struct {
+	Cron     string `query:"cron" required:"true" description:"a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h"`
+	Timezone string `query:"timezone" description:"an IANA time zone (default UTC)"`
+}
+
+type scheduleDescription struct {
+	Cron        string   `json:"cron"`
+	Timezone    string   `json:"timezone"`
+	Description string   `json:"description" description:"the spec in English, or the spec itself when there is no sentence for it"`
+	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
+}
+
 type sampleView struct {
 	Sample     rawTrigger `json:"sample" nullable:"true" description:"the trigger data captured by the test URL (null: none yet)"`
 	CapturedAt *time.Time `json:"captured_at"`
@@ -339,9 +354,14 @@ type connectorList struct {
 	Items []connectors.Spec `json:"items"`
 }
 
+// connectionTestResult: tested says whether anything was contacted; a
+// connection that cannot be tested is ok=false, tested=false, never ok.
 type connectionTestResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	OK     bool `json:"ok"`
+	Tested bool `json:"tested" description:"false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why"`
+	// Message says in words what happened.
+	Message string `json:"message"`
+	Error   string `json:"error,omitempty"`
 }
 
 type oauthStartView struct {

@@ -56,12 +56,15 @@ func (s *server) routes() []route {
 		{"POST", "/workflows/:id/versions/:version/restore", editor, "workflow.restore", "Save an old version as the newest", s.restoreVersion, 0},
 		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
 		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
+		{"POST", "/workflows/:id/inbox/:item/resend", editor, "webhook.resend", "Run the workflow's current version with a recorded request, whatever its verdict then", s.resendInbound, 202},
+		{"POST", "/workflows/:id/inbox/:item/sample", editor, "webhook.sample", "Keep a recorded request as the workflow's sample data", s.sampleFromInbound, 0},
 		{"GET", "/workflows/:id/schedule", viewer, "", "A schedule trigger in words and its next five fire times", s.scheduleInfo, 0},
 		{"GET", "/workflows/:id/sample", viewer, "", "The sample data captured by the test URL", s.sample, 0},
 		{"POST", "/workflows/:id/webhook/rotate", editor, "workflow.rotate_token", "Give the webhook a new URL", s.rotateToken, 0},
 
 		{"POST", "/steps/test", editor, "step.test", "Run one action step alone with sample data (calls the service; records nothing)", s.testStep, 0},
 		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
+		{"GET", "/schedules/describe", viewer, "", "A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor", s.describeSchedule, 0},
 
 		{"GET", "/dashboard", viewer, "", "The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention", s.dashboard, 0},
 		{"GET", "/runs", viewer, "", "List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input)", s.listRuns, 0},

@@ -100,3 +100,12 @@ func (s *Store) ListInbound(ctx context.Context, f InboxFilter) ([]InboundReques
 	}
 	return findPage(q, f.Page, "listing inbox", func(r InboundRequest) string { return r.ID })
 }
+
+// GetInbound returns one request of a workflow's inbox.
+func (s *Store) GetInbound(ctx context.Context, workflowID, id string) (*InboundRequest, error) {
+	var r InboundRequest
+	if err := s.db.WithContext(ctx).First(&r, "id = ? AND workflow_id = ?", id, workflowID).Error; err != nil {
+		return nil, notFound(err, "inbox request "+id)
+	}
+	return &r, nil
+}

@@ -141,6 +141,10 @@ export interface paths {
     /** Replay a run from the start or its failed step */
     post: operations["post_runs_by_id_replay"];
   };
+  "/api/v1/schedules/describe": {
+    /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+    get: operations["get_schedules_describe"];
+  };
   "/api/v1/settings": {
     /** Instance settings that are safe to change while it runs (retention) */
     get: operations["get_settings"];
@@ -253,6 +257,14 @@ export interface paths {
     /** Every request the webhook got, with its verdict */
     get: operations["get_workflows_by_id_inbox"];
   };
+  "/api/v1/workflows/{id}/inbox/{item}/resend": {
+    /** Run the workflow's current version with a recorded request, whatever its verdict then */
+    post: operations["post_workflows_by_id_inbox_by_item_resend"];
+  };
+  "/api/v1/workflows/{id}/inbox/{item}/sample": {
+    /** Keep a recorded request as the workflow's sample data */
+    post: operations["post_workflows_by_id_inbox_by_item_sample"];
+  };
   "/api/v1/workflows/{id}/sample": {
     /** The sample data captured by the test URL */
     get: operations["get_workflows_by_id_sample"];
@@ -360,6 +372,7 @@ export interface components {
       /** @enum {string} */
       kind: "none" | "token" | "basic" | "custom" | "oauth2";
       optional?: boolean;
+      test?: string;
     };
     AuthStatus: {
       needs_setup: boolean;
@@ -442,7 +455,10 @@ export interface components {
     };
     ConnectionTestResult: {
       error?: string;
+      message: string;
       ok: boolean;
+      /** @description false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why */
+      tested: boolean;
     };
     ConnectionsUsage: {
       active: boolean;
@@ -856,6 +872,14 @@ export interface components {
       captured_at: null | string;
       /** @description the trigger data captured by the test URL (null: none yet) */
       sample: components["schemas"]["TriggerInput"];
+    };
+    ScheduleDescription: {
+      cron: string;
+      /** @description the spec in English, or the spec itself when there is no sentence for it */
+      description: string;
+      /** @description the next five fire times (RFC 3339, in the schedule's zone) */
+      next: string[] | null;
+      timezone: string;
     };
     ScheduleInfo: {
       active: boolean;
@@ -2702,6 +2726,49 @@ export interface operations {
       };
     };
   };
+  /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+  get_schedules_describe: {
+    parameters: {
+      query: {
+        /** @description a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h */
+        cron: string;
+        /** @description an IANA time zone (default UTC) */
+        timezone?: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleDescription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Instance settings that are safe to change while it runs (retention) */
   get_settings: {
     responses: {
@@ -4141,6 +4208,100 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["InboxItemPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Run the workflow's current version with a recorded request, whatever its verdict then */
+  post_workflows_by_id_inbox_by_item_resend: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Run"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Keep a recorded request as the workflow's sample data */
+  post_workflows_by_id_inbox_by_item_sample: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Sample"];
         };
       };
       /** @description Bad Request */

@@ -2,11 +2,12 @@
 // accepted or not, with the verdict and its reason, the headers (secrets redacted) and the raw
 // body; "Copy as curl" to send it again by hand.
 
-import { useQuery } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
-import type { InboxItem } from '../../api.ts'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useContext, useEffect, useState } from 'react'
+import type { ApiClient, InboxItem, Run, Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { CopyButton, ErrorNotice, Link, Loading, RelativeTime, useNow } from '../../components.tsx'
+import { useCanEdit } from '../../auth.tsx'
+import { CopyButton, ErrorNotice, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
 import { formatDateTime, prettyBody, shortId } from '../../format.ts'
 import { editorRoute, HOME, runRoute } from '../../route.ts'
 
@@ -32,6 +33,55 @@ export function toCurl(item: Pick<InboxItem, 'method' | 'headers' | 'body' | 'qu
   return parts.join(' ')
 }
 
+/** "Send it again through the workflow": a run of the current version with this request. */
+export function resendInbound(api: ApiClient, workflowId: string, itemId: string): Promise<Run> {
+  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/resend`, {})
+}
+
+/** "Use as sample data": the editor's autocomplete and tests then see this request. */
+export function keepAsSample(api: ApiClient, workflowId: string, itemId: string): Promise<Schemas['Sample']> {
+  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/sample`, {})
+}
+
+function ItemActions({ workflowId, item }: { workflowId: string; item: InboxItem }) {
+  const api = useApi()
+  const navigate = useContext(NavigateContext)
+  const queryClient = useQueryClient()
+  const [said, setSaid] = useState('')
+  const sample = useMutation({
+    mutationFn: () => keepAsSample(api, workflowId, item.id),
+    onSuccess: () => {
+      setSaid('Kept as the sample data of this workflow: the editor uses it for suggestions and tests.')
+      void queryClient.invalidateQueries({ queryKey: ['sample', workflowId] })
+    },
+  })
+  const resend = useMutation({
+    mutationFn: () => resendInbound(api, workflowId, item.id),
+    onSuccess: (run) => navigate(runRoute(run.id)),
+  })
+  const error = sample.error ?? resend.error
+  return (
+    <>
+      <button type="button" className="btn btn--small" disabled={sample.isPending} onClick={() => sample.mutate()}>
+        Use as sample data
+      </button>
+      <button
+        type="button"
+        className="btn btn--small"
+        disabled={resend.isPending}
+        onClick={() => {
+          if (window.confirm('Send this request through the workflow again? Its actions run for real.')) resend.mutate()
+        }}
+      >
+        {resend.isPending ? 'Sending…' : 'Send it again through the workflow'}
+      </button>
+      <span role="status" className="small inbox-item__said">
+        {error ? <span className="error-text">{error instanceof Error ? error.message : String(error)}</span> : said}
+      </span>
+    </>
+  )
+}
+
 const TONE: Record<string, string> = { accepted: 'success', captured: 'info', rejected: 'danger', duplicate: 'muted', ignored: 'muted' }
 
 export function InboxPage({ workflowId }: { workflowId: string }) {
@@ -44,6 +94,7 @@ export function InboxPage({ workflowId }: { workflowId: string }) {
     refetchInterval: 3000,
   })
   const [open, setOpen] = useState<string | null>(null)
+  const canEdit = useCanEdit()
   useEffect(() => {
     document.title = `Inbox${wf.data ? ` of ${wf.data.name}` : ''} · Switchboard`
   }, [wf.data])
@@ -88,6 +139,7 @@ export function InboxPage({ workflowId }: { workflowId: string }) {
                 {item.run_id ? <Link to={runRoute(item.run_id)}>run {shortId(item.run_id)}</Link> : null}
                 <span className="app-header__spacer" />
                 {wf.data?.webhook_url ? <CopyButton text={toCurl(item, wf.data.webhook_url)} label="Copy as curl" /> : null}
+                {canEdit ? <ItemActions workflowId={workflowId} item={item} /> : null}
                 <button
                   type="button"
                   className="btn btn--small"

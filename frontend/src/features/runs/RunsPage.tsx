@@ -12,6 +12,7 @@ import { useCanEdit } from '../../auth.tsx'
 import { ErrorNotice, Link, Loading, Modal, RelativeTime, StateBadge, useNow } from '../../components.tsx'
 import { elapsedMs, formatDuration, isFinalRunState, shortId } from '../../format.ts'
 import { useWorkflows } from '../../queries.ts'
+import { RunError } from './RunError.tsx'
 import { editorRoute, runRoute } from '../../route.ts'
 import {
   cancelRun,
@@ -331,7 +332,7 @@ function RunRow({
       <td>{run.trigger_type}</td>
       <td>{run.started_at ? <RelativeTime value={run.started_at} now={now} /> : <span className="muted">not started</span>}</td>
       <td className="num">{ms === null ? <span className="muted">—</span> : formatDuration(ms)}</td>
-      <td className="error-cell">{run.error ? <span className="error-text">{run.error}</span> : <span className="muted">—</span>}</td>
+      <td className="error-cell">{run.error ? <RunError message={run.error} /> : <span className="muted">—</span>}</td>
     </tr>
   )
 }

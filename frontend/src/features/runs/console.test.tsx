@@ -6,6 +6,7 @@ import { runBulk } from './api.ts'
 import { explainError } from './errors.ts'
 import { childPath, JsonTree } from './JsonTree.tsx'
 import { RunView } from './RunPage.tsx'
+import { RunError } from './RunError.tsx'
 import { apiFilters, readFilters } from './RunsPage.tsx'
 import { buildTimeline } from './timeline.ts'
 import { chartRows, type Dashboard } from '../dashboard/DashboardPage.tsx'
@@ -133,5 +134,23 @@ describe('run page', { timeout: 30_000 }, () => {
     render(<JsonTree value={{ text: 'hi', items: [{ sku: 'A1' }] }} path="steps.msg" label="Output" />)
     expect(screen.getByRole('button', { name: 'copy path steps.msg.text' })).toBeTruthy()
     expect(screen.getByRole('button', { name: 'copy path steps.msg.items[0].sku' })).toBeTruthy()
+  })
+})
+
+describe('RunError', () => {
+  afterEach(cleanup)
+  it('says what a known error means and keeps the whole message behind Details', () => {
+    const message = 'step notify: retryable: calling https://hooks.example/orders: HTTP 500 Internal Server Error'
+    const { container } = render(<RunError message={message} />)
+    expect(screen.getByText(/server error/)).toBeTruthy()
+    const details = container.querySelector('details.error-details')!
+    expect(details.querySelector('summary')!.textContent).toBe('Details')
+    expect(details.querySelector('.error-text')!.textContent).toBe(message)
+  })
+  it('shows an unknown error whole, as it is', () => {
+    const message = 'step odd: something nobody has explained yet, with a long tail of words'
+    const { container } = render(<RunError message={message} />)
+    expect(container.querySelector('details')).toBeNull()
+    expect(container.textContent).toBe(message)
   })
 })
