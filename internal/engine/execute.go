@@ -86,7 +86,7 @@ func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.C
 			return nil, err
 		}
 	}
-	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}, fresh: fresh}
+	x := &execution{e: e, run: run, c: c, log: log, trigger: run.Trigger.Decoded(), records: map[string]*store.StepRun{}, fresh: fresh}
 	for i := range recs {
 		r := &recs[i]
 		x.records[r.StepID+"\x00"+r.ItemKey] = r
@@ -193,7 +193,7 @@ func (x *execution) runStep(ctx context.Context, s *workflow.CompiledStep, sc *s
 	if prev != nil {
 		switch prev.State {
 		case store.StepSucceeded:
-			x.setOutput(sc, s.ID, decodeJSON(prev.Output))
+			x.setOutput(sc, s.ID, prev.Output.Decoded())
 			if s.Type != workflow.StepPaths {
 				return outcome{kind: outDone}
 			}
