@@ -583,7 +583,8 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):
 		kind = connectors.KindPermanent
-		err = fmt.Errorf("refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): %w", err)
+		// Said plainly: which setting an operator changes, not just "refused".
+		err = fmt.Errorf("not called, %w; an operator can allow it by adding the address or its network to SWITCHBOARD_OUTBOUND_ALLOW", err)
 	case errors.Is(err, netguard.ErrTooLarge):
 		kind = connectors.KindPermanent
 	}
