@@ -117,11 +117,7 @@ func (s *server) rotateToken(c *gin.Context) {
 		return
 	}
 	v, err := s.Flows.Get(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) sample(c *gin.Context) {

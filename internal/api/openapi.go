@@ -10,7 +10,7 @@ import (
 	"github.com/swaggest/jsonschema-go"
 	openapi "github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -81,6 +81,9 @@ func schemaName(t reflect.Type, name string) string {
 	}
 	if n, ok := schemaNames[name]; ok {
 		return n
+	}
+	if n, ok := strings.CutPrefix(name, "Formdef"); ok {
+		return "Form" + n // the names from before formdef left trigger/form
 	}
 	return strings.TrimPrefix(name, "Api")
 }
@@ -243,7 +246,7 @@ func customSchemas(p jsonschema.InterceptSchemaParams) (bool, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == reflect.TypeOf(form.Bound{}) {
+	if t == reflect.TypeOf(formdef.Bound{}) {
 		// A number for number fields, a "YYYY-MM-DD" date for date fields.
 		p.Schema.Type = nil
 		p.Schema.Properties = nil

@@ -52,19 +52,22 @@ func (s *server) listWorkflows(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Flows.List(c.Request.Context(), p)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next})
+	reply(c, http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next}, err)
 }
 
-func (s *server) createWorkflow(c *gin.Context) {
+func (s *server) createWorkflow(c *gin.Context) { s.create(c, "true") }
+
+// importWorkflow stores an imported document switched off (?active=true turns it
+// on): its connections may not exist here yet, and nothing should run before
+// someone has looked at it.
+func (s *server) importWorkflow(c *gin.Context) { s.create(c, "false") }
+
+func (s *server) create(c *gin.Context, activeByDefault string) {
 	raw, ok := readDocument(c)
 	if !ok {
 		return
 	}
-	active := c.DefaultQuery("active", "true") != "false"
+	active := c.DefaultQuery("active", activeByDefault) != "false"
 	v, err := s.Flows.Create(c.Request.Context(), raw, active)
 	if err != nil {
 		fail(c, err)
@@ -81,7 +84,11 @@ func (s *server) validateWorkflow(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.Flows.Check(raw); err != nil {
+	doc, err := s.Flows.Check(raw)
+	if err == nil {
+		err = s.Flows.CheckConnections(c.Request.Context(), doc)
+	}
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -124,11 +131,7 @@ func (s *server) deactivateWorkflow(c *gin.Context) { s.setActive(c, false) }
 
 func (s *server) setActive(c *gin.Context, active bool) {
 	v, err := s.Flows.SetActive(c.Request.Context(), c.Param("id"), active)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) exportWorkflow(c *gin.Context) {

@@ -99,6 +99,11 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	if err != nil {
 		return nil, err
 	}
+	if activate {
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
 	if needsToken(doc.Trigger.Type) {
 		tok, err := NewToken()
@@ -123,11 +128,7 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 // Update stores raw as the next version of workflow id. With expected > 0
 // the current version must be expected (store.ErrPrecondition otherwise).
 func (s *Service) Update(ctx context.Context, id string, raw []byte, expected int) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	current, err := s.st.GetCurrentVersion(ctx, w)
+	w, current, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +164,7 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 // Document returns a workflow's current document as stored, secrets
 // included: for copying it (duplicate), never for showing it.
 func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	_, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +173,7 @@ func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
 
 // Get returns a workflow with its current document (secrets redacted).
 func (s *Service) Get(ctx context.Context, id string) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	w, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +195,20 @@ func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, erro
 
 // SetActive activates or deactivates a workflow.
 func (s *Service) SetActive(ctx context.Context, id string, active bool) (*View, error) {
+	if active {
+		// A step without its connection fails every run: refuse, naming it.
+		raw, err := s.Document(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := workflow.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	err := s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
 		before, err := tx.GetWorkflow(ctx, id)
 		if err != nil {

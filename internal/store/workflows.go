@@ -93,22 +93,12 @@ func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) e
 	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
 		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("updating workflow %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating", "workflow "+id)
 }
 
 // GetWorkflow returns a workflow by id.
 func (s *Store) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
-	var w Workflow
-	if err := s.db.WithContext(ctx).First(&w, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "workflow "+id)
-	}
-	return &w, nil
+	return first[Workflow](ctx, s.db, "workflow "+id, "id = ?", id)
 }
 
 // GetWorkflowByToken returns the workflow whose webhook token is token.
@@ -121,14 +111,11 @@ func (s *Store) GetWorkflowByToken(ctx context.Context, token string) (*Workflow
 		}
 	}
 	gen := s.lookups.generation()
-	var w Workflow
-	if err := s.db.WithContext(ctx).First(&w, "webhook_token = ?", token).Error; err != nil {
-		return nil, notFound(err, "webhook endpoint")
+	w, err := first[Workflow](ctx, s.db, "webhook endpoint", "webhook_token = ?", token)
+	if err == nil && !inTx {
+		s.lookups.keepToken(gen, token, w, now)
 	}
-	if !inTx {
-		s.lookups.keepToken(gen, token, &w, now)
-	}
-	return &w, nil
+	return w, err
 }
 
 // GetVersion returns one version by its id.
@@ -137,12 +124,11 @@ func (s *Store) GetVersion(ctx context.Context, versionID string) (*WorkflowVers
 		return v, nil
 	}
 	gen := s.lookups.generation()
-	var v WorkflowVersion
-	if err := s.db.WithContext(ctx).First(&v, "id = ?", versionID).Error; err != nil {
-		return nil, notFound(err, "workflow version "+versionID)
+	v, err := first[WorkflowVersion](ctx, s.db, "workflow version "+versionID, "id = ?", versionID)
+	if err == nil {
+		s.keepVersion(gen, v)
 	}
-	s.keepVersion(gen, &v)
-	return &v, nil
+	return v, err
 }
 
 // keepVersion caches a committed version (one read in a transaction may
@@ -159,13 +145,12 @@ func (s *Store) GetCurrentVersion(ctx context.Context, w *Workflow) (*WorkflowVe
 		return v, nil
 	}
 	gen := s.lookups.generation()
-	var v WorkflowVersion
-	err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", w.ID, w.CurrentVersion).Error
-	if err != nil {
-		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion))
+	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion),
+		"workflow_id = ? AND version = ?", w.ID, w.CurrentVersion)
+	if err == nil {
+		s.keepVersion(gen, v)
 	}
-	s.keepVersion(gen, &v)
-	return &v, nil
+	return v, err
 }
 
 // Page is a cursor page request: items after Cursor (ids sort by time, and
@@ -184,22 +169,7 @@ func (p Page) limit() int {
 
 // ListWorkflows lists workflows, newest first.
 func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, error) {
-	q := s.db.WithContext(ctx).Order("id DESC").Limit(p.limit() + 1)
-	if p.Cursor != "" {
-		q = q.Where("id < ?", p.Cursor)
-	}
-	var ws []Workflow
-	if err := q.Find(&ws).Error; err != nil {
-		return nil, "", fmt.Errorf("listing workflows: %w", err)
-	}
-	return pageOf(ws, p.limit(), func(w Workflow) string { return w.ID })
-}
-
-func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string, error) {
-	if len(items) > limit {
-		return items[:limit], id(items[limit-1]), nil
-	}
-	return items, "", nil
+	return findPage(s.db.WithContext(ctx), p, "listing workflows", func(w Workflow) string { return w.ID })
 }
 
 // DeleteWorkflow removes a workflow; its versions, runs, records and inbox
@@ -207,13 +177,7 @@ func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string, error)
 func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
 	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
-	if res.Error != nil {
-		return fmt.Errorf("deleting workflow %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "deleting", "workflow "+id)
 }
 
 // ListVersions lists a workflow's versions, newest first, without documents.
@@ -229,11 +193,7 @@ func (s *Store) ListVersions(ctx context.Context, workflowID string) ([]Workflow
 
 // GetVersionNumber returns one version of a workflow by its number.
 func (s *Store) GetVersionNumber(ctx context.Context, workflowID string, n int) (*WorkflowVersion, error) {
-	var v WorkflowVersion
-	if err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", workflowID, n).Error; err != nil {
-		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", workflowID, n))
-	}
-	return &v, nil
+	return first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", workflowID, n), "workflow_id = ? AND version = ?", workflowID, n)
 }
 
 // ScheduledWorkflow is an active schedule-triggered workflow.
