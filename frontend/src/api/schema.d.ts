@@ -535,9 +535,9 @@ export interface components {
       latency_ms: number;
       method: string;
       request_body: string;
-      request_headers: unknown;
+      request_headers: components["schemas"]["HeaderMap"];
       response_body: string;
-      response_headers: unknown;
+      response_headers: components["schemas"]["HeaderMap"];
       status: number;
       step_id: string;
       url: string;
@@ -667,15 +667,18 @@ export interface components {
       message?: string;
       redirect?: string;
     };
+    HeaderMap: ({
+      [key: string]: string | string[];
+    }) | null;
     InboxItem: {
       body: string;
       body_base64: string;
       body_size: number;
-      headers: unknown;
+      headers: components["schemas"]["HeaderMap"];
       id: string;
       method: string;
       path: string;
-      query: unknown;
+      query: components["schemas"]["HeaderMap"];
       reason: string;
       received_at: string;
       run_id: null | string;
@@ -1073,7 +1076,6 @@ export interface components {
       active: boolean;
       /** Format: date-time */
       created_at: string;
-      document?: components["schemas"]["WorkflowDocument"];
       form_url?: string;
       id: string;
       name: string;
@@ -1093,6 +1095,21 @@ export interface components {
       expression?: string;
       header?: string;
       window?: string;
+    };
+    WorkflowDetail: {
+      active: boolean;
+      /** Format: date-time */
+      created_at: string;
+      document: components["schemas"]["WorkflowDocument"];
+      form_url?: string;
+      id: string;
+      name: string;
+      test_url?: string;
+      trigger_type: string;
+      /** Format: date-time */
+      updated_at: string;
+      version: number;
+      webhook_url?: string;
     };
     WorkflowDocument: {
       name: string;
@@ -1272,6 +1289,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1367,6 +1390,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1440,6 +1469,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1464,6 +1499,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1548,6 +1589,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1650,6 +1697,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1743,6 +1796,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2002,6 +2061,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2311,6 +2376,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2386,6 +2457,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2423,6 +2500,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2481,6 +2564,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2531,6 +2620,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2567,6 +2662,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2714,6 +2815,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2753,6 +2860,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2832,6 +2945,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2907,6 +3026,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2978,6 +3103,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3123,6 +3254,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3171,6 +3308,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3320,6 +3463,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3367,6 +3516,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3446,6 +3601,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3482,6 +3643,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3627,6 +3794,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3716,6 +3889,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3741,7 +3920,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3758,6 +3937,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3787,7 +3972,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3804,6 +3989,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3848,6 +4039,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3867,7 +4064,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3922,7 +4119,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3945,6 +4142,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4012,7 +4215,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4058,7 +4261,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4104,7 +4307,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4226,6 +4429,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4467,6 +4676,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -4611,6 +4826,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -4631,7 +4852,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4677,7 +4898,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
