@@ -29,6 +29,7 @@ type Connector struct {
 	errorMessage        *expr.Template
 	errorRetryAfter     *expr.Template
 	tests               []*testCase
+	testAction          *action // auth.test: the harmless request of "Test connection" (nil: none)
 }
 
 // Spec describes the connector.
@@ -64,6 +65,22 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("connector %s has no action %q", c.spec.ID, req.Action))
 	}
+	return c.run(ctx, a, req)
+}
+
+// TestConnection sends the file's auth.test request; without one it says
+// it cannot test.
+func (c *Connector) TestConnection(ctx context.Context, req connectors.Request) error {
+	if c.testAction == nil {
+		return connectors.CannotTest("the connector file of " + c.spec.Name + " declares no auth.test request, so there is no harmless call to check the credentials with")
+	}
+	_, err := c.run(ctx, c.testAction, req)
+	return err
+}
+
+var _ connectors.ConnectionTester = (*Connector)(nil)
+
+func (c *Connector) run(ctx context.Context, a *action, req connectors.Request) (connectors.Result, error) {
 	input := make(map[string]any, len(req.Input)+len(a.defaults))
 	for k, v := range a.defaults {
 		input[k] = v

@@ -43,7 +43,7 @@ func (Connector) Spec() connectors.Spec {
 		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Fields: []connectors.Field{
 			{Key: "webhook_url", Label: "Webhook URL", Type: connectors.TypeString, Required: true, Secret: true,
 				Help: "Channel settings → Integrations → Webhooks → Copy Webhook URL (https://discord.com/api/webhooks/{id}/{token}). The token in it lets anyone post, so it is kept secret."},
-		}},
+		}, Test: "Reads the webhook with GET (Discord answers its channel and name); posts nothing."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Description: "Execute the webhook and wait for Discord to confirm the message.",

@@ -57,8 +57,9 @@ type session struct {
 	AuthTried bool
 	From      string
 	Rcpts     []string
-	Data      string // as sent on the wire, CRLF and dot-stuffing undone
-	RawData   string // as sent on the wire
+	Data      string   // as sent on the wire, CRLF and dot-stuffing undone
+	RawData   string   // as sent on the wire
+	Verbs     []string // every command's verb, in order
 }
 
 // smtpd is a small ESMTP server: EHLO advertising STARTTLS (before TLS)
@@ -161,6 +162,7 @@ func (s *smtpd) serve(conn net.Conn) {
 			return
 		}
 		verb, arg, _ := strings.Cut(line, " ")
+		sess.Verbs = append(sess.Verbs, strings.ToUpper(verb))
 		switch strings.ToUpper(verb) {
 		case "EHLO":
 			sess.EHLO = arg

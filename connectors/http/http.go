@@ -32,7 +32,7 @@ func (Connector) Spec() connectors.Spec {
 			{Key: "bearer_token", Label: "Bearer token", Type: connectors.TypeString, Secret: true},
 			{Key: "username", Label: "Basic auth user", Type: connectors.TypeString},
 			{Key: "password", Label: "Basic auth password", Type: connectors.TypeString, Secret: true},
-		}},
+		}, Test: "Cannot be tested: an HTTP connection is used against whatever URL a step names, so there is no one harmless call to make."},
 		Actions: []connectors.ActionSpec{{
 			ID: "request", Name: "Make an HTTP request",
 			Input: []connectors.Field{

@@ -51,7 +51,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "pat-… from Settings › Integrations › Private apps, with the scopes crm.objects.contacts.read, crm.objects.contacts.write and crm.objects.deals.write"},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a HubSpot-compatible test server"},
-		}},
+		}, Test: "Reads one contact (GET /crm/v3/objects/contacts?limit=1); changes nothing."},
 		Actions: []connectors.ActionSpec{
 			{
 				ID: "upsert_contact", Name: "Create or update a contact",

@@ -34,7 +34,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "xoxb-… with the chat:write scope; lets a step choose the channel"},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a Slack-compatible server"},
-		}},
+		}, Test: "Calls Slack auth.test with the bot token; sends no message. An incoming-webhook URL alone cannot be checked without posting to its channel."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Input: []connectors.Field{
@@ -184,7 +184,7 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	if u := req.Credentials["webhook_url"]; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return connectors.BadInput(errors.New("the webhook URL must start with https://"))
 	}
-	return nil
+	return connectors.CannotTest("a Slack incoming-webhook URL cannot be checked without posting a message to its channel; add a bot token to test the connection, or send a test run")
 }
 
 var (

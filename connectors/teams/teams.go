@@ -58,7 +58,7 @@ func (Connector) Spec() connectors.Spec {
 					{Value: KindIncomingWebhook, Label: "Classic incoming webhook"},
 				},
 				Help: "Detect: URLs on webhook.office.com or with /webhookb2/ are classic incoming webhooks, any other URL is a Workflows webhook"},
-		}},
+		}, Test: "Cannot be tested: a Teams webhook accepts only real messages, so checking it would post one. Switchboard checks the URL's shape; send a test run to check it for real."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Description: "Post plain text or an Adaptive Card to the channel the webhook was made for.",
@@ -281,8 +281,10 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	if err != nil {
 		return err
 	}
-	_, err = webhookKind(req.Credentials["webhook_type"], u)
-	return err
+	if _, err := webhookKind(req.Credentials["webhook_type"], u); err != nil {
+		return err
+	}
+	return connectors.CannotTest("the URL looks right, but a Teams webhook accepts only real messages, so checking it would post one; send a test run to check it")
 }
 
 var (

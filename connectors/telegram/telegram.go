@@ -42,7 +42,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "123456789:AA… from @BotFather. The bot must be a member of the group or an admin of the channel it posts to."},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a self-hosted Bot API server"},
-		}},
+		}, Test: "Calls the Bot API getMe with the token; sends nothing."},
 		Actions: []connectors.ActionSpec{{
 			ID: "send_message", Name: "Send a message",
 			Description: "Send a text message with sendMessage.",

@@ -29,7 +29,7 @@ func (Connector) Spec() connectors.Spec {
 		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Fields: []connectors.Field{
 			{Key: "secret", Label: "Signing secret", Type: connectors.TypeString, Required: true, Secret: true,
 				Help: "whsec_ followed by base64 of at least 16 random bytes; share it with the receiver"},
-		}},
+		}, Test: "Cannot be tested: the signing secret is checked by the receiver when a real delivery arrives."},
 		Actions: []connectors.ActionSpec{{
 			ID: "send", Name: "Send a signed webhook",
 			Input: []connectors.Field{

@@ -14,8 +14,10 @@ import {
   useParams,
   type RouteObject,
 } from 'react-router'
-import { Logo, UserMenu } from './auth.tsx'
+import { Logo, useSession, UserMenu } from './auth.tsx'
 import { Link, Loading, NavigateContext, useNow, type NavigateFn } from './components.tsx'
+import { AuditPage, KeysPage, SettingsPage, UsersPage } from './features/admin/AdminPages.tsx'
+import { ConnectionsPage } from './features/connections/ConnectionsPage.tsx'
 import { RunsPage } from './features/runs/RunsPage.tsx'
 import { InboxPage } from './features/inbox/InboxPage.tsx'
 import { RunPage } from './features/runs/RunPage.tsx'
@@ -27,6 +29,8 @@ import { WorkflowsPage } from './workflows.tsx'
 // Heavy pages load when opened: the editor (React Flow, CodeMirror), the dashboard (charts).
 const Editor = lazy(() => import('./editor/Editor.tsx'))
 const DashboardPage = lazy(() => import('./features/dashboard/DashboardPage.tsx'))
+// The connector editor (CodeMirror) too.
+const ConnectorsPage = lazy(() => import('./features/admin/ConnectorsPage.tsx').then((m) => ({ default: m.ConnectorsPage })))
 
 /** Route metadata: `wide` pages (the editor) use the whole window. */
 interface Handle {
@@ -34,11 +38,13 @@ interface Handle {
 }
 
 /** Header navigation: label, path, and which paths count as "here". */
-export const NAV: Array<{ label: string; to: string; match: (path: string) => boolean }> = [
+export const NAV: Array<{ label: string; to: string; match: (path: string) => boolean; admin?: boolean }> = [
   { label: 'Dashboard', to: '/dashboard', match: (p) => p === '/dashboard' },
   { label: 'Workflows', to: '/', match: (p) => p === '/' || p.startsWith('/workflows') },
   { label: 'Runs', to: '/runs', match: (p) => p.startsWith('/runs') },
+  { label: 'Connections', to: '/connections', match: (p) => p.startsWith('/connections') },
   { label: 'Subscriptions', to: '/subscriptions', match: (p) => p.startsWith('/subscriptions') },
+  { label: 'Admin', to: '/admin/users', match: (p) => p.startsWith('/admin'), admin: true },
 ]
 
 function WorkflowsRoute() {
@@ -111,6 +117,20 @@ export const pages: RouteObject[] = [
   { path: 'workflows/:workflowId/inbox', element: <InboxRoute /> },
   { path: 'workflows/:workflowId/runs/:runId', element: <WorkflowRunsRoute /> },
   { path: 'subscriptions', element: <SubscriptionsRoute /> },
+  { path: 'connections', element: <ConnectionsPage /> },
+  { path: 'admin', element: <UsersPage /> },
+  { path: 'admin/users', element: <UsersPage /> },
+  { path: 'admin/keys', element: <KeysPage /> },
+  { path: 'admin/audit', element: <AuditPage /> },
+  {
+    path: 'admin/connectors',
+    element: (
+      <Suspense fallback={<Loading what="connectors" />}>
+        <ConnectorsPage />
+      </Suspense>
+    ),
+  },
+  { path: 'admin/settings', element: <SettingsPage /> },
   { path: '*', element: <NotFound /> },
 ]
 
@@ -126,6 +146,7 @@ function Shell() {
   const matches = useMatches()
   const wide = matches.some((m) => (m.handle as Handle | undefined)?.wide)
   const routerNavigate = useNavigate()
+  const session = useSession()
   const skipGuard = useRef(false)
 
   // Leaving a page with unsaved changes asks first (links, Back, the address bar's history).
@@ -167,7 +188,7 @@ function Shell() {
           <span className="brand__name">Switchboard</span>
         </Link>
         <nav aria-label="Main" className="app-nav">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !item.admin || session.me.role === 'admin').map((item) => (
             <Link key={item.to} to={item.to} current={item.match(location.pathname)}>
               {item.label}
             </Link>

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react'
 import type { Workflow } from './api.ts'
-import { ErrorNotice, Link, Loading } from './components.tsx'
+import { ErrorNotice, Link, Loading, QueryResult } from './components.tsx'
 import { useRun, useRuns, useWorkflows } from './queries.ts'
 import { editorRoute, HOME, runRoute } from './route.ts'
 import { EmptyRuns, RunDetailView, RunTable } from './views.tsx'
@@ -82,13 +82,9 @@ function RunPanel({ runId, now }: { runId: string; now: number }) {
         <h2 id="run-detail-title">Run detail</h2>
         <Link to={runRoute(runId)}>Open the run page (timeline, replay)</Link>
       </div>
-      {run.isPending ? (
-        <Loading what="run" />
-      ) : run.isError && !run.data ? (
-        <ErrorNotice error={run.error} what="this run" onRetry={() => void run.refetch()} />
-      ) : run.data ? (
-        <RunDetailView run={run.data} now={now} />
-      ) : null}
+      <QueryResult query={run} what="this run" loading="run">
+        {(data) => <RunDetailView run={data} now={now} />}
+      </QueryResult>
     </section>
   )
 }

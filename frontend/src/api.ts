@@ -186,6 +186,8 @@ export interface ApiClient {
   evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
   /** Run one action step alone with sample data (POST /api/v1/steps/test). */
   testStep(step: StepDoc, data: Record<string, unknown>): Promise<StepTestAnswer>
+  /** Any operation of the OpenAPI document, typed from it: path and query parameters, body and answer. */
+  op<P extends Path, M extends Method>(method: M, template: P, c?: OpCall<P, M>): Promise<OpAnswer<P, M>>
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -203,9 +205,16 @@ type Call<O> = {
   path?: Params<O, 'path'>
   query?: Params<O, 'query'>
   body?: Body<O>
+  /** A body that is a file, not JSON (a connector upload): sent as is with its type. */
+  raw?: { type: string; data: string | Blob }
   signal?: AbortSignal
   headers?: Record<string, string>
 }
+
+/** The generated description of an operation, for pages that call it through `op`. */
+export type Op<P extends Path, M extends Method> = Operation<P, M>
+export type OpCall<P extends Path, M extends Method> = Call<Operation<P, M>>
+export type OpAnswer<P extends Path, M extends Method> = Answer<Operation<P, M>>
 
 function query(params: Record<string, string | number | undefined> | undefined): string {
   const qs = new URLSearchParams()
@@ -290,6 +299,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     if (c.body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(c.body)
+    } else if (c.raw) {
+      headers['Content-Type'] = c.raw.type
+      init.body = c.raw.data
     }
     type A = Answer<Operation<P, M>>
     let res: Response
@@ -471,6 +483,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     testStep(step, data) {
       return request('POST', '/api/v1/steps/test', { body: { step, data } })
+    },
+    op(method, template, c) {
+      return request(method, template, c)
     },
   }
 }

@@ -108,12 +108,14 @@ export async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('copy failed')
 }
 
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle')
+export type CopyStatus = 'idle' | 'copied' | 'failed'
+
+/** Copies text on demand and says how it went, for `resetMs` before going back to idle. */
+export function useCopy(text: string, resetMs: number): [CopyStatus, () => Promise<void>] {
+  const [status, setStatus] = useState<CopyStatus>('idle')
   const timer = useRef<number | undefined>(undefined)
   useEffect(() => () => window.clearTimeout(timer.current), [])
-
-  const onClick = async () => {
+  const copy = async () => {
     try {
       await copyText(text)
       setStatus('copied')
@@ -121,8 +123,13 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
       setStatus('failed')
     }
     window.clearTimeout(timer.current)
-    timer.current = window.setTimeout(() => setStatus('idle'), 2000)
+    timer.current = window.setTimeout(() => setStatus('idle'), resetMs)
   }
+  return [status, copy]
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [status, onClick] = useCopy(text, 2000)
 
   // The visible word is part of the name ("Copy webhook URL"), as WCAG 2.5.3 asks.
   const what = label.replace(/^Copy\s*/i, '')
@@ -170,6 +177,25 @@ export function Loading({ what }: { what: string }) {
       Loading {what}…
     </p>
   )
+}
+
+/** The part of a query a page shows: the data, drawn by children; "Loading …" while it loads; the error with a retry when there is nothing to show. */
+export function QueryResult<T>({
+  query,
+  what,
+  loading = what,
+  children,
+}: {
+  query: { isPending: boolean; isError: boolean; data: T | undefined; error: unknown; refetch: () => unknown }
+  /** Names the data in the error ("this run"). */
+  what: string
+  /** Names it while loading, when that reads differently ("the run"). */
+  loading?: string
+  children: (data: T) => ReactNode
+}) {
+  if (query.isPending) return <Loading what={loading} />
+  if (query.isError && !query.data) return <ErrorNotice error={query.error} what={what} onRetry={() => void query.refetch()} />
+  return query.data ? <>{children(query.data)}</> : null
 }
 
 // ---- modal dialog -------------------------------------------------------------
@@ -284,5 +310,22 @@ export function Switch({
       </span>
       {showText ? <span className="switch__text">{checked ? 'On' : 'Off'}</span> : null}
     </button>
+  )
+}
+
+/** The head of the editor's side panel: what is edited, its name, and Close when the panel can close. */
+export function SidePanelHead({ kind, title, onClose }: { kind: string; title: ReactNode; onClose?: () => void }) {
+  return (
+    <header className="side-panel__head">
+      <div>
+        <p className="side-panel__kind">{kind}</p>
+        <h2 className="side-panel__title">{title}</h2>
+      </div>
+      {onClose ? (
+        <button type="button" className="btn btn--small" onClick={onClose}>
+          Close
+        </button>
+      ) : null}
+    </header>
   )
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -286,4 +287,52 @@ func TestConnectionsShowStatusAndTheWorkflowsUsingThem(t *testing.T) {
 
 func newJarClient(jar *cookiejar.Jar) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Test connection contacts the service with its documented harmless call,
+// or says plainly that it tested nothing.
+func TestConnectionTestCallsTheServiceOrSaysItCannot(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ring, _, err := secrets.LoadOrCreateFile(filepath.Join(t.TempDir(), "secret.key"))
+		storetest.Must(t, err, "keys")
+		calls := 0
+		slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			if r.Method != "POST" || r.URL.Path != "/api/auth.test" || r.Header.Get("Authorization") != "Bearer xoxb-good" {
+				t.Errorf("Slack got %s %s auth=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"ok":true,"team":"Acme","user":"bot"}`))
+		}))
+		t.Cleanup(slack.Close)
+		b := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1 << 16}, func(d *api.Deps) {
+			d.Connections = connections.New(d.Store, connectors.Default, ring)
+			d.OutboundClient = slack.Client()
+		})
+		create := func(body string) string {
+			t.Helper()
+			r := b.do(t, "POST", "/api/v1/connections", "application/json", body)
+			if r.status != 201 {
+				t.Fatalf("create %s: %d %s", body, r.status, r.raw)
+			}
+			return r.body["id"].(string)
+		}
+		bot := create(`{"name":"bot","connector":"slack","fields":{"bot_token":"xoxb-good","base_url":"` + slack.URL + `/api"}}`)
+		hook := create(`{"name":"hook","connector":"slack","fields":{"webhook_url":"https://hooks.slack.com/services/T/B/X"}}`)
+		plain := create(`{"name":"plain-http","connector":"http","fields":{}}`)
+
+		r := b.do(t, "POST", "/api/v1/connections/"+bot+"/test", "", "")
+		if r.status != 200 || r.body["ok"] != true || r.body["tested"] != true || !strings.Contains(r.raw, "auth.test") || calls != 1 {
+			t.Fatalf("bot token test: %d %s (%d calls)", r.status, r.raw, calls)
+		}
+		for _, id := range []string{hook, plain} {
+			r := b.do(t, "POST", "/api/v1/connections/"+id+"/test", "", "")
+			if r.status != 200 || r.body["ok"] != false || r.body["tested"] != false || !strings.HasPrefix(r.body["message"].(string), "Not tested: ") {
+				t.Fatalf("untestable connection: %d %s", r.status, r.raw)
+			}
+		}
+		if calls != 1 {
+			t.Fatalf("the untestable connections contacted Slack: %d calls", calls)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -60,25 +61,29 @@ func (s *server) deleteConnection(c *gin.Context) {
 }
 
 func (s *server) testConnection(c *gin.Context) {
+	var spec connectors.Spec
 	err := s.Connections.Test(c.Request.Context(), c.Param("id"), func(ctx context.Context, conn connectors.Connector, creds map[string]string) error {
+		spec = conn.Spec()
 		t, ok := conn.(connectors.ConnectionTester)
 		if !ok {
-			return errNoTest
+			return connectors.CannotTest(spec.Name + " has no harmless call to check credentials with")
 		}
 		return t.TestConnection(ctx, connectors.Request{Credentials: creds, HTTP: s.OutboundClient, Dial: s.OutboundDial})
 	})
 	switch {
-	case errors.Is(err, errNoTest):
-		problem(c, http.StatusNotImplemented, "this connector cannot test a connection")
+	case errors.Is(err, connectors.ErrCannotTest):
+		c.JSON(http.StatusOK, connectionTestResult{Message: "Not tested: " + err.Error() + ". Nothing was contacted."})
 	case err == nil:
-		c.JSON(http.StatusOK, connectionTestResult{OK: true})
+		msg := spec.Name + " accepted the credentials."
+		if spec.Auth.Test != "" {
+			msg += " (" + strings.TrimSuffix(spec.Auth.Test, ".") + ".)"
+		}
+		c.JSON(http.StatusOK, connectionTestResult{OK: true, Tested: true, Message: msg})
 	default:
 		if errors.As(err, new(*connections.InvalidError)) || errors.Is(err, store.ErrNotFound) {
 			fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, connectionTestResult{OK: false, Error: err.Error()})
+		c.JSON(http.StatusOK, connectionTestResult{OK: false, Tested: true, Message: spec.Name + " refused the test: " + err.Error(), Error: err.Error()})
 	}
 }
-
-var errNoTest = errors.New("no connection test")

@@ -290,3 +290,23 @@ func TestConsoleInboxResendAndUseAsSample(t *testing.T) {
 		}
 	})
 }
+
+// A map step's fields come back in the order they were saved, not sorted.
+func TestConsoleMapFieldOrderKeptOnSave(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		doc := `{"schema":"switchboard/v1","name":"order","trigger":{"type":"webhook"},"steps":[
+		 {"id":"msg","type":"map","fields":{"subject":"s","body":"b","attachments":"a"}}]}`
+		r := b.do(t, "POST", "/api/v1/workflows", "application/json", doc)
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := r.body["id"].(string)
+		const want = `"fields":{"subject":"s","body":"b","attachments":"a"}`
+		for _, path := range []string{"/api/v1/workflows/" + id, "/api/v1/workflows/" + id + "/versions/1", "/api/v1/workflows/" + id + "/export"} {
+			if got := b.do(t, "GET", path, "", ""); !strings.Contains(got.raw, want) {
+				t.Fatalf("GET %s lost the field order: %s", path, got.raw)
+			}
+		}
+	})
+}

@@ -354,9 +354,14 @@ type connectorList struct {
 	Items []connectors.Spec `json:"items"`
 }
 
+// connectionTestResult: tested says whether anything was contacted; a
+// connection that cannot be tested is ok=false, tested=false, never ok.
 type connectionTestResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	OK     bool `json:"ok"`
+	Tested bool `json:"tested" description:"false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why"`
+	// Message says in words what happened.
+	Message string `json:"message"`
+	Error   string `json:"error,omitempty"`
 }
 
 type oauthStartView struct {

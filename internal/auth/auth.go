@@ -176,26 +176,25 @@ func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 // Setup creates the first admin; it fails once any user exists.
 func (s *Service) Setup(ctx context.Context, in UserInput) (*store.User, error) {
 	in.Role = RoleAdmin
-	if inv, _ := checkUser(in, true); inv != nil {
-		return nil, inv
-	}
-	u, err := s.newUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.st.CreateFirstUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.addUser(ctx, in, s.st.CreateFirstUser)
 }
 
-func (s *Service) newUser(ctx context.Context, in UserInput) (*store.User, error) {
-	_, email := checkUser(in, true)
+// addUser checks a new user, hashes the password and saves the user with
+// save.
+func (s *Service) addUser(ctx context.Context, in UserInput, save func(context.Context, *store.User) error) (*store.User, error) {
+	inv, email := checkUser(in, true)
+	if inv != nil {
+		return nil, inv
+	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
-	return &store.User{Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Role: in.Role}, nil
+	u := &store.User{Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Role: in.Role}
+	if err := save(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // NeedsSetup reports whether no user exists yet.
@@ -206,17 +205,7 @@ func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
 
 // CreateUser adds a user (admins only, checked by the caller).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, error) {
-	if inv, _ := checkUser(in, true); inv != nil {
-		return nil, inv
-	}
-	u, err := s.newUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.st.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.addUser(ctx, in, s.st.CreateUser)
 }
 
 // UpdateUser changes a user's name, role, password or disabled flag.

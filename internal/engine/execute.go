@@ -86,7 +86,7 @@ func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.C
 			return nil, err
 		}
 	}
-	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}, fresh: fresh}
+	x := &execution{e: e, run: run, c: c, log: log, trigger: run.Trigger.Decoded(), records: map[string]*store.StepRun{}, fresh: fresh}
 	for i := range recs {
 		r := &recs[i]
 		x.records[r.StepID+"\x00"+r.ItemKey] = r
@@ -193,7 +193,7 @@ func (x *execution) runStep(ctx context.Context, s *workflow.CompiledStep, sc *s
 	if prev != nil {
 		switch prev.State {
 		case store.StepSucceeded:
-			x.setOutput(sc, s.ID, decodeJSON(prev.Output))
+			x.setOutput(sc, s.ID, prev.Output.Decoded())
 			if s.Type != workflow.StepPaths {
 				return outcome{kind: outDone}
 			}
@@ -583,7 +583,8 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):
 		kind = connectors.KindPermanent
-		err = fmt.Errorf("refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): %w", err)
+		// Said plainly: which setting an operator changes, not just "refused".
+		err = fmt.Errorf("not called, %w; an operator can allow it by adding the address or its network to SWITCHBOARD_OUTBOUND_ALLOW", err)
 	case errors.Is(err, netguard.ErrTooLarge):
 		kind = connectors.KindPermanent
 	}

@@ -393,15 +393,25 @@ func (s *Service) Deliveries(ctx context.Context, subID string, p store.Page) ([
 	return out, next, nil
 }
 
-// Delivery returns one delivery of a subscription with its payload and
-// every attempt.
-func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView, error) {
+// deliveryOf reads a delivery that belongs to the subscription; another
+// subscription's is not found.
+func (s *Service) deliveryOf(ctx context.Context, subID, id string) (*store.EventDelivery, error) {
 	d, err := s.st.GetEventDelivery(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if d.SubscriptionID != subID {
 		return nil, fmt.Errorf("delivery %s of subscription %s: %w", id, subID, store.ErrNotFound)
+	}
+	return d, nil
+}
+
+// Delivery returns one delivery of a subscription with its payload and
+// every attempt.
+func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView, error) {
+	d, err := s.deliveryOf(ctx, subID, id)
+	if err != nil {
+		return nil, err
 	}
 	ev, err := s.st.GetEvent(ctx, d.EventID)
 	if err != nil {
@@ -424,12 +434,8 @@ func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView
 // Resend queues a delivery again for an attempt now (same event id, so a
 // receiver that already has it can drop it).
 func (s *Service) Resend(ctx context.Context, subID, id string) (*DeliveryView, error) {
-	d, err := s.st.GetEventDelivery(ctx, id)
-	if err != nil {
+	if _, err := s.deliveryOf(ctx, subID, id); err != nil {
 		return nil, err
-	}
-	if d.SubscriptionID != subID {
-		return nil, fmt.Errorf("delivery %s of subscription %s: %w", id, subID, store.ErrNotFound)
 	}
 	if err := s.st.ResendDelivery(ctx, id, s.now()); err != nil {
 		return nil, err

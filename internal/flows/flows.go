@@ -135,11 +135,7 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 // Update stores raw as the next version of workflow id. With expected > 0
 // the current version must be expected (store.ErrPrecondition otherwise).
 func (s *Service) Update(ctx context.Context, id string, raw []byte, expected int) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	current, err := s.st.GetCurrentVersion(ctx, w)
+	w, current, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -175,11 +171,7 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 // Document returns a workflow's current document as stored, secrets
 // included: for copying it (duplicate), never for showing it.
 func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	_, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +180,7 @@ func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
 
 // Get returns a workflow with its current document (secrets redacted).
 func (s *Service) Get(ctx context.Context, id string) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	w, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}

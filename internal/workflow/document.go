@@ -129,6 +129,9 @@ type Step struct {
 
 	If     string         `json:"if,omitempty"`     // filter
 	Fields map[string]any `json:"fields,omitempty"` // map
+	// FieldOrder is the order of Fields' keys as written (Parse fills it;
+	// MarshalJSON keeps it): people read a map in the order they wrote it.
+	FieldOrder []string `json:"-"`
 
 	Mode  string `json:"mode,omitempty" enum:"all,first"` // paths
 	Paths []Path `json:"paths,omitempty"`                 // paths
@@ -188,6 +191,7 @@ func Parse(data []byte) (*Document, error) {
 		return nil, &FieldError{Path: "", Message: "trailing data after the document"}
 	}
 	normalizeNumbers(&d)
+	rememberFieldOrder(data, &d)
 	return &d, nil
 }
 

@@ -25,11 +25,7 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
-	}
-	return "invalid workflow: " + strings.Join(msgs, "; ")
+	return "invalid workflow: " + (&fielderr.List{Errors: e.Errors}).Error()
 }
 
 func asErr[T any](err error, target *T) bool { return errors.As(err, target) }

@@ -372,6 +372,7 @@ export interface components {
       /** @enum {string} */
       kind: "none" | "token" | "basic" | "custom" | "oauth2";
       optional?: boolean;
+      test?: string;
     };
     AuthStatus: {
       needs_setup: boolean;
@@ -454,7 +455,10 @@ export interface components {
     };
     ConnectionTestResult: {
       error?: string;
+      message: string;
       ok: boolean;
+      /** @description false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why */
+      tested: boolean;
     };
     ConnectionsUsage: {
       active: boolean;

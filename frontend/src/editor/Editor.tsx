@@ -6,7 +6,7 @@ import { lazy, Suspense, useCallback, useContext, useEffect, useMemo, useReducer
 import { ApiError, type Editable, type FieldError, type RunDetail, type StepDoc, type TriggerDoc, type WorkflowDetail, type WorkflowDocument } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { ErrorNotice, Link, Loading, NavigateContext, StateBadge, Switch } from '../components.tsx'
+import { ErrorNotice, Link, Loading, NavigateContext, SidePanelHead, StateBadge, Switch } from '../components.tsx'
 import { clearDraft, loadDraft, saveDraft } from '../drafts.ts'
 import { isFinalRunState } from '../format.ts'
 import { queryKeys, useConnectors } from '../queries.ts'
@@ -690,12 +690,7 @@ function Overview({
 }) {
   return (
     <div className="overview">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Workflow</p>
-          <h2 className="side-panel__title">{stepsCount ? 'Select a step' : 'Add the first step'}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind="Workflow" title={stepsCount ? 'Select a step' : 'Add the first step'} />
       <p className="muted">
         Select the trigger or a step on the canvas to edit it. Use the <strong>+</strong> buttons to add steps.
         Press <kbd>?</kbd> for keyboard shortcuts.
@@ -748,15 +743,7 @@ function Shortcuts({ onClose }: { onClose: () => void }) {
   ]
   return (
     <div>
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Help</p>
-          <h2 className="side-panel__title">Keyboard shortcuts</h2>
-        </div>
-        <button type="button" className="btn btn--small" onClick={onClose}>
-          Close
-        </button>
-      </header>
+      <SidePanelHead kind="Help" title="Keyboard shortcuts" onClose={onClose} />
       <table className="table table--compact">
         <tbody>
           {rows.map(([k, v]) => (

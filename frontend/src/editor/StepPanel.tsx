@@ -7,7 +7,7 @@ import { canTestStep, testLogicStep, type StepTestResult } from './stepTest.ts'
 import type { ConnectorSpec, PathDoc, RetryDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
 import { explainError } from '../features/runs/errors.ts'
 import { useCanEdit } from '../auth.tsx'
-import { JsonBlock, StateBadge } from '../components.tsx'
+import { JsonBlock, SidePanelHead, StateBadge } from '../components.tsx'
 import { fieldErrors, isValidStepId, stepIds, stepKindLabel, type LocatedError } from './doc.ts'
 import { ConnectionPicker, ExprField, FieldShell, KeyValueField, SpecForm } from './fields.tsx'
 
@@ -53,12 +53,7 @@ export function StepPanel(props: StepPanelProps) {
 
   return (
     <div className="step-panel" data-step-panel={step.id}>
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">{step.type === 'action' ? 'Action' : 'Logic'}</p>
-          <h2 className="side-panel__title">{step.name || kind}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind={step.type === 'action' ? 'Action' : 'Logic'} title={step.name || kind} />
 
       {general.map((e, i) => (
         <div key={i} className="notice notice--error" role="alert">
@@ -231,19 +226,16 @@ function StepIdField({
 type Setter = (patch: Partial<StepDoc>, key: string) => void
 type Errs = (field: string) => string[]
 
-function PathsEditor({
-  step,
-  idPrefix,
-  set,
-  errs,
-  getData,
-}: {
+/** What every step kind's editor gets: the step, how to change it, its errors. */
+interface KindEditorProps {
   step: StepDoc
   idPrefix: string
   set: Setter
   errs: Errs
   getData: () => Record<string, unknown>
-}) {
+}
+
+function PathsEditor({ step, idPrefix, set, errs, getData }: KindEditorProps) {
   const canEdit = useCanEdit()
   const paths: PathDoc[] = step.paths ?? []
   const setPath = (j: number, patch: Partial<PathDoc>, key: string) =>
@@ -320,19 +312,7 @@ function PathsEditor({
   )
 }
 
-function DelayEditor({
-  step,
-  idPrefix,
-  set,
-  errs,
-  getData,
-}: {
-  step: StepDoc
-  idPrefix: string
-  set: Setter
-  errs: Errs
-  getData: () => Record<string, unknown>
-}) {
+function DelayEditor({ step, idPrefix, set, errs, getData }: KindEditorProps) {
   const canEdit = useCanEdit()
   const mode = step.until !== undefined && step.for === undefined ? 'until' : 'for'
   return (
@@ -383,7 +363,7 @@ function ActionEditor({
   idPrefix,
   set,
   errs,
-}: StepPanelProps & { idPrefix: string; set: Setter; errs: Errs }) {
+}: StepPanelProps & KindEditorProps) {
   const canEdit = useCanEdit()
   const { connector, action } = actionSpec(connectors, step.action)
   return (
@@ -439,7 +419,7 @@ function ActionEditor({
   )
 }
 
-function AdvancedEditor({ step, idPrefix, set, errs }: { step: StepDoc; idPrefix: string; set: Setter; errs: Errs }) {
+function AdvancedEditor({ step, idPrefix, set, errs }: Omit<KindEditorProps, 'getData'>) {
   const canEdit = useCanEdit()
   const retry = step.retry
   return (

@@ -10,7 +10,7 @@ type WebhookDoc = NonNullable<TriggerDoc['webhook']>
 type ScheduleDoc = NonNullable<TriggerDoc['schedule']>
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { CopyButton, JsonBlock } from '../components.tsx'
+import { CopyButton, JsonBlock, SidePanelHead } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
 import { fieldErrors, type LocatedError } from './doc.ts'
 import { FieldShell } from './fields.tsx'
@@ -35,12 +35,7 @@ export function TriggerPanel(props: TriggerPanelProps) {
   const general = props.errors.filter((e) => e.trigger && (e.field === '' || e.field === 'type'))
   return (
     <div className="trigger-panel">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Trigger</p>
-          <h2 className="side-panel__title">{label}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind="Trigger" title={label} />
       {general.map((e, i) => (
         <div key={i} className="notice notice--error" role="alert">
           {e.message}

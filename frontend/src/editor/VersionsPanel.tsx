@@ -6,7 +6,7 @@ import { useState } from 'react'
 import type { ApiClient, Schemas } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { ErrorNotice, JsonBlock, Loading, RelativeTime } from '../components.tsx'
+import { ErrorNotice, JsonBlock, Loading, RelativeTime, SidePanelHead } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
 
 export type VersionDiff = Omit<Schemas['VersionDiff'], 'changes'> & { changes: Schemas['Change'][] }
@@ -88,15 +88,7 @@ export function VersionsPanel({
   const items = [...(versions.data ?? [])].sort((a, b) => b.version - a.version)
   return (
     <div className="versions-panel">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Workflow</p>
-          <h2 className="side-panel__title">Version history</h2>
-        </div>
-        <button type="button" className="btn btn--small" onClick={onClose}>
-          Close
-        </button>
-      </header>
+      <SidePanelHead kind="Workflow" title="Version history" onClose={onClose} />
       <p className="field__help">Every save is a version. Runs keep the version they started on.</p>
       {versions.isPending ? (
         <Loading what="versions" />

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react'
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { ApiClient, Schemas, Timestamp } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { ErrorNotice, Link, Loading, RelativeTime, useNow } from '../../components.tsx'
+import { Link, QueryResult, RelativeTime, useNow } from '../../components.tsx'
 import { formatDuration, shortId } from '../../format.ts'
 import { runRoute } from '../../route.ts'
 
@@ -87,13 +87,9 @@ export default function DashboardPage() {
           ))}
         </div>
       </div>
-      {q.isPending ? (
-        <Loading what="the dashboard" />
-      ) : q.isError && !q.data ? (
-        <ErrorNotice error={q.error} what="the dashboard" onRetry={() => void q.refetch()} />
-      ) : q.data ? (
-        <DashboardView d={q.data} now={now} />
-      ) : null}
+      <QueryResult query={q} what="the dashboard">
+        {(data) => <DashboardView d={data} now={now} />}
+      </QueryResult>
     </>
   )
 }

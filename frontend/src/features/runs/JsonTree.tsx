@@ -1,24 +1,13 @@
 // A collapsible JSON viewer: every value can be copied, and so can its path
 // (`steps.msg.text`, `trigger.body.items[0].sku`), ready to paste into a `{{ }}` template.
 
-import { useEffect, useRef, useState } from 'react'
-import { copyText, CopyButton } from '../../components.tsx'
+import { useState } from 'react'
+import { CopyButton, useCopy } from '../../components.tsx'
 
 /** A small copy button whose visible word ("value", "path") is part of its name. */
 function CopyChip({ text, word, label }: { text: string; word: string; label: string }) {
-  const [done, setDone] = useState<'' | 'Copied' | 'Copy failed'>('')
-  const timer = useRef<number | undefined>(undefined)
-  useEffect(() => () => window.clearTimeout(timer.current), [])
-  const onClick = async () => {
-    try {
-      await copyText(text)
-      setDone('Copied')
-    } catch {
-      setDone('Copy failed')
-    }
-    window.clearTimeout(timer.current)
-    timer.current = window.setTimeout(() => setDone(''), 1500)
-  }
+  const [status, onClick] = useCopy(text, 1500)
+  const done = status === 'copied' ? 'Copied' : status === 'failed' ? 'Copy failed' : ''
   return (
     <button type="button" className="chip" onClick={onClick} aria-label={label} title={label}>
       copy {word}

@@ -6,11 +6,10 @@ import { useContext, useEffect, useState } from 'react'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import {
-  ErrorNotice,
   HttpStatusBadge,
   Link,
-  Loading,
   NavigateContext,
+  QueryResult,
   RelativeTime,
   StateBadge,
   useNow,
@@ -53,13 +52,9 @@ export function RunPage({ runId }: { runId: string }) {
         ) : null}
         <span aria-current="page">Run {shortId(runId)}</span>
       </nav>
-      {run.isPending ? (
-        <Loading what="the run" />
-      ) : run.isError && !run.data ? (
-        <ErrorNotice error={run.error} what="this run" onRetry={() => void run.refetch()} />
-      ) : run.data ? (
-        <RunView run={run.data} now={now} />
-      ) : null}
+      <QueryResult query={run} what="this run" loading="the run">
+        {(data) => <RunView run={data} now={now} />}
+      </QueryResult>
     </>
   )
 }
