@@ -22,9 +22,9 @@ func TestInboxStoresTheBodyOnceAndReturnsItAsTextAndBytes(t *testing.T) {
 		raw := []byte("{\"a\":\"b\x00\xff\"}")
 		text := store.CleanText(string(raw))
 		cases := []*store.InboundRequest{
-			{Body: text, BodyRaw: raw},                      // text derived from the bytes
+			{Body: text, BodyRaw: raw},                       // text derived from the bytes
 			{Body: "capped elsewhere", BodyRaw: []byte("x")}, // a text of its own is kept
-			{},                                               // no body
+			{}, // no body
 		}
 		for _, in := range cases {
 			in.WorkflowID, in.ReceivedAt, in.Method, in.Path, in.Verdict = w.ID, time.Now().UTC(), "POST", "/hooks/x", store.VerdictRejected
