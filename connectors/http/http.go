@@ -119,12 +119,12 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	}
 	resp, err := req.HTTP.Do(hreq)
 	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("%s %s: %w", method, u.Redacted(), err))
+		return connectors.Result{}, connectors.TransportError(fmt.Errorf("%s %s: %w", method, u.Redacted(), err))
 	}
 	defer resp.Body.Close()
 	respBody, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("reading response: %w", err))
+		return connectors.Result{}, connectors.TransportError(fmt.Errorf("reading response: %w", err))
 	}
 	out := map[string]any{
 		"status":  resp.StatusCode,
@@ -134,28 +134,10 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	if fail, ok := in["fail_on_status"].(bool); ok && !fail {
 		return connectors.Result{Output: out}, nil
 	}
-	if err := statusError(resp); err != nil {
+	if err := connectors.StatusError(resp.StatusCode, resp.Header, time.Now()); err != nil {
 		return connectors.Result{Output: out}, err
 	}
 	return connectors.Result{Output: out}, nil
-}
-
-// statusError classifies a non-2xx answer: 408, 425, 429 and 5xx can pass on
-// a retry; other 4xx cannot.
-func statusError(resp *http.Response) error {
-	code := resp.StatusCode
-	if code < 400 {
-		return nil
-	}
-	err := fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
-	switch {
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
-	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
-		return connectors.Retryable(err)
-	default:
-		return connectors.Permanent(err)
-	}
 }
 
 var _ connectors.Connector = Connector{}

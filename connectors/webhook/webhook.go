@@ -96,21 +96,20 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	hreq.Header.Set("User-Agent", "Switchboard/1")
 	resp, err := req.HTTP.Do(hreq)
 	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("POST %s: %w", u.Redacted(), err))
+		return connectors.Result{}, connectors.TransportError(fmt.Errorf("POST %s: %w", u.Redacted(), err))
 	}
 	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(resp.Body)
-	out := map[string]any{"status": resp.StatusCode, "webhook_id": id, "body": string(respBody)}
-	switch code := resp.StatusCode; {
-	case code < 300:
-		return connectors.Result{Output: out}, nil
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		return connectors.Result{Output: out}, connectors.RateLimited(connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
-	case code >= 500 || code == http.StatusRequestTimeout:
-		return connectors.Result{Output: out}, connectors.Retryable(fmt.Errorf("HTTP %d", code))
-	default:
-		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d", code))
+	respBody, err := io.ReadAll(resp.Body)
+	if err != nil {
+		// A body cut off or past the size cap is not a delivery we can vouch for.
+		return connectors.Result{}, connectors.TransportError(fmt.Errorf("reading the response of POST %s: %w", u.Redacted(), err))
 	}
+	out := map[string]any{"status": resp.StatusCode, "webhook_id": id, "body": string(respBody)}
+	if code := resp.StatusCode; code >= 300 && code < 400 {
+		// A redirect not followed (or 304) is not a delivery.
+		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d %s", code, http.StatusText(code)))
+	}
+	return connectors.Result{Output: out}, connectors.StatusError(resp.StatusCode, resp.Header, now())
 }
 
 var _ connectors.Connector = Connector{}

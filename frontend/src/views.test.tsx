@@ -76,6 +76,7 @@ describe('views', () => {
           latency_ms: 42,
           response_body: '{"error":"boom"}',
           error: '',
+          error_kind: 'retryable',
           created_at: run.created_at,
         },
         {
@@ -91,6 +92,7 @@ describe('views', () => {
           latency_ms: 1,
           response_body: '',
           error: 'dial tcp: no such host',
+          error_kind: 'retryable',
           created_at: run.created_at,
         },
       ],
@@ -106,6 +108,8 @@ describe('views', () => {
     expect(html).toContain('&quot;error&quot;: &quot;boom&quot;')
     expect(html).toContain('no response')
     expect(html).toContain('dial tcp: no such host')
+    expect(html).toContain('data-testid="delivery-kind"')
+    expect(html).toContain(' retryable<')
     expect(html).toContain('Trigger input')
   })
 

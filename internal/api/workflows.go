@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -18,6 +19,9 @@ func readDocument(c *gin.Context) ([]byte, bool) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxDocumentBytes))
 	if err != nil {
 		problem(c, http.StatusRequestEntityTooLarge, "the workflow document is larger than 2 MiB")
+		return nil, false
+	}
+	if !utf8Body(c, raw) {
 		return nil, false
 	}
 	if len(raw) == 0 {
@@ -56,7 +60,22 @@ func (s *server) listWorkflows(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	for i := range items {
+		items[i] = forReader(c, items[i])
+	}
 	c.JSON(http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next})
+}
+
+// forReader hides a workflow's public URLs (their token lets anyone start
+// runs) from viewers: reading a workflow must not hand out the right to
+// trigger it.
+func forReader(c *gin.Context, v *flows.View) *flows.View {
+	if p := principal(c); p != nil && auth.Allows(p.Role, auth.RoleEditor) {
+		return v
+	}
+	hidden := *v
+	hidden.WebhookURL, hidden.TestURL, hidden.FormURL = "", "", ""
+	return &hidden
 }
 
 func (s *server) createWorkflow(c *gin.Context) {
@@ -95,7 +114,7 @@ func (s *server) getWorkflow(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(v.Version))
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, forReader(c, v))
 }
 
 func (s *server) updateWorkflow(c *gin.Context) {

@@ -62,6 +62,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := sealDocuments(ctx, st, ring, log); err != nil {
+		return err
+	}
 	// Declarative connectors join the registry before any run starts.
 	loader, err := startConnectors(ctx, cfg, registry(), log)
 	if err != nil {
@@ -155,7 +158,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else {
 		handler = api.New(api.Deps{
 			Store: st,
-			Flows: flows.New(st, registry(), cfg.PublicURL),
+			Flows: flows.New(st, registry(), cfg.HooksURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
 			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
@@ -170,6 +173,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Health:         health,
 			Events:         events.NewService(st, ring, nudge),
 			PublicURL:      cfg.PublicURL,
+			HooksURL:       cfg.HooksURL,
 			HSTS:           hstsValue(cfg),
 			Metrics:        cfg.Metrics,
 			Prometheus:     prom,

@@ -582,9 +582,11 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	kind := connectors.KindOf(err)
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):
+		err = reclassified(err, connectors.KindPermanent,
+			"refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): ")
 		kind = connectors.KindPermanent
-		err = fmt.Errorf("refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): %w", err)
-	case errors.Is(err, netguard.ErrTooLarge):
+	case errors.Is(err, netguard.ErrTooLarge), connectors.UntrustedCertificate(err):
+		err = reclassified(err, connectors.KindPermanent, "")
 		kind = connectors.KindPermanent
 	}
 	if (kind == connectors.KindRetryable || kind == connectors.KindRateLimited) && s.Retry != nil && attempt < s.Retry.MaxAttempts {
@@ -597,6 +599,22 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	}
 	return x.stepFailed(ctx, s, sc, started, input, attempt, err)
 }
+
+// reclassified is err under the kind the engine settled on, its message
+// starting with that kind (not the connector's guess) and then why.
+func reclassified(err error, kind connectors.ErrorKind, why string) error {
+	msg := strings.TrimPrefix(err.Error(), string(connectors.KindOf(err))+": ")
+	return &kindError{msg: string(kind) + ": " + why + msg, err: err}
+}
+
+// kindError carries a reclassified message; the cause stays reachable.
+type kindError struct {
+	msg string
+	err error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.err }
 
 // backoff is the wait before attempt+1: exponential with full jitter between
 // half and all of the step, capped, and never shorter than Retry-After.

@@ -433,6 +433,11 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       error: string;
+      /**
+       * @description the attempt's failure by the connector SDK's retry rules; empty for a success
+       * @enum {string}
+       */
+      error_kind: "" | "retryable" | "rate_limited" | "permanent";
       id: string;
       item_key?: string;
       /** Format: int64 */

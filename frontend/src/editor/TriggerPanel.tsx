@@ -94,6 +94,8 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
               </>
             ) : null}
           </>
+        ) : workflow?.id && !canEdit ? (
+          <p className="notice">Only editors and admins see the webhook URL: it lets anyone start runs.</p>
         ) : (
           <p className="notice">Save the workflow to get its webhook URL. A workflow needs at least one step to be saved.</p>
         )}
@@ -408,6 +410,8 @@ function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
           </a>
           <CopyButton text={workflow.form_url} label="Copy form URL" />
         </div>
+      ) : workflow?.id && !canEdit ? (
+        <p className="notice">Only editors and admins see the form’s address.</p>
       ) : (
         <p className="notice">Save the workflow to get the form’s address.</p>
       )}
