@@ -218,7 +218,7 @@ test.describe('switchboard builder', () => {
     await expect(page.getByRole('combobox', { name: /^Connection/ }), 'the new connection is chosen').toHaveValue('team-slack')
     // The connection test asks the (local) Slack who the token is.
     await page.getByRole('button', { name: 'Test connection team-slack' }).click()
-    await expect(page.getByRole('status').filter({ hasText: 'The service accepted the credentials.' })).toBeVisible()
+    await expect(page.getByRole('status').filter({ hasText: 'Slack accepted the credentials.' })).toBeVisible()
     assert.ok(receiver.requests.some((r) => r.url === '/api/auth.test'), 'auth.test was called')
 
     await page.getByRole('textbox', { name: 'Channel', exact: true }).click()

@@ -329,3 +329,35 @@ export function SidePanelHead({ kind, title, onClose }: { kind: string; title: R
     </header>
   )
 }
+
+/** A button for an action that cannot be taken back: it asks first, and is disabled while the action runs. */
+export function ConfirmButton({
+  question,
+  onConfirm,
+  busy = false,
+  className = 'btn btn--small',
+  label,
+  children,
+}: {
+  question: string
+  onConfirm: () => void
+  busy?: boolean
+  className?: string
+  /** The accessible name, when the visible text alone is not enough. */
+  label?: string
+  children: ReactNode
+}) {
+  return (
+    <button
+      type="button"
+      className={className}
+      aria-label={label}
+      disabled={busy}
+      onClick={() => {
+        if (window.confirm(question)) onConfirm()
+      }}
+    >
+      {children}
+    </button>
+  )
+}

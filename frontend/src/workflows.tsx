@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch } from './components.tsx'
+import { ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -200,17 +200,15 @@ function WorkflowRow({ wf, now }: { wf: Workflow; now: number }) {
             >
               Duplicate
             </button>
-            <button
-              type="button"
+            <ConfirmButton
+              question={`Delete “${wf.name}” with all its versions and runs? This cannot be undone.`}
+              onConfirm={() => remove.mutate()}
+              busy={remove.isPending}
               className="btn btn--small btn--danger"
-              aria-label={`Delete ${wf.name}`}
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete “${wf.name}” with all its versions and runs? This cannot be undone.`)) remove.mutate()
-              }}
+              label={`Delete ${wf.name}`}
             >
               Delete
-            </button>
+            </ConfirmButton>
           </>
         ) : null}
       </td>

@@ -195,7 +195,7 @@ export function UsersPage() {
                       )}
                     </td>
                     <td className="row-actions">
-                      <button type="button" className="btn btn--small" onClick={() => reset.mutate(u)} aria-label={`Reset the password of ${u.email}`}>
+                      <button type="button" className="btn btn--small" onClick={() => reset.mutate(u)} aria-label={`Reset password for ${u.email}`}>
                         Reset password
                       </button>
                       <button

@@ -173,7 +173,7 @@ export function ConnectorsPage() {
           {added.length ? (
             <ConnectorTable items={added} editable onChanged={refresh} />
           ) : (
-            <p className="muted">None yet: the connectors above are all built in.</p>
+            <p className="muted">None yet: every connector below is built in.</p>
           )}
           <h2 className="h2">Built-in connectors</h2>
           <p className="small muted">Part of this Switchboard build; they cannot be changed here.</p>

@@ -154,7 +154,7 @@ export function ConnectionsPage() {
                       {t === 'busy' ? 'Testing…' : 'Test'}
                     </button>
                     {isOAuth(spec, c) ? (
-                      <button type="button" className="btn btn--small btn--primary" onClick={() => void connect(c)} aria-label={`Connect ${c.name}`}>
+                      <button type="button" className="btn btn--small btn--primary" onClick={() => void connect(c)} aria-label={`${c.oauth?.connected ? 'Reconnect' : 'Connect'} ${c.name}`}>
                         {c.oauth?.connected ? 'Reconnect' : 'Connect'}
                       </button>
                     ) : null}

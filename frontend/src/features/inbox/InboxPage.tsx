@@ -7,7 +7,7 @@ import { useContext, useEffect, useState } from 'react'
 import type { ApiClient, InboxItem, Run, Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { CopyButton, ErrorNotice, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
+import { ConfirmButton, CopyButton, ErrorNotice, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
 import { formatDateTime, prettyBody, shortId } from '../../format.ts'
 import { editorRoute, HOME, runRoute } from '../../route.ts'
 
@@ -65,16 +65,13 @@ function ItemActions({ workflowId, item }: { workflowId: string; item: InboxItem
       <button type="button" className="btn btn--small" disabled={sample.isPending} onClick={() => sample.mutate()}>
         Use as sample data
       </button>
-      <button
-        type="button"
-        className="btn btn--small"
-        disabled={resend.isPending}
-        onClick={() => {
-          if (window.confirm('Send this request through the workflow again? Its actions run for real.')) resend.mutate()
-        }}
+      <ConfirmButton
+        question="Send this request through the workflow again? Its actions run for real."
+        onConfirm={() => resend.mutate()}
+        busy={resend.isPending}
       >
         {resend.isPending ? 'Sending…' : 'Send it again through the workflow'}
-      </button>
+      </ConfirmButton>
       <span role="status" className="small inbox-item__said">
         {error ? <span className="error-text">{error instanceof Error ? error.message : String(error)}</span> : said}
       </span>

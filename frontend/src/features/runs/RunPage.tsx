@@ -6,6 +6,7 @@ import { useContext, useEffect, useState } from 'react'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import {
+  ConfirmButton,
   HttpStatusBadge,
   Link,
   NavigateContext,
@@ -251,22 +252,8 @@ export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
       <details>
         <summary>Request and response</summary>
         <div className="io-grid">
-          <div>
-            <h4 className="h5">Request headers (secrets redacted)</h4>
-            <Headers headers={d.request_headers} label={`Request headers of attempt ${d.attempt}`} />
-            <h4 className="h5">Request body</h4>
-            <pre className="json" tabIndex={0} aria-label={`Request body of attempt ${d.attempt}`}>
-              {prettyBody(d.request_body) || '(empty)'}
-            </pre>
-          </div>
-          <div>
-            <h4 className="h5">Response headers</h4>
-            <Headers headers={d.response_headers} label={`Response headers of attempt ${d.attempt}`} />
-            <h4 className="h5">Response body</h4>
-            <pre className="json" tabIndex={0} aria-label={`Response body of attempt ${d.attempt}`}>
-              {prettyBody(d.response_body) || '(empty)'}
-            </pre>
-          </div>
+          <Message side="Request" note=" (secrets redacted)" headers={d.request_headers} body={d.request_body} attempt={d.attempt} />
+          <Message side="Response" headers={d.response_headers} body={d.response_body} attempt={d.attempt} />
         </div>
       </details>
     </li>
@@ -373,19 +360,33 @@ function RunActions({ run }: { run: ConsoleRunDetail }) {
           </button>
         </form>
       ) : (
-        <button
-          type="button"
+        <ConfirmButton
+          question="Cancel this run? Steps that already ran are not undone."
+          onConfirm={() => cancel.mutate()}
+          busy={cancel.isPending}
           className="btn btn--danger"
-          disabled={cancel.isPending}
-          onClick={() => {
-            if (window.confirm('Cancel this run? Steps that already ran are not undone.')) cancel.mutate()
-          }}
         >
           {cancel.isPending ? 'Canceling…' : 'Cancel run'}
-        </button>
+        </ConfirmButton>
       )}
       {replay.isError ? <p role="alert" className="text-danger">Could not replay: {(replay.error as Error).message}</p> : null}
       {cancel.isError ? <p role="alert" className="text-danger">Could not cancel: {(cancel.error as Error).message}</p> : null}
+    </div>
+  )
+}
+
+/** One side of an attempt: its headers and its body. */
+function Message({ side, note = '', headers, body, attempt }: { side: string; note?: string; headers: DeliveryAttempt['request_headers']; body: DeliveryAttempt['request_body']; attempt: number }) {
+  return (
+    <div>
+      <h4 className="h5">
+        {side} headers{note}
+      </h4>
+      <Headers headers={headers} label={`${side} headers of attempt ${attempt}`} />
+      <h4 className="h5">{side} body</h4>
+      <pre className="json" tabIndex={0} aria-label={`${side} body of attempt ${attempt}`}>
+        {prettyBody(body) || '(empty)'}
+      </pre>
     </div>
   )
 }

@@ -123,6 +123,19 @@ export function RunsPage() {
   const [bulk, setBulk] = useState<BulkJob | null>(null)
   const refresh = () => qc.invalidateQueries({ queryKey: ['all-runs'] })
 
+  // The filters that pick from a list; the empty choice of each means any.
+  const selects: { id: string; field: keyof UrlFilters; label: string; any: string; options: { value: string; label: string }[] }[] = [
+    { id: 'filter-workflow', field: 'workflow', label: 'Workflow', any: 'All workflows', options: wfList.map((w) => ({ value: w.id, label: w.name })) },
+    { id: 'filter-state', field: 'state', label: 'State', any: 'Any state', options: RUN_STATES.map((s) => ({ value: s, label: s })) },
+    { id: 'filter-trigger', field: 'trigger', label: 'Trigger', any: 'Any trigger', options: TRIGGER_TYPES.map((t) => ({ value: t, label: t })) },
+    {
+      id: 'filter-time',
+      field: 'range',
+      label: 'Time',
+      any: 'Any time',
+      options: Object.entries(TIME_RANGES).map(([k, r]) => ({ value: k, label: r.label })),
+    },
+  ]
   return (
     <>
       <div className="page-head">
@@ -131,50 +144,17 @@ export function RunsPage() {
       </div>
 
       <form className="filters" role="search" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
-        <div className="filter">
-          <label htmlFor="filter-workflow">Workflow</label>
-          <select id="filter-workflow" value={filters.workflow} onChange={(e) => setFilter('workflow', e.target.value)}>
-            <option value="">All workflows</option>
-            {wfList.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label htmlFor="filter-state">State</label>
-          <select id="filter-state" value={filters.state} onChange={(e) => setFilter('state', e.target.value)}>
-            <option value="">Any state</option>
-            {RUN_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label htmlFor="filter-trigger">Trigger</label>
-          <select id="filter-trigger" value={filters.trigger} onChange={(e) => setFilter('trigger', e.target.value)}>
-            <option value="">Any trigger</option>
-            {TRIGGER_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label htmlFor="filter-time">Time</label>
-          <select id="filter-time" value={filters.range} onChange={(e) => setFilter('range', e.target.value)}>
-            <option value="">Any time</option>
-            {Object.entries(TIME_RANGES).map(([k, r]) => (
-              <option key={k} value={k}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        {selects.map((f) => (
+          <FilterSelect
+            key={f.id}
+            id={f.id}
+            label={f.label}
+            any={f.any}
+            options={f.options}
+            value={filters[f.field]}
+            onChange={(v) => setFilter(f.field, v)}
+          />
+        ))}
         <div className="filter filters__search">
           <label htmlFor="filter-q">Search the trigger input</label>
           <input id="filter-q" type="search" value={text} placeholder="an e-mail, an order id, …" onChange={(e) => setText(e.target.value)} />
@@ -471,5 +451,36 @@ function BulkDialog({ job, onClose }: { job: BulkJob; onClose: () => void }) {
         )}
       </div>
     </Modal>
+  )
+}
+
+/** One of the filters above the list: a labelled select whose empty choice means any. */
+function FilterSelect({
+  id,
+  label,
+  any,
+  value,
+  options,
+  onChange,
+}: {
+  id: string
+  label: string
+  any: string
+  value: string
+  options: { value: string; label: string }[]
+  onChange: (value: string) => void
+}) {
+  return (
+    <div className="filter">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{any}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
   )
 }
