@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import http from 'node:http'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
-import { api, axeViolations, outDir, signIn, suite } from './harness.mjs'
+import { api, axeViolations, outDir, resolveBinary, signIn, suite } from './harness.mjs'
 
 /** A local Acme CRM: records what it gets, answers like the connector file expects. */
 function startAcme() {
@@ -77,7 +77,7 @@ function startProvider() {
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ srv, tokenRequests, port: srv.address().port })))
 }
 
-function connectorFile(acmePort, method) {
+function connectorFile(acmePort, method, testPath = '/v2/contacts') {
   return `id: acme
 name: Acme CRM
 version: 1.0.0
@@ -102,7 +102,7 @@ tests:
     credentials: {token: t0k}
     expect:
       method: POST
-      path: /v2/contacts
+      path: ${testPath}
       headers: {Authorization: Bearer t0k}
       body: {email: ada@example.com}
     response: {status: 201, body: {id: 7}}
@@ -160,6 +160,16 @@ test.describe('admin area and connections', () => {
       if (role === 'viewer') await screen(page, 'users')
       await page.getByRole('button', { name: 'Done' }).click()
     }
+    // Disable and enable again; a role change goes straight to the server.
+    const vi = page.getByRole('row', { name: /vi@example.com/ })
+    await vi.getByRole('button', { name: 'Disable vi@example.com' }).click()
+    await expect(vi.getByText('disabled', { exact: true })).toBeVisible()
+    await vi.getByRole('button', { name: 'Enable vi@example.com' }).click()
+    await expect(vi.getByText('invited', { exact: true })).toBeVisible()
+    await vi.getByLabel('Role of vi@example.com').selectOption('editor')
+    await expect.poll(async () => (await api(server, 'GET', '/api/v1/users')).json.items.find((u) => u.email === 'vi@example.com').role).toBe('editor')
+    await vi.getByLabel('Role of vi@example.com').selectOption('viewer')
+    await expect.poll(async () => (await api(server, 'GET', '/api/v1/users')).json.items.find((u) => u.email === 'vi@example.com').role).toBe('viewer')
   })
 
   test('creates an API key that a curl call then uses', async () => {
@@ -182,13 +192,21 @@ test.describe('admin area and connections', () => {
     await expect(row.getByText('admin@example.com')).toBeVisible()
     await page.reload()
     await expect(page.getByRole('row', { name: /deploy script/ }).getByText(/ago|just now|seconds?/)).toBeVisible()
+    // Revoking asks first; the key stops working at once.
+    page.once('dialog', (d) => void d.accept())
+    await page.getByRole('button', { name: 'Revoke deploy script' }).click()
+    await expect(page.getByRole('row', { name: /deploy script/ }).getByText('revoked')).toBeVisible()
+    const after = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${key}`, `${server.base}/api/v1/workflows`], {
+      encoding: 'utf8',
+    })
+    assert.equal(after, '401')
   })
 
   test('uploads a broken connector, sees the error on its line, fixes it', async () => {
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Connectors' }).click()
     await expect(page.getByRole('heading', { name: 'Connectors', level: 1 })).toBeVisible()
     await expect(page.getByRole('row', { name: /Slack/ }).getByRole('switch'), 'built-ins are read-only').toHaveCount(0)
-    await page.getByLabel('Choose a file…').setInputFiles({ name: 'acme.yaml', mimeType: 'application/yaml', buffer: Buffer.from(connectorFile(acme.port, 'FETCH')) })
+    await page.getByLabel('Choose a file…').setInputFiles({ name: 'acme.yaml', mimeType: 'application/yaml', buffer: Buffer.from(connectorFile(acme.port, 'FETCH', '/v2/contact')) })
     const problem = page.locator('.cm-problem').first()
     await expect(problem).toContainText('Line 15')
     await expect(problem).toContainText('method')
@@ -202,11 +220,41 @@ test.describe('admin area and connections', () => {
     for (let i = 0; i < 5; i++) await page.keyboard.press('Backspace')
     await page.keyboard.type('POST')
     await page.getByRole('button', { name: 'Check and install' }).click()
+    // Now the file parses and its inline test runs: it expected the wrong path, on its line.
+    await expect(page.locator('.cm-problem').first()).toContainText('Line 20')
+    await expect(page.locator('.cm-problem').first()).toContainText('/v2/contact')
+    await expect(page.getByTestId('upload-problems')).toContainText('Not installed')
+    await page.locator('.cm-line', { hasText: 'path: /v2/contact' }).click()
+    await page.keyboard.press('End')
+    await page.keyboard.type('s')
+    await page.getByRole('button', { name: 'Check and install' }).click()
     await expect(page.getByTestId('upload-result')).toContainText('Installed Acme CRM (acme 1.0.0)')
     await expect(page.getByTestId('upload-result')).toContainText('1 inline test passed')
     await expect(page.locator('.cm-problem')).toHaveCount(0)
     await expect(page.getByRole('row', { name: /Acme CRM/ }).getByRole('switch', { name: 'Acme CRM in service' })).toHaveAttribute('aria-checked', 'true')
+    // Out of service and back.
+    const inService = page.getByRole('row', { name: /Acme CRM/ }).getByRole('switch', { name: 'Acme CRM in service' })
+    await inService.click()
+    await expect(inService).toHaveAttribute('aria-checked', 'false')
+    await inService.click()
+    await expect(inService).toHaveAttribute('aria-checked', 'true')
     await screen(page, 'connectors')
+  })
+
+  test('uploads a WebAssembly plugin twice and makes the first upload current again', async () => {
+    const wasm = path.resolve(path.dirname(resolveBinary()), 'plugins/orders.wasm')
+    for (const n of [1, 2]) {
+      await page.getByLabel('Choose a file…').setInputFiles(wasm)
+      await expect(page.getByTestId('upload-result')).toContainText('Installed')
+      await expect(page.getByRole('row', { name: new RegExp(`WebAssembly plugin.*upload ${n}`) })).toBeVisible()
+    }
+    const row = page.getByRole('row', { name: /WebAssembly plugin/ })
+    await row.getByRole('button', { name: 'Versions' }).click()
+    const versions = page.getByRole('region', { name: /^Versions of / })
+    await expect(versions.getByRole('listitem')).toHaveCount(2)
+    await versions.getByRole('listitem').filter({ hasText: 'Upload 1 ' }).getByRole('button', { name: 'Make current' }).click()
+    await expect(versions.getByRole('listitem').filter({ hasText: 'Upload 1 ' }).getByText('current')).toBeVisible()
+    await screen(page, 'plugin-versions')
   })
 
   test('changes the retention while the instance runs', async () => {
@@ -313,6 +361,15 @@ test.describe('admin area and connections', () => {
     assert.equal(provider.tokenRequests.length, 1)
     assert.equal(provider.tokenRequests[0].form.get('grant_type'), 'authorization_code')
 
+    // Editing keeps a secret left empty.
+    await card.getByRole('button', { name: 'Edit acme-main' }).click()
+    const edit = page.getByRole('dialog', { name: 'Edit acme-main' })
+    await expect(edit.getByLabel(/API token/)).toHaveAttribute('placeholder', /•/)
+    await edit.getByRole('button', { name: 'Save connection' }).click()
+    await expect(edit).toHaveCount(0)
+    const conns = await api(server, 'GET', '/api/v1/connections')
+    assert.equal(conns.json.items.find((c) => c.name === 'acme-main').secret_set.token, true, 'the token is kept')
+
     // Deleting warns with the workflows that use it.
     await card.getByRole('button', { name: 'Delete acme-main' }).click()
     const del = page.getByRole('dialog', { name: 'Delete acme-main?' })
@@ -330,6 +387,8 @@ test.describe('admin area and connections', () => {
     await expect(rows.filter({ hasText: 'connector.upload' })).toHaveCount(0)
     await expect(rows.filter({ hasText: 'user.link_used' }).first()).toBeVisible()
     await expect(rows.filter({ hasText: 'ed@example.com' }).first()).toBeVisible()
+    await expect(rows.filter({ hasText: 'disabled: false → true' })).toHaveCount(1)
+    await expect(rows.filter({ hasText: 'role: viewer → editor' })).toHaveCount(1)
     await screen(page, 'audit')
     await page.getByLabel('Action').fill('settings.update')
     await page.getByRole('button', { name: 'Apply' }).click()

@@ -33,8 +33,8 @@ export type RetryDoc = Schemas['WorkflowRetry']
 export type PathDoc = Schemas['WorkflowPath']
 /** One node of the step tree; which fields apply depends on `type`. */
 export type StepDoc = Schemas['WorkflowStep']
-/** A workflow as GET /workflows/{id} answers it: always with its document. */
-export type WorkflowDetail = Workflow & { document: WorkflowDocument }
+/** One workflow as the single-workflow routes answer it: always with its document. */
+export type WorkflowDetail = Schemas['WorkflowDetail']
 
 /** A page of a list, with an absent list read as empty. */
 export type Page<T> = Omit<Schemas['WorkflowPage'], 'items'> & { items: T[] }
@@ -346,8 +346,8 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     return value
   }
 
-  function editable(data: Workflow, headers: Headers | null): Editable {
-    return { workflow: data as WorkflowDetail, etag: headers?.get('ETag') || versionEtag(data.version) }
+  function editable(data: WorkflowDetail, headers: Headers | null): Editable {
+    return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
   }
 
   return {
@@ -381,11 +381,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       return page(raw)
     },
     async getWorkflow(id, signal) {
-      return (await request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })) as WorkflowDetail
+      return request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })
     },
     async createWorkflow(doc, options = {}) {
       const q = options.active === false ? { active: 'false' as const } : undefined
-      return (await request('POST', '/api/v1/workflows', { query: q, body: doc })) as WorkflowDetail
+      return request('POST', '/api/v1/workflows', { query: q, body: doc })
     },
     async listRuns(params = {}, signal) {
       const raw = await request('GET', '/api/v1/runs', {

@@ -42,7 +42,7 @@ var contracts = map[string]contract{
 	"POST /auth/login":                              {body: credentials{}, out: signedIn{}},
 	"POST /auth/logout":                             {},
 	"GET /auth/me":                                  {out: meView{}},
-	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.View]{}},
+	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.Summary]{}},
 	"POST /workflows":                               {params: createWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/import":                        {params: importWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/validate":                      {body: workflow.Document{}, out: validView{}},

@@ -17,7 +17,8 @@ import (
 // schemaNames names the schemas of generated clients where the default
 // (package plus type name) reads badly.
 var schemaNames = map[string]string{
-	"FlowsView":              "Workflow",
+	"FlowsSummary":           "Workflow",
+	"FlowsView":              "WorkflowDetail",
 	"ConnectionsView":        "Connection",
 	"ConnectionsInput":       "ConnectionInput",
 	"ConnectionsOAuthView":   "ConnectionOAuth",
@@ -153,6 +154,10 @@ func (s *server) openAPI() ([]byte, error) {
 		if strings.Contains(rt.path, ":") {
 			problems = append(problems, http.StatusNotFound)
 		}
+		if ct.body != nil || ct.bodyTypes != nil || ct.params != nil {
+			// Bad input: the problem names the fields.
+			problems = append(problems, http.StatusUnprocessableEntity)
+		}
 		for _, st := range problems {
 			oc.AddRespStructure(Problem{}, openapi.WithHTTPStatus(st), openapi.WithContentType("application/problem+json"))
 		}
@@ -251,6 +256,15 @@ func customSchemas(p jsonschema.InterceptSchemaParams) (bool, error) {
 		p.Schema.Type = nil
 		p.Schema.Properties = nil
 		p.Schema.WithOneOf(jsonschema.Number.ToSchemaOrBool(), (&jsonschema.Schema{}).WithType(jsonschema.String.Type()).WithFormat("date").ToSchemaOrBool())
+		return true, nil
+	}
+	if t == reflect.TypeOf(headerMap(nil)) {
+		value := (&jsonschema.Schema{}).WithOneOf(jsonschema.String.ToSchemaOrBool(),
+			(&jsonschema.Schema{}).WithType(jsonschema.Array.Type()).WithItems(*(&jsonschema.Items{}).WithSchemaOrBool(jsonschema.String.ToSchemaOrBool())).ToSchemaOrBool())
+		p.Schema.Type = nil
+		p.Schema.Items = nil
+		p.Schema.WithType(jsonschema.Type{SliceOfSimpleTypeValues: []jsonschema.SimpleType{jsonschema.Object, jsonschema.Null}}).
+			WithAdditionalProperties(value.ToSchemaOrBool())
 		return true, nil
 	}
 	return false, nil

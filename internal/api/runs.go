@@ -53,21 +53,28 @@ type stepView struct {
 }
 
 type deliveryView struct {
-	ID              string          `json:"id"`
-	StepID          string          `json:"step_id"`
-	ItemKey         string          `json:"item_key,omitempty"`
-	Attempt         int             `json:"attempt"`
-	Method          string          `json:"method"`
-	URL             string          `json:"url"`
-	RequestHeaders  json.RawMessage `json:"request_headers"`
-	RequestBody     string          `json:"request_body"`
-	Status          int             `json:"status"`
-	ResponseHeaders json.RawMessage `json:"response_headers"`
-	ResponseBody    string          `json:"response_body"`
-	LatencyMS       int64           `json:"latency_ms"`
-	Error           string          `json:"error"`
-	CreatedAt       time.Time       `json:"created_at"`
+	ID              string    `json:"id"`
+	StepID          string    `json:"step_id"`
+	ItemKey         string    `json:"item_key,omitempty"`
+	Attempt         int       `json:"attempt"`
+	Method          string    `json:"method"`
+	URL             string    `json:"url"`
+	RequestHeaders  headerMap `json:"request_headers"`
+	RequestBody     string    `json:"request_body"`
+	Status          int       `json:"status"`
+	ResponseHeaders headerMap `json:"response_headers"`
+	ResponseBody    string    `json:"response_body"`
+	LatencyMS       int64     `json:"latency_ms"`
+	Error           string    `json:"error"`
+	CreatedAt       time.Time `json:"created_at"`
 }
+
+// headerMap is a stored header or query map: each name to its value, or
+// to the values of a repeated name; null when none were kept.
+type headerMap json.RawMessage
+
+// MarshalJSON writes the stored JSON as it is.
+func (h headerMap) MarshalJSON() ([]byte, error) { return json.RawMessage(h).MarshalJSON() }
 
 func raw(j store.JSON) json.RawMessage {
 	if len(j) == 0 {
@@ -194,8 +201,8 @@ func (s *server) getRun(c *gin.Context) {
 	v.Deliveries = make([]deliveryView, len(dels))
 	for i, d := range dels {
 		v.Deliveries[i] = deliveryView{ID: d.ID, StepID: d.StepID, ItemKey: d.ItemKey, Attempt: d.Attempt, Method: d.Method,
-			URL: d.URL, RequestHeaders: raw(d.RequestHeaders), RequestBody: d.RequestBody, Status: d.Status,
-			ResponseHeaders: raw(d.ResponseHeaders), ResponseBody: d.ResponseBody, LatencyMS: d.LatencyMS,
+			URL: d.URL, RequestHeaders: headerMap(raw(d.RequestHeaders)), RequestBody: d.RequestBody, Status: d.Status,
+			ResponseHeaders: headerMap(raw(d.ResponseHeaders)), ResponseBody: d.ResponseBody, LatencyMS: d.LatencyMS,
 			Error: d.Error, CreatedAt: d.CreatedAt}
 	}
 	c.JSON(http.StatusOK, v)

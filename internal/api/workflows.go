@@ -52,7 +52,7 @@ func (s *server) listWorkflows(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Flows.List(c.Request.Context(), p)
-	reply(c, http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next}, err)
+	reply(c, http.StatusOK, Page[*flows.Summary]{Items: items, NextCursor: next}, err)
 }
 
 func (s *server) createWorkflow(c *gin.Context) { s.create(c, "true") }

@@ -29,23 +29,33 @@ func New(st *store.Store, reg *connectors.Registry, publicURL string) *Service {
 	return &Service{st: st, reg: reg, publicURL: publicURL}
 }
 
-// View is a workflow as the API shows it.
+// Summary is a workflow as lists show it: without its document.
+type Summary struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Active      bool      `json:"active"`
+	Version     int       `json:"version"`
+	TriggerType string    `json:"trigger_type"`
+	WebhookURL  string    `json:"webhook_url,omitempty"`
+	TestURL     string    `json:"test_url,omitempty"`
+	FormURL     string    `json:"form_url,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// View is one workflow as the API shows it: always with its current
+// document (secrets redacted).
 type View struct {
-	ID          string               `json:"id"`
-	Name        string               `json:"name"`
-	Active      bool                 `json:"active"`
-	Version     int                  `json:"version"`
-	TriggerType string               `json:"trigger_type"`
-	WebhookURL  string               `json:"webhook_url,omitempty"`
-	TestURL     string               `json:"test_url,omitempty"`
-	FormURL     string               `json:"form_url,omitempty"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	Document    workflow.RawDocument `json:"document,omitempty"`
+	Summary
+	Document workflow.RawDocument `json:"document"`
 }
 
 func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
-	v := &View{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
+	return &View{Summary: s.summary(w), Document: workflow.RawDocument(Redact(doc))}
+}
+
+func (s *Service) summary(w *store.Workflow) Summary {
+	v := Summary{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	if w.WebhookToken != nil {
 		switch w.TriggerType {
@@ -55,9 +65,6 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 		case "form":
 			v.FormURL = s.publicURL + "/forms/" + *w.WebhookToken
 		}
-	}
-	if doc != nil {
-		v.Document = workflow.RawDocument(Redact(doc))
 	}
 	return v
 }
@@ -181,14 +188,15 @@ func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 }
 
 // List returns a page of workflows without documents.
-func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, error) {
+func (s *Service) List(ctx context.Context, p store.Page) ([]*Summary, string, error) {
 	ws, next, err := s.st.ListWorkflows(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]*View, len(ws))
+	out := make([]*Summary, len(ws))
 	for i := range ws {
-		out[i] = s.view(&ws[i], nil)
+		sum := s.summary(&ws[i])
+		out[i] = &sum
 	}
 	return out, next, nil
 }

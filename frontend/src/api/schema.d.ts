@@ -539,9 +539,9 @@ export interface components {
       latency_ms: number;
       method: string;
       request_body: string;
-      request_headers: unknown;
+      request_headers: components["schemas"]["HeaderMap"];
       response_body: string;
-      response_headers: unknown;
+      response_headers: components["schemas"]["HeaderMap"];
       status: number;
       step_id: string;
       url: string;
@@ -671,15 +671,18 @@ export interface components {
       message?: string;
       redirect?: string;
     };
+    HeaderMap: ({
+      [key: string]: string | string[];
+    }) | null;
     InboxItem: {
       body: string;
       body_base64: string;
       body_size: number;
-      headers: unknown;
+      headers: components["schemas"]["HeaderMap"];
       id: string;
       method: string;
       path: string;
-      query: unknown;
+      query: components["schemas"]["HeaderMap"];
       reason: string;
       received_at: string;
       run_id: null | string;
@@ -1077,7 +1080,6 @@ export interface components {
       active: boolean;
       /** Format: date-time */
       created_at: string;
-      document?: components["schemas"]["WorkflowDocument"];
       form_url?: string;
       id: string;
       name: string;
@@ -1097,6 +1099,21 @@ export interface components {
       expression?: string;
       header?: string;
       window?: string;
+    };
+    WorkflowDetail: {
+      active: boolean;
+      /** Format: date-time */
+      created_at: string;
+      document: components["schemas"]["WorkflowDocument"];
+      form_url?: string;
+      id: string;
+      name: string;
+      test_url?: string;
+      trigger_type: string;
+      /** Format: date-time */
+      updated_at: string;
+      version: number;
+      webhook_url?: string;
     };
     WorkflowDocument: {
       name: string;
@@ -1276,6 +1293,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1371,6 +1394,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1444,6 +1473,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1468,6 +1503,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1552,6 +1593,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1654,6 +1701,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1747,6 +1800,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2006,6 +2065,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2315,6 +2380,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2390,6 +2461,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2427,6 +2504,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2485,6 +2568,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2535,6 +2624,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2571,6 +2666,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2718,6 +2819,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2757,6 +2864,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2836,6 +2949,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2911,6 +3030,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2982,6 +3107,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3127,6 +3258,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3175,6 +3312,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3324,6 +3467,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3371,6 +3520,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3450,6 +3605,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3486,6 +3647,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3631,6 +3798,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3720,6 +3893,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3745,7 +3924,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3762,6 +3941,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3791,7 +3976,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3808,6 +3993,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3852,6 +4043,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3871,7 +4068,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3926,7 +4123,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3949,6 +4146,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4016,7 +4219,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4062,7 +4265,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4108,7 +4311,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4230,6 +4433,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4471,6 +4680,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -4615,6 +4830,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -4635,7 +4856,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -4681,7 +4902,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */

@@ -6,7 +6,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { ApiError } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { Logo, MIN_PASSWORD } from '../../auth.tsx'
+import { Logo, MIN_PASSWORD, NewPasswordField } from '../../auth.tsx'
 import { Loading } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 
@@ -82,22 +82,7 @@ export function LinkPage({ onDone = () => window.location.replace('/') }: { onDo
               </div>
             ) : null}
             <input type="email" autoComplete="username" value={info.data.email} readOnly hidden />
-            <div className="field">
-              <label htmlFor={`${id}-pw`}>Password</label>
-              <input
-                id={`${id}-pw`}
-                type="password"
-                autoComplete="new-password"
-                required
-                autoFocus
-                aria-describedby={`${id}-pw-help`}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-              <p className="field__help" id={`${id}-pw-help`}>
-                At least {MIN_PASSWORD} characters.
-              </p>
-            </div>
+            <NewPasswordField id={`${id}-pw`} value={password} onChange={setPassword} autoFocus />
             <div className="field">
               <label htmlFor={`${id}-again`}>The same password again</label>
               <input id={`${id}-again`} type="password" autoComplete="new-password" required value={again} onChange={(e) => setAgain(e.target.value)} />
