@@ -73,10 +73,10 @@ bench-go: pg
 # Each fuzz target for FUZZTIME (make test only replays their seeds in testdata/fuzz);
 # a crasher lands in the package's testdata/fuzz: commit it with its fix.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := internal/trigger/webhook:FuzzParseBody internal/trigger/webhook/verify:FuzzVerifyHeaders \
-	internal/trigger/webhook/verify:FuzzIPAllowed internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
-	internal/workflow:FuzzDocument connectors/declarative:FuzzParse internal/trigger/schedule:FuzzParse \
-	internal/trigger/form:FuzzParse internal/netguard:FuzzAddresses
+FUZZ_TARGETS := internal/trigger/webhook:FuzzParseBody internal/webhooksig:FuzzVerifyHeaders \
+	internal/webhooksig:FuzzIPAllowed internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
+	internal/workflow:FuzzDocument connectors/declarative:FuzzParse internal/cronspec:FuzzParse \
+	internal/formdef:FuzzParse internal/netguard:FuzzAddresses
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

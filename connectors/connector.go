@@ -6,6 +6,7 @@ package connectors
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,10 +54,26 @@ type Result struct {
 }
 
 // ConnectionTester is implemented by connectors that can check credentials
-// ("Test connection" in the UI). Only Credentials and HTTP are set.
+// ("Test connection" in the UI) with a real, harmless call: nil means the
+// service accepted them. When these credentials offer no such call (an
+// incoming-webhook URL can only be checked by posting), return CannotTest
+// with the reason, never nil. Only Credentials, HTTP and Dial are set.
 type ConnectionTester interface {
 	TestConnection(ctx context.Context, req Request) error
 }
+
+// ErrCannotTest marks a connection test that contacted nothing, because no
+// harmless call exists; errors.Is finds it in CannotTest's error.
+var ErrCannotTest = errors.New("cannot test without a real delivery")
+
+type cannotTest struct{ reason string }
+
+func (e *cannotTest) Error() string        { return e.reason }
+func (e *cannotTest) Is(target error) bool { return target == ErrCannotTest }
+
+// CannotTest says, in words a person reads, why the connection cannot be
+// tested without sending something real.
+func CannotTest(reason string) error { return &cannotTest{reason: reason} }
 
 // OptionsLoader is implemented by connectors that load a dropdown's choices
 // from the vendor (channels, pipelines…), given credentials.

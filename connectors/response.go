@@ -5,8 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -21,8 +19,8 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 && !math.IsInf(secs, 0) {
-		return time.Duration(math.Round(secs*1000)) * time.Millisecond
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return Seconds(secs)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
@@ -43,20 +41,6 @@ func StatusKind(code int) ErrorKind {
 	default:
 		return KindPermanent
 	}
-}
-
-// StatusError is the classified error for an HTTP answer (nil below 400).
-func StatusError(code int, h http.Header, now time.Time) error {
-	err := fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
-	switch StatusKind(code) {
-	case KindRateLimited:
-		return RateLimited(RetryAfter(h.Get("Retry-After"), now), err)
-	case KindRetryable:
-		return Retryable(err)
-	case KindPermanent:
-		return Permanent(err)
-	}
-	return nil
 }
 
 // TransportError classifies an error of http.Client.Do or of reading the

@@ -33,6 +33,9 @@ type AuthSpec struct {
 	Kind     AuthKind `json:"kind" enum:"none,token,basic,custom,oauth2"`
 	Fields   []Field  `json:"fields,omitempty"`
 	Optional bool     `json:"optional,omitempty"`
+	// Test says in words what "Test connection" does (the harmless call it
+	// makes), or why it cannot test; the UI shows it beside the button.
+	Test string `json:"test,omitempty"`
 }
 
 // ActionSpec describes one action.

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // shout is written the way a third party would: only the SDK.
@@ -112,18 +113,19 @@ func TestThirdPartyConnectorRunsInAWorkflow(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the third-party action never ran")
 		}
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			r, _ := st.GetRun(ctx, run.ID)
-			if r.State == store.RunSucceeded {
-				steps, _ := st.ListStepRuns(ctx, run.ID)
-				var out map[string]any
-				_ = json.Unmarshal(steps[0].Output, &out)
-				if out["sent"] != "HELLO ADA" {
-					t.Fatalf("output %v", out)
-				}
-				return
-			}
+		var r *store.Run
+		waitfor.Until(t, 10*time.Second, "the run to finish", func() bool {
+			r, _ = st.GetRun(ctx, run.ID)
+			return r != nil && (r.State == store.RunSucceeded || r.State == store.RunFailed)
+		})
+		if r.State != store.RunSucceeded {
+			t.Fatalf("run ended %s: %s", r.State, r.Error)
 		}
-		t.Fatal("run did not succeed")
+		steps, _ := st.ListStepRuns(ctx, run.ID)
+		var out map[string]any
+		_ = json.Unmarshal(steps[0].Output, &out)
+		if out["sent"] != "HELLO ADA" {
+			t.Fatalf("output %v", out)
+		}
 	})
 }

@@ -35,6 +35,7 @@ export default defineConfig({
           groups: [
             { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
             { name: 'query', test: /node_modules[\\/]@tanstack[\\/]/ },
+            { name: 'charts', test: /node_modules[\\/](recharts|victory-vendor|d3-(scale|shape|path|array|format|time|time-format)|@reduxjs|react-redux|immer|reselect|es-toolkit|decimal.js-light)[\\/]/ },
             { name: 'xyflow', test: /node_modules[\\/](@xyflow|d3-[a-z-]+|classcat|zustand)[\\/]/ },
             { name: 'codemirror', test: /node_modules[\\/](@codemirror|@lezer|@uiw|codemirror|crelt|style-mod|w3c-keyname|@marijn)[\\/]/ },
           ],

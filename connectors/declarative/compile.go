@@ -120,6 +120,16 @@ func (s *source) build(f *file, c *Connector) {
 		c.actions[ad.ID] = a
 		c.spec.Actions = append(c.spec.Actions, a.spec)
 	}
+	if t := f.Auth.Test; t != nil {
+		c.testAction = s.action("auth.test", actionDef{ID: "connection_test", Name: "Test connection", Method: t.Method, Path: t.Path,
+			Query: t.Query, Headers: t.Headers}, credKeys)
+		c.spec.Auth.Test = t.Description
+		if c.spec.Auth.Test == "" {
+			c.spec.Auth.Test = fmt.Sprintf("Sends %s %s with the credentials; a 2xx answer means they work.", strings.ToUpper(t.Method), t.Path)
+		}
+	} else {
+		c.spec.Auth.Test = "Cannot be tested: this connector's file declares no harmless request to check credentials with (auth.test)."
+	}
 	for i, td := range f.Tests {
 		path := fmt.Sprintf("tests[%d]", i)
 		if t := s.test(path, td, declared); t != nil {

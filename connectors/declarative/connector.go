@@ -1,12 +1,10 @@
 package declarative
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,10 +14,6 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 )
-
-// maxResponseBytes caps what is read of an answer when the client does not
-// (the engine's guarded client has its own cap).
-const maxResponseBytes = 16 << 20
 
 // Connector is a connector built from a file. It is immutable; a changed file
 // becomes a new Connector swapped into the registry.
@@ -35,6 +29,7 @@ type Connector struct {
 	errorMessage        *expr.Template
 	errorRetryAfter     *expr.Template
 	tests               []*testCase
+	testAction          *action // auth.test: the harmless request of "Test connection" (nil: none)
 }
 
 // Spec describes the connector.
@@ -70,6 +65,22 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("connector %s has no action %q", c.spec.ID, req.Action))
 	}
+	return c.run(ctx, a, req)
+}
+
+// TestConnection sends the file's auth.test request; without one it says
+// it cannot test.
+func (c *Connector) TestConnection(ctx context.Context, req connectors.Request) error {
+	if c.testAction == nil {
+		return connectors.CannotTest("the connector file of " + c.spec.Name + " declares no auth.test request, so there is no harmless call to check the credentials with")
+	}
+	_, err := c.run(ctx, c.testAction, req)
+	return err
+}
+
+var _ connectors.ConnectionTester = (*Connector)(nil)
+
+func (c *Connector) run(ctx context.Context, a *action, req connectors.Request) (connectors.Result, error) {
 	input := make(map[string]any, len(req.Input)+len(a.defaults))
 	for k, v := range a.defaults {
 		input[k] = v
@@ -89,21 +100,12 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	client := req.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(hreq)
+	// The URL without its query: a token may travel there.
+	where := *hreq.URL
+	where.RawQuery, where.User = "", nil
+	resp, raw, err := connectors.Exchange(req.HTTP, hreq, hreq.Method+" "+where.String())
 	if err != nil {
-		// The URL without its query: a token may travel there.
-		where := *hreq.URL
-		where.RawQuery, where.User = "", nil
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("%s %s: %w", hreq.Method, where.String(), unwrapURLError(err)))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("reading the answer: %w", err))
+		return connectors.Result{}, err
 	}
 	response := map[string]any{"status": resp.StatusCode, "headers": connectors.FlattenHeader(resp.Header),
 		"body": connectors.ParseBody(resp.Header.Get("Content-Type"), raw)}
@@ -128,8 +130,8 @@ func (c *Connector) request(ctx context.Context, a *action, req connectors.Reque
 	}
 	base := c.baseURL
 	if b := strings.TrimRight(req.Credentials["base_url"], "/"); c.baseFromCredentials && b != "" {
-		u, err := url.Parse(b)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := connectors.HTTPURL(b)
+		if !ok {
 			return nil, connectors.Permanent(fmt.Errorf("the connection's base_url %q is not an http(s) address", b))
 		}
 		base = u
@@ -204,19 +206,11 @@ func (c *Connector) request(ctx context.Context, a *action, req connectors.Reque
 		return nil, err
 	}
 	u.RawQuery = q.Encode()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, a.method, u.String(), rd)
+	hreq, err := connectors.NewRequest(ctx, a.method, u.String(), body, contentType)
 	if err != nil {
-		return nil, connectors.BadInput(err)
+		return nil, err
 	}
-	hreq.Header.Set("User-Agent", "Switchboard/1")
 	hreq.Header.Set("Accept", "application/json")
-	if contentType != "" {
-		hreq.Header.Set("Content-Type", contentType)
-	}
 	if req.IdempotencyKey != "" && a.method != http.MethodGet {
 		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
 	}
@@ -287,10 +281,7 @@ func (c *Connector) statusError(resp *http.Response, response map[string]any) er
 			}
 		}
 		if s, ok := response["body"].(string); ok && s != "" {
-			if len(s) > 300 {
-				s = s[:300] + "…"
-			}
-			return s
+			return connectors.Clip(s, 300)
 		}
 		return ""
 	}
@@ -315,9 +306,9 @@ func (c *Connector) statusError(resp *http.Response, response map[string]any) er
 	if m := msg(); m != "" {
 		err = fmt.Errorf("HTTP %d %s: %s", code, http.StatusText(code), m)
 	}
-	switch {
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		wait := connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	var wait time.Duration
+	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+		wait = connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if wait == 0 && c.errorRetryAfter != nil {
 			if v, rerr := c.errorRetryAfter.Render(env); rerr == nil {
 				if secs, perr := strconv.ParseFloat(strings.TrimSpace(expr.Stringify(v)), 64); perr == nil && secs > 0 && secs < 86400 {
@@ -325,21 +316,8 @@ func (c *Connector) statusError(resp *http.Response, response map[string]any) er
 				}
 			}
 		}
-		return connectors.RateLimited(wait, err)
-	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
-		return connectors.Retryable(err)
-	default:
-		return connectors.Permanent(err)
 	}
-}
-
-// unwrapURLError drops *url.Error's own copy of the URL (with its query).
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return connectors.StatusError(code, wait, err)
 }
 
 // queryValues turns a rendered value into parameter values: nothing for nil

@@ -397,3 +397,17 @@ func TestBaseURLFromTheConnectionWhenDeclared(t *testing.T) {
 		t.Fatalf("path %s", rec.req.URL.Path)
 	}
 }
+
+func TestConnectionTestWithoutAuthTestSaysItCannot(t *testing.T) {
+	c, err := Parse("acme.yaml", []byte(acme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Spec().Auth.Test, "Cannot be tested") {
+		t.Fatalf("spec test text = %q", c.Spec().Auth.Test)
+	}
+	err = c.TestConnection(context.Background(), connectors.Request{Credentials: map[string]string{"token": "t"}})
+	if !errors.Is(err, connectors.ErrCannotTest) {
+		t.Fatalf("err = %v, want ErrCannotTest", err)
+	}
+}

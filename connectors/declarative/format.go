@@ -76,6 +76,19 @@ type authDef struct {
 	// Optional lets actions run without a connection.
 	Optional bool       `yaml:"optional"`
 	Fields   []fieldDef `yaml:"fields"`
+	// Test is the harmless request "Test connection" sends (a GET of the
+	// account, say); a 2xx answer means the credentials work. Without it
+	// the UI says plainly that the connector cannot test.
+	Test *connTestDef `yaml:"test"`
+}
+
+type connTestDef struct {
+	Method  string            `yaml:"method"`
+	Path    string            `yaml:"path"`
+	Query   map[string]any    `yaml:"query"`
+	Headers map[string]string `yaml:"headers"`
+	// Description says what the call does, for the person clicking Test.
+	Description string `yaml:"description"`
 }
 
 type fieldDef struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // builtinConn stands for a Go connector registered before the loader.
@@ -235,10 +236,8 @@ func TestLoaderPicksUpNewFilesWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write("acme.yaml", acme)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, ok := reg.Get("acme"); ok {
-			return
-		}
-	}
-	t.Fatal("a file dropped into the folder was never loaded")
+	waitfor.Until(t, 5*time.Second, "a file dropped into the folder to be loaded", func() bool {
+		_, ok := reg.Get("acme")
+		return ok
+	})
 }

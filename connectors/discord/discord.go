@@ -3,13 +3,10 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -46,7 +43,7 @@ func (Connector) Spec() connectors.Spec {
 		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Fields: []connectors.Field{
 			{Key: "webhook_url", Label: "Webhook URL", Type: connectors.TypeString, Required: true, Secret: true,
 				Help: "Channel settings → Integrations → Webhooks → Copy Webhook URL (https://discord.com/api/webhooks/{id}/{token}). The token in it lets anyone post, so it is kept secret."},
-		}},
+		}, Test: "Reads the webhook with GET (Discord answers its channel and name); posts nothing."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Description: "Execute the webhook and wait for Discord to confirm the message.",
@@ -84,8 +81,8 @@ func parseHook(raw string) (hook, error) {
 	if raw == "" {
 		return hook{}, connectors.BadInput(errors.New("the Discord connection needs a webhook URL"))
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u, ok := connectors.HTTPURL(raw)
+	if !ok {
 		return hook{}, connectors.BadInput(errors.New("the Discord webhook URL must be an https:// address"))
 	}
 	m := webhookPath.FindStringSubmatch(u.Path)
@@ -192,34 +189,13 @@ func message(in map[string]any) (map[string]any, error) {
 	return msg, nil
 }
 
+// send calls the webhook; the errors name no URL, which holds the token.
 func send(ctx context.Context, client *http.Client, method, u string, body []byte) (*http.Response, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, rd)
+	hreq, err := connectors.NewRequest(ctx, method, u, body, "application/json")
 	if err != nil {
-		return nil, nil, connectors.BadInput(errors.New("the Discord webhook URL is not usable"))
+		return nil, nil, err
 	}
-	if body != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	hreq.Header.Set("User-Agent", "Switchboard/1")
-	resp, err := client.Do(hreq)
-	if err != nil {
-		// *url.Error carries the whole URL, token included: keep only the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, nil, connectors.Retryable(fmt.Errorf("calling the Discord webhook: %w", err))
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, connectors.Retryable(fmt.Errorf("reading Discord's answer: %w", err))
-	}
-	return resp, b, nil
+	return connectors.Exchange(client, hreq, "the Discord webhook")
 }
 
 // apiError is Discord's error body: {"code":50035,"message":"Invalid Form
@@ -268,10 +244,7 @@ func rateLimitDelay(e apiError, h http.Header) time.Duration {
 	if secs <= 0 {
 		secs, _ = strconv.ParseFloat(strings.TrimSpace(h.Get("Retry-After")), 64)
 	}
-	if secs <= 0 {
-		return 0
-	}
-	return time.Duration(math.Round(secs*1000)) * time.Millisecond
+	return connectors.Seconds(secs)
 }
 
 // describe names Discord's error: its message and code, then the fields a
@@ -323,13 +296,7 @@ func walk(path string, v any, out *[]string) {
 	}
 }
 
-func clip(s string) string {
-	const limit = 500
-	if r := []rune(s); len(r) > limit {
-		return string(r[:limit]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return connectors.Clip(s, 500) }
 
 // TestConnection fetches the webhook with its token (GET
 // /webhooks/{id}/{token}), which checks the URL without posting anything.

@@ -69,7 +69,7 @@ func (Connector) Spec() connectors.Spec {
 			{Key: "ca_pem", Label: "Private CA certificate", Type: connectors.TypeText,
 				Help: "PEM certificate(s) to trust besides the system roots, for a server with a private CA. Certificates are always verified."},
 			{Key: "helo_name", Label: "EHLO name", Type: connectors.TypeString, Help: "Name this instance gives in EHLO; default localhost"},
-		}},
+		}, Test: "Connects to the SMTP server, says EHLO, starts TLS and logs in as configured, then sends NOOP and QUIT; no message is sent."},
 		Actions: []connectors.ActionSpec{{
 			ID: "send", Name: "Send an e-mail",
 			Input: []connectors.Field{
@@ -145,6 +145,9 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 		return err
 	}
 	defer done()
+	if err := client.Noop(); err != nil {
+		return cfg.replyError("NOOP", err)
+	}
 	if err := client.Quit(); err != nil {
 		return cfg.replyError("QUIT", err)
 	}

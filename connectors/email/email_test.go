@@ -326,6 +326,10 @@ func TestConnectionTestLogsInWithoutSending(t *testing.T) {
 	if s := srv.last(t); s.AuthUser != "mailer" || !s.StartTLS || s.From != "" {
 		t.Fatalf("session %+v", s)
 	}
+	// The documented harmless sequence, and nothing that sends mail.
+	if got := strings.Join(srv.last(t).Verbs, " "); got != "EHLO STARTTLS EHLO AUTH NOOP QUIT" {
+		t.Fatalf("commands = %s, want EHLO STARTTLS EHLO AUTH NOOP QUIT", got)
+	}
 	creds := srv.creds()
 	creds["password"] = "nope"
 	if err := (Connector{}).TestConnection(context.Background(), connectors.Request{Credentials: creds, Dial: loopbackDial}); connectors.KindOf(err) != connectors.KindPermanent {

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost, and its PEM
@@ -55,8 +57,9 @@ type session struct {
 	AuthTried bool
 	From      string
 	Rcpts     []string
-	Data      string // as sent on the wire, CRLF and dot-stuffing undone
-	RawData   string // as sent on the wire
+	Data      string   // as sent on the wire, CRLF and dot-stuffing undone
+	RawData   string   // as sent on the wire
+	Verbs     []string // every command's verb, in order
 }
 
 // smtpd is a small ESMTP server: EHLO advertising STARTTLS (before TLS)
@@ -120,18 +123,16 @@ func (s *smtpd) creds() map[string]string {
 // last waits for the newest finished session.
 func (s *smtpd) last(t *testing.T) *session {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	var n int
+	waitfor.Until(t, 5*time.Second, "an SMTP session to finish", func() bool {
 		s.mu.Lock()
-		n := len(s.sessions)
+		n = len(s.sessions)
 		s.mu.Unlock()
-		if n > 0 && int32(n) == s.accepted.Load() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return s.sessions[n-1]
-		}
-	}
-	t.Fatal("no SMTP session finished")
-	return nil
+		return n > 0 && int32(n) == s.accepted.Load()
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[n-1]
 }
 
 func (s *smtpd) serve(conn net.Conn) {
@@ -161,6 +162,7 @@ func (s *smtpd) serve(conn net.Conn) {
 			return
 		}
 		verb, arg, _ := strings.Cut(line, " ")
+		sess.Verbs = append(sess.Verbs, strings.ToUpper(verb))
 		switch strings.ToUpper(verb) {
 		case "EHLO":
 			sess.EHLO = arg

@@ -3,12 +3,9 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -35,7 +32,7 @@ func (Connector) Spec() connectors.Spec {
 			{Key: "bearer_token", Label: "Bearer token", Type: connectors.TypeString, Secret: true},
 			{Key: "username", Label: "Basic auth user", Type: connectors.TypeString},
 			{Key: "password", Label: "Basic auth password", Type: connectors.TypeString, Secret: true},
-		}},
+		}, Test: "Cannot be tested: an HTTP connection is used against whatever URL a step names, so there is no one harmless call to make."},
 		Actions: []connectors.ActionSpec{{
 			ID: "request", Name: "Make an HTTP request",
 			Input: []connectors.Field{
@@ -61,8 +58,8 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 		method = http.MethodGet
 	}
 	raw, _ := in["url"].(string)
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := connectors.HTTPURL(raw)
+	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("url %q: want an http:// or https:// address", raw))
 	}
 	if q, ok := in["query"].(map[string]any); ok {
@@ -73,6 +70,7 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 		u.RawQuery = vals.Encode()
 	}
 	var body []byte
+	var err error
 	contentType := ""
 	switch {
 	case in["json"] != nil:
@@ -90,17 +88,10 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	case in["body"] != nil && in["body"] != "":
 		body = []byte(in["body"].(string))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	hreq, err := connectors.NewRequest(ctx, method, u.String(), body, contentType)
 	if err != nil {
-		return connectors.Result{}, connectors.BadInput(err)
+		return connectors.Result{}, err
 	}
-	if body == nil {
-		hreq.Body, hreq.GetBody, hreq.ContentLength = nil, nil, 0
-	}
-	if contentType != "" {
-		hreq.Header.Set("Content-Type", contentType)
-	}
-	hreq.Header.Set("User-Agent", "Switchboard/1")
 	if req.IdempotencyKey != "" && method != http.MethodGet && method != http.MethodHead {
 		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
 	}
@@ -117,14 +108,9 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	} else if user := req.Credentials["username"]; user != "" {
 		hreq.SetBasicAuth(user, req.Credentials["password"])
 	}
-	resp, err := req.HTTP.Do(hreq)
+	resp, respBody, err := connectors.Exchange(req.HTTP, hreq, method+" "+u.Redacted())
 	if err != nil {
-		return connectors.Result{}, connectors.TransportError(fmt.Errorf("%s %s: %w", method, u.Redacted(), err))
-	}
-	defer resp.Body.Close()
-	respBody, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return connectors.Result{}, connectors.TransportError(fmt.Errorf("reading response: %w", err))
+		return connectors.Result{}, err
 	}
 	out := map[string]any{
 		"status":  resp.StatusCode,
@@ -134,10 +120,9 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	if fail, ok := in["fail_on_status"].(bool); ok && !fail {
 		return connectors.Result{Output: out}, nil
 	}
-	if err := connectors.StatusError(resp.StatusCode, resp.Header, time.Now()); err != nil {
-		return connectors.Result{Output: out}, err
-	}
-	return connectors.Result{Output: out}, nil
+	code := resp.StatusCode
+	return connectors.Result{Output: out}, connectors.StatusError(code,
+		connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), fmt.Errorf("HTTP %d %s", code, http.StatusText(code)))
 }
 
 var _ connectors.Connector = Connector{}

@@ -3,12 +3,10 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -53,7 +51,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "pat-… from Settings › Integrations › Private apps, with the scopes crm.objects.contacts.read, crm.objects.contacts.write and crm.objects.deals.write"},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a HubSpot-compatible test server"},
-		}},
+		}, Test: "Reads one contact (GET /crm/v3/objects/contacts?limit=1); changes nothing."},
 		Actions: []connectors.ActionSpec{
 			{
 				ID: "upsert_contact", Name: "Create or update a contact",
@@ -388,18 +386,11 @@ func newAPI(req connectors.Request) (*api, error) {
 	if token == "" {
 		return nil, connectors.BadInput(errors.New("the HubSpot connection needs a private app access token"))
 	}
-	base := strings.TrimRight(strings.TrimSpace(req.Credentials["base_url"]), "/")
-	if base == "" {
-		base = DefaultBaseURL
+	base, ok := connectors.BaseURL(req.Credentials["base_url"], DefaultBaseURL)
+	if !ok {
+		return nil, connectors.BadInput(fmt.Errorf("base_url %q: want an https:// address", req.Credentials["base_url"]))
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, connectors.BadInput(fmt.Errorf("base_url %q: want an https:// address", base))
-	}
-	client := req.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &api{client: client, base: base, token: token}, nil
+	return &api{client: req.HTTP, base: base.String(), token: token}, nil
 }
 
 // call sends one request and returns the body of a 2xx answer; any other
@@ -409,31 +400,22 @@ func (a *api) call(ctx context.Context, method, path string, query url.Values, b
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	var rd io.Reader
+	var raw []byte
 	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
 			return nil, connectors.BadInput(err)
 		}
-		rd = bytes.NewReader(raw)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, rd)
+	hreq, err := connectors.NewRequest(ctx, method, u, raw, "application/json")
 	if err != nil {
-		return nil, connectors.BadInput(err)
+		return nil, err
 	}
 	hreq.Header.Set("Authorization", "Bearer "+a.token)
 	hreq.Header.Set("Accept", "application/json")
-	if body != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.client.Do(hreq)
+	resp, raw, err := connectors.Exchange(a.client, hreq, "HubSpot ("+method+" "+path+")")
 	if err != nil {
-		return nil, connectors.Retryable(fmt.Errorf("calling HubSpot (%s %s): %w", method, path, err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, connectors.Retryable(fmt.Errorf("reading HubSpot's answer to %s %s: %w", method, path, err))
+		return nil, err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return raw, nil

@@ -3,12 +3,10 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -36,7 +34,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "xoxb-… with the chat:write scope; lets a step choose the channel"},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a Slack-compatible server"},
-		}},
+		}, Test: "Calls Slack auth.test with the bot token; sends no message. An incoming-webhook URL alone cannot be checked without posting to its channel."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Input: []connectors.Field{
@@ -93,24 +91,14 @@ func send(ctx context.Context, client *http.Client, url, token string, body any)
 	if err != nil {
 		return nil, nil, connectors.BadInput(err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	hreq, err := connectors.NewRequest(ctx, http.MethodPost, url, raw, "application/json; charset=utf-8")
 	if err != nil {
-		return nil, nil, connectors.BadInput(err)
+		return nil, nil, err
 	}
-	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
 	if token != "" {
 		hreq.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		return nil, nil, connectors.Retryable(fmt.Errorf("calling Slack: %w", err))
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, connectors.Retryable(fmt.Errorf("reading Slack's answer: %w", err))
-	}
-	return resp, b, nil
+	return connectors.Exchange(client, hreq, "Slack")
 }
 
 // postWebhook: Slack answers 200 "ok", or an HTTP error with a short code
@@ -196,7 +184,7 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	if u := req.Credentials["webhook_url"]; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return connectors.BadInput(errors.New("the webhook URL must start with https://"))
 	}
-	return nil
+	return connectors.CannotTest("a Slack incoming-webhook URL cannot be checked without posting a message to its channel; add a bot token to test the connection, or send a test run")
 }
 
 var (

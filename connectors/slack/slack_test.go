@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -146,5 +147,45 @@ func TestIncomingWebhook(t *testing.T) {
 	if _, err := (Connector{}).Execute(context.Background(), connectors.Request{Action: "post_message",
 		Input: map[string]any{"text": "x"}, Credentials: map[string]string{}}); connectors.KindOf(err) != connectors.KindBadInput {
 		t.Fatalf("no credentials: %v", err)
+	}
+}
+
+// Test connection calls auth.test as Slack documents it (POST with the bot
+// token as a Bearer header) and sends no message; a webhook URL alone says
+// plainly that it cannot be tested.
+func TestConnectionCallsAuthTestAndSaysWhenItCannot(t *testing.T) {
+	for _, c := range []struct {
+		answer string
+		ok     bool
+	}{
+		{`{"ok":true,"url":"https://acme.slack.com/","team":"Acme","user":"switchboard","team_id":"T1","user_id":"U1","bot_id":"B1"}`, true},
+		{`{"ok":false,"error":"invalid_auth"}`, false},
+	} {
+		var calls int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			body, _ := io.ReadAll(r.Body)
+			if r.Method != http.MethodPost || r.URL.Path != "/api/auth.test" || r.Header.Get("Authorization") != "Bearer xoxb-test-token" ||
+				!strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || string(body) != "{}" {
+				t.Errorf("request %s %s auth=%q type=%q body=%s, want POST /api/auth.test with the bot token and {}",
+					r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), body)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, c.answer)
+		}))
+		err := Connector{}.TestConnection(context.Background(), connectors.Request{HTTP: srv.Client(),
+			Credentials: map[string]string{"bot_token": "xoxb-test-token", "base_url": srv.URL + "/api"}})
+		srv.Close()
+		if calls != 1 || (err == nil) != c.ok {
+			t.Errorf("answer %s: %d calls, err = %v, want ok=%v", c.answer, calls, err, c.ok)
+		}
+		if !c.ok && (connectors.KindOf(err) != connectors.KindPermanent || !strings.Contains(err.Error(), "invalid_auth")) {
+			t.Errorf("refused token: err = %v, want a permanent invalid_auth", err)
+		}
+	}
+	err := Connector{}.TestConnection(context.Background(), connectors.Request{
+		Credentials: map[string]string{"webhook_url": "https://hooks.slack.com/services/T/B/X"}})
+	if !errors.Is(err, connectors.ErrCannotTest) || !strings.Contains(err.Error(), "without posting") {
+		t.Fatalf("webhook only: err = %v, want ErrCannotTest saying why", err)
 	}
 }

@@ -4,12 +4,10 @@
 package teams
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -60,7 +58,7 @@ func (Connector) Spec() connectors.Spec {
 					{Value: KindIncomingWebhook, Label: "Classic incoming webhook"},
 				},
 				Help: "Detect: URLs on webhook.office.com or with /webhookb2/ are classic incoming webhooks, any other URL is a Workflows webhook"},
-		}},
+		}, Test: "Cannot be tested: a Teams webhook accepts only real messages, so checking it would post one. Switchboard checks the URL's shape; send a test run to check it for real."},
 		Actions: []connectors.ActionSpec{{
 			ID: "post_message", Name: "Post a message",
 			Description: "Post plain text or an Adaptive Card to the channel the webhook was made for.",
@@ -103,25 +101,13 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	if len(raw) > MaxMessageBytes {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("the message is %d bytes; Teams accepts at most %d", len(raw), MaxMessageBytes))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSpace(rawURL), bytes.NewReader(raw))
+	hreq, err := connectors.NewRequest(ctx, http.MethodPost, strings.TrimSpace(rawURL), raw, "application/json")
 	if err != nil {
-		return connectors.Result{}, connectors.BadInput(errors.New("the Teams webhook URL is not usable"))
+		return connectors.Result{}, err
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("User-Agent", "Switchboard/1")
-	resp, err := req.HTTP.Do(hreq)
+	resp, body, err := connectors.Exchange(req.HTTP, hreq, "the Teams webhook")
 	if err != nil {
-		// *url.Error carries the whole URL, secret included: keep only the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("calling the Teams webhook: %w", err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return connectors.Result{}, connectors.Retryable(fmt.Errorf("reading Teams' answer: %w", err))
+		return connectors.Result{}, err
 	}
 	if err := classify(resp, body, time.Now(), secretsOf(rawURL, u)); err != nil {
 		return connectors.Result{}, err
@@ -136,8 +122,8 @@ func webhookURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, connectors.BadInput(errors.New("the Teams connection needs a webhook URL"))
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u, ok := connectors.HTTPURL(raw)
+	if !ok {
 		return nil, connectors.BadInput(errors.New("the Teams webhook URL must be an https:// address"))
 	}
 	return u, nil
@@ -280,13 +266,7 @@ func describe(body []byte) string {
 	return "no details"
 }
 
-func clip(s string) string {
-	const limit = 300
-	if r := []rune(s); len(r) > limit {
-		return string(r[:limit]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return connectors.Clip(s, 300) }
 
 // secretsOf lists the parts of the webhook URL that must never appear in an
 // error: the URL itself and its signature (Workflows URLs carry it as sig=).
@@ -301,8 +281,10 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	if err != nil {
 		return err
 	}
-	_, err = webhookKind(req.Credentials["webhook_type"], u)
-	return err
+	if _, err := webhookKind(req.Credentials["webhook_type"], u); err != nil {
+		return err
+	}
+	return connectors.CannotTest("the URL looks right, but a Teams webhook accepts only real messages, so checking it would post one; send a test run to check it")
 }
 
 var (

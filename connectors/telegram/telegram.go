@@ -3,15 +3,12 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,7 +42,7 @@ func (Connector) Spec() connectors.Spec {
 				Help: "123456789:AA… from @BotFather. The bot must be a member of the group or an admin of the channel it posts to."},
 			{Key: "base_url", Label: "API base URL", Type: connectors.TypeString, Default: DefaultBaseURL,
 				Help: "Change only for a self-hosted Bot API server"},
-		}},
+		}, Test: "Calls the Bot API getMe with the token; sends nothing."},
 		Actions: []connectors.ActionSpec{{
 			ID: "send_message", Name: "Send a message",
 			Description: "Send a text message with sendMessage.",
@@ -92,15 +89,11 @@ func newBot(creds map[string]string) (bot, error) {
 	if !tokenPattern.MatchString(tok) {
 		return bot{}, connectors.BadInput(errors.New("the bot token is malformed: want the <bot id>:<secret> string @BotFather gave"))
 	}
-	base := strings.TrimRight(strings.TrimSpace(creds["base_url"]), "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	base, ok := connectors.BaseURL(creds["base_url"], DefaultBaseURL)
+	if !ok || base.RawQuery != "" {
 		return bot{}, connectors.BadInput(errors.New("the Telegram API base URL must be an https:// address without a query"))
 	}
-	return bot{prefix: base + "/bot" + tok + "/", token: tok}, nil
+	return bot{prefix: base.String() + "/bot" + tok + "/", token: tok}, nil
 }
 
 // Execute sends the message.
@@ -234,32 +227,13 @@ func (b bot) call(ctx context.Context, client *http.Client, method string, param
 		}
 		verb, body = http.MethodPost, raw
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, verb, b.prefix+method, rd)
+	hreq, err := connectors.NewRequest(ctx, verb, b.prefix+method, body, "application/json")
 	if err != nil {
 		return nil, connectors.BadInput(errors.New("the Telegram API base URL is not usable"))
 	}
-	if body != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	hreq.Header.Set("User-Agent", "Switchboard/1")
-	resp, err := client.Do(hreq)
+	resp, raw, err := connectors.Exchange(client, hreq, "Telegram "+method)
 	if err != nil {
-		// *url.Error quotes the URL, and the URL holds the token: keep only
-		// the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, connectors.Retryable(b.safe(fmt.Errorf("calling Telegram %s: %w", method, err)))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, connectors.Retryable(b.safe(fmt.Errorf("reading Telegram's answer to %s: %w", method, err)))
+		return nil, b.safe(err)
 	}
 	var a answer
 	jsonErr := json.Unmarshal(raw, &a)
@@ -319,25 +293,14 @@ func (b bot) classify(method string, resp *http.Response, a answer, jsonErr erro
 	}
 }
 
-func seconds(s float64) time.Duration {
-	if s <= 0 {
-		return 0
-	}
-	return time.Duration(math.Round(s*1000)) * time.Millisecond
-}
+func seconds(s float64) time.Duration { return connectors.Seconds(s) }
 
 func headerDelay(h http.Header) time.Duration {
 	s, _ := strconv.ParseFloat(strings.TrimSpace(h.Get("Retry-After")), 64)
 	return seconds(s)
 }
 
-func clip(s string) string {
-	const limit = 300
-	if r := []rune(s); len(r) > limit {
-		return string(r[:limit]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return connectors.Clip(s, 300) }
 
 // secrets are the token and its secret half on its own.
 func (b bot) secrets() []string {

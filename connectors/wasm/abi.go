@@ -8,7 +8,10 @@
 // environment, no arguments and no sockets.
 package wasm
 
-import "github.com/tetratelabs/wazero/api"
+import (
+	"github.com/switchboard-dev/switchboard/connectors/wasm/wire"
+	"github.com/tetratelabs/wazero/api"
+)
 
 // ABIVersion is the host ABI this runtime speaks; a plugin reporting any
 // other value from switchboard_abi_version is refused.
@@ -50,25 +53,7 @@ var hostFunctions = map[string]sig{
 	"now":          {nil, []api.ValueType{i64}},
 }
 
-// wire types of the calls (JSON).
-type invokeRequest struct {
-	Action         string            `json:"action"`
-	Input          map[string]any    `json:"input"`
-	Secrets        map[string]string `json:"secrets"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-}
-
-type invokeReply struct {
-	Output any        `json:"output"`
-	Error  *wireError `json:"error"`
-}
-
-type wireError struct {
-	Kind       string  `json:"kind"`
-	Message    string  `json:"message"`
-	RetryAfter float64 `json:"retry_after,omitempty"` // seconds
-}
-
+// The host-only wire types of the calls (JSON); the shared ones are in wire.
 type httpRequest struct {
 	Method  string              `json:"method"`
 	URL     string              `json:"url"`
@@ -81,7 +66,7 @@ type httpReply struct {
 	Status  int                 `json:"status,omitempty"`
 	Headers map[string][]string `json:"headers,omitempty"`
 	Body    []byte              `json:"body,omitempty"`
-	Error   *wireError          `json:"error,omitempty"`
+	Error   *wire.Error         `json:"error,omitempty"`
 }
 
 type logLine struct {

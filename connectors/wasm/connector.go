@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/connectors/wasm/wire"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -57,7 +58,7 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	}
 	st := &callState{rt: c.rt, log: log.With("plugin", c.spec.ID), red: newRedactor(req.Credentials), spec: c.spec,
 		creds: req.Credentials, client: client, limit: limit}
-	in, err := json.Marshal(invokeRequest{Action: req.Action, Input: req.Input, Secrets: req.Credentials, IdempotencyKey: req.IdempotencyKey})
+	in, err := json.Marshal(wire.InvokeRequest{Action: req.Action, Input: req.Input, Secrets: req.Credentials, IdempotencyKey: req.IdempotencyKey})
 	if err != nil {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("encoding the input: %w", err))
 	}
@@ -83,7 +84,7 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("plugin %s, action %s: %w", c.spec.ID, req.Action, c.rt.explain(ctx, err, st, "running the action"))
 	}
-	var reply invokeReply
+	var reply wire.InvokeReply
 	if err := json.Unmarshal(raw, &reply); err != nil {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("plugin %s returned output that is not JSON: %v", c.spec.ID, err))
 	}
@@ -95,7 +96,7 @@ func (c *Connector) Execute(ctx context.Context, req connectors.Request) (connec
 
 // kindError maps the plugin's error to the SDK's kinds, so the engine
 // retries or not exactly as for a built-in.
-func kindError(e *wireError, red *redactor) error {
+func kindError(e *wire.Error, red *redactor) error {
 	err := errors.New(red.Text(e.Message))
 	switch connectors.ErrorKind(e.Kind) {
 	case connectors.KindPermanent:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/connectors/wasm/wire"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -71,7 +72,7 @@ func hostHTTPRequest(ctx context.Context, m api.Module, ptr, n uint32) uint32 {
 	reply := st.doHTTP(ctx, read(m, ptr, n, "request"))
 	b, err := json.Marshal(reply)
 	if err != nil {
-		b, _ = json.Marshal(httpReply{Error: &wireError{Kind: string(connectors.KindPermanent), Message: "encoding the reply: " + err.Error()}})
+		b, _ = json.Marshal(httpReply{Error: &wire.Error{Kind: string(connectors.KindPermanent), Message: "encoding the reply: " + err.Error()}})
 	}
 	st.pending = b
 	return uint32(len(b))
@@ -115,7 +116,7 @@ func hostLog(ctx context.Context, m api.Module, level int32, ptr, n uint32) {
 func hostNow(ctx context.Context) int64 { return time.Now().UnixNano() }
 
 func failReply(kind connectors.ErrorKind, format string, args ...any) httpReply {
-	return httpReply{Error: &wireError{Kind: string(kind), Message: fmt.Sprintf(format, args...)}}
+	return httpReply{Error: &wire.Error{Kind: string(kind), Message: fmt.Sprintf(format, args...)}}
 }
 
 // doHTTP sends one request of the plugin through the guarded client.

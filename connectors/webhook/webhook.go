@@ -3,13 +3,10 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -32,7 +29,7 @@ func (Connector) Spec() connectors.Spec {
 		Auth: connectors.AuthSpec{Kind: connectors.AuthCustom, Fields: []connectors.Field{
 			{Key: "secret", Label: "Signing secret", Type: connectors.TypeString, Required: true, Secret: true,
 				Help: "whsec_ followed by base64 of at least 16 random bytes; share it with the receiver"},
-		}},
+		}, Test: "Cannot be tested: the signing secret is checked by the receiver when a real delivery arrives."},
 		Actions: []connectors.ActionSpec{{
 			ID: "send", Name: "Send a signed webhook",
 			Input: []connectors.Field{
@@ -49,11 +46,12 @@ func (Connector) Spec() connectors.Spec {
 // Execute signs and sends the payload.
 func (c Connector) Execute(ctx context.Context, req connectors.Request) (connectors.Result, error) {
 	raw, _ := req.Input["url"].(string)
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := connectors.HTTPURL(raw)
+	if !ok {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("url %q: want an http:// or https:// address", raw))
 	}
 	var body []byte
+	var err error
 	if rawBody, ok := req.Input["raw_body"].(string); ok && rawBody != "" {
 		if !json.Valid([]byte(rawBody)) {
 			return connectors.Result{}, connectors.BadInput(fmt.Errorf("raw_body is not valid JSON"))
@@ -78,9 +76,9 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	if err != nil {
 		return connectors.Result{}, connectors.BadInput(fmt.Errorf("signing: %w", err))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	hreq, err := connectors.NewRequest(ctx, http.MethodPost, u.String(), body, "")
 	if err != nil {
-		return connectors.Result{}, connectors.BadInput(err)
+		return connectors.Result{}, err
 	}
 	if extra, ok := req.Input["headers"].(map[string]any); ok {
 		for k, v := range extra {
@@ -93,23 +91,13 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 		hreq.Header[k] = vs
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("User-Agent", "Switchboard/1")
-	resp, err := req.HTTP.Do(hreq)
+	resp, respBody, err := connectors.Exchange(req.HTTP, hreq, "POST "+u.Redacted())
 	if err != nil {
-		return connectors.Result{}, connectors.TransportError(fmt.Errorf("POST %s: %w", u.Redacted(), err))
-	}
-	defer resp.Body.Close()
-	respBody, err := io.ReadAll(resp.Body)
-	if err != nil {
-		// A body cut off or past the size cap is not a delivery we can vouch for.
-		return connectors.Result{}, connectors.TransportError(fmt.Errorf("reading the response of POST %s: %w", u.Redacted(), err))
+		return connectors.Result{}, err
 	}
 	out := map[string]any{"status": resp.StatusCode, "webhook_id": id, "body": string(respBody)}
-	if code := resp.StatusCode; code >= 300 && code < 400 {
-		// A redirect not followed (or 304) is not a delivery.
-		return connectors.Result{Output: out}, connectors.Permanent(fmt.Errorf("HTTP %d %s", code, http.StatusText(code)))
-	}
-	return connectors.Result{Output: out}, connectors.StatusError(resp.StatusCode, resp.Header, now())
+	code := resp.StatusCode
+	return connectors.Result{Output: out}, connectors.StatusError(code, connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
 }
 
 var _ connectors.Connector = Connector{}

@@ -109,7 +109,7 @@ test.describe('switchboard UI', () => {
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), workflow.webhook_url)
     await page.screenshot({ path: path.join(outDir, 'editor.png') })
 
-    await page.getByRole('link', { name: 'Runs', exact: true }).click()
+    await page.getByRole('main').getByRole('link', { name: 'Runs', exact: true }).click()
     await expect.poll(() => new URL(page.url()).pathname).toBe(`/workflows/${workflow.id}/runs`)
     const runRow = page.locator(`tr[data-run-id="${runId}"]`)
     await expect(runRow.locator('[data-state="succeeded"]')).toBeVisible()

@@ -218,7 +218,7 @@ test.describe('switchboard builder', () => {
     await expect(page.getByRole('combobox', { name: /^Connection/ }), 'the new connection is chosen').toHaveValue('team-slack')
     // The connection test asks the (local) Slack who the token is.
     await page.getByRole('button', { name: 'Test connection team-slack' }).click()
-    await expect(page.getByRole('status').filter({ hasText: 'The service accepted the credentials.' })).toBeVisible()
+    await expect(page.getByRole('status').filter({ hasText: 'Slack accepted the credentials.' })).toBeVisible()
     assert.ok(receiver.requests.some((r) => r.url === '/api/auth.test'), 'auth.test was called')
 
     await page.getByRole('textbox', { name: 'Channel', exact: true }).click()
@@ -262,7 +262,8 @@ test.describe('switchboard builder', () => {
       void d.dismiss()
     })
     await page.getByRole('link', { name: 'Workflows' }).first().click()
-    assert.match(asked, /unsaved changes/)
+    // The router's blocker asks right after the click, not during it.
+    await expect.poll(() => asked).toMatch(/unsaved changes/)
     await expect(page).toHaveURL(new RegExp(`/workflows/${workflowId}$`))
 
     await page.keyboard.press('Control+z')
@@ -293,7 +294,14 @@ test.describe('switchboard builder', () => {
 
   test('tests the whole workflow and shows results on each node', async () => {
     const before = receiver.requests.length
+    // The test asks first, naming the action that will really run.
+    let asked = ''
+    page.once('dialog', (d) => {
+      asked = d.message()
+      void d.accept()
+    })
     await page.getByRole('button', { name: 'Test workflow' }).click()
+    await expect.poll(() => asked).toMatch(/Slack: Post a message \(step slack\)/)
     const bar = page.getByRole('region', { name: 'Test run' })
     await expect(bar.locator('[data-state="succeeded"]')).toBeVisible({ timeout: 30_000 })
     for (const id of ['filter', 'msg', 'slack']) {
@@ -391,7 +399,12 @@ test.describe('switchboard builder', () => {
     await page.waitForURL((u) => /\/workflows\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(workflowId))
     await expect(page.getByRole('button', { name: /^Step 3 Slack: Post a message slack\b/ })).toBeVisible()
     const list = await api(server, 'GET', '/api/v1/workflows')
-    assert.equal(list.json.items.filter((w) => w.name === exported.name).length, 2, 'the import is a second workflow')
+    const copies = list.json.items.filter((w) => w.name === exported.name)
+    assert.equal(copies.length, 2, 'the import is a second workflow')
+    // The import is switched off until someone turns it on.
+    const imported = copies.find((w) => w.id !== workflowId)
+    assert.equal(imported.active, false, 'an import starts inactive')
+    await expect(page.getByRole('switch', { name: /Active/ }).first()).toHaveAttribute('aria-checked', 'false')
   })
 
   test('creates workflows from each template', async () => {

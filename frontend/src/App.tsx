@@ -1,24 +1,181 @@
-import { lazy, Suspense, useEffect, useRef } from 'react'
-import type { Workflow } from './api.ts'
-import { Logo, UserMenu } from './auth.tsx'
-import { ErrorNotice, Link, Loading, NavigateContext, useNow } from './components.tsx'
-import { useRun, useRuns, useWorkflows } from './queries.ts'
+// The app shell and its routes (react-router). Pages live in src/features/<feature>/ and
+// older top-level files; a new page is one line in `pages` below plus, if it belongs in
+// the header, one entry in `NAV`.
+
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react'
+import {
+  createBrowserRouter,
+  Outlet,
+  RouterProvider,
+  useBlocker,
+  useLocation,
+  useMatches,
+  useNavigate,
+  useParams,
+  type RouteObject,
+} from 'react-router'
+import { Logo, useSession, UserMenu } from './auth.tsx'
+import { Link, Loading, NavigateContext, useNow, type NavigateFn } from './components.tsx'
+import { AuditPage, KeysPage, SettingsPage, UsersPage } from './features/admin/AdminPages.tsx'
+import { ConnectionsPage } from './features/connections/ConnectionsPage.tsx'
+import { RunsPage } from './features/runs/RunsPage.tsx'
+import { InboxPage } from './features/inbox/InboxPage.tsx'
+import { RunPage } from './features/runs/RunPage.tsx'
 import { SubscriptionsPage } from './features/subscriptions/SubscriptionsPage.tsx'
-import { editorRoute, HOME, SUBSCRIPTIONS, useRoute } from './route.ts'
-import { EmptyRuns, RunDetailView, RunTable } from './views.tsx'
+import { leaveQuestion, routePath } from './route.ts'
+import { WorkflowRunsPage } from './WorkflowRuns.tsx'
 import { WorkflowsPage } from './workflows.tsx'
 
-// The editor (React Flow, CodeMirror) loads only when a workflow is opened.
+// Heavy pages load when opened: the editor (React Flow, CodeMirror), the dashboard (charts).
 const Editor = lazy(() => import('./editor/Editor.tsx'))
+const DashboardPage = lazy(() => import('./features/dashboard/DashboardPage.tsx'))
+// The connector editor (CodeMirror) too.
+const ConnectorsPage = lazy(() => import('./features/admin/ConnectorsPage.tsx').then((m) => ({ default: m.ConnectorsPage })))
 
-export default function App() {
-  const [route, navigate] = useRoute()
+/** Route metadata: `wide` pages (the editor) use the whole window. */
+interface Handle {
+  wide?: boolean
+}
+
+/** Header navigation: label, path, and which paths count as "here". */
+export const NAV: Array<{ label: string; to: string; match: (path: string) => boolean; admin?: boolean }> = [
+  { label: 'Dashboard', to: '/dashboard', match: (p) => p === '/dashboard' },
+  { label: 'Workflows', to: '/', match: (p) => p === '/' || p.startsWith('/workflows') },
+  { label: 'Runs', to: '/runs', match: (p) => p.startsWith('/runs') },
+  { label: 'Connections', to: '/connections', match: (p) => p.startsWith('/connections') },
+  { label: 'Subscriptions', to: '/subscriptions', match: (p) => p.startsWith('/subscriptions') },
+  { label: 'Admin', to: '/admin/users', match: (p) => p.startsWith('/admin'), admin: true },
+]
+
+function WorkflowsRoute() {
   const now = useNow(1000)
-  const isEditor = route.page === 'editor' || route.page === 'new'
+  useTitle('Workflows')
+  return <WorkflowsPage now={now} />
+}
 
+function EditorRoute() {
+  const { workflowId } = useParams()
+  const now = useNow(1000)
+  return (
+    <Suspense fallback={<Loading what="the editor" />}>
+      <Editor key={workflowId ?? 'new'} workflowId={workflowId ?? null} now={now} />
+    </Suspense>
+  )
+}
+
+function WorkflowRunsRoute() {
+  const { workflowId, runId } = useParams()
+  const now = useNow(1000)
+  return <WorkflowRunsPage workflowId={workflowId!} runId={runId ?? null} now={now} />
+}
+
+function RunRoute() {
+  const { runId } = useParams()
+  return <RunPage key={runId} runId={runId!} />
+}
+
+function InboxRoute() {
+  const { workflowId } = useParams()
+  return <InboxPage workflowId={workflowId!} />
+}
+
+function SubscriptionsRoute() {
+  const now = useNow(1000)
+  return <SubscriptionsPage now={now} />
+}
+
+function DashboardRoute() {
+  return (
+    <Suspense fallback={<Loading what="the dashboard" />}>
+      <DashboardPage />
+    </Suspense>
+  )
+}
+
+function NotFound() {
+  useTitle('Not found')
+  return (
+    <div className="empty">
+      <h1 className="empty__title">Nothing here</h1>
+      <p>
+        This address is not a page of Switchboard. <Link to="/">Go to the workflows</Link>.
+      </p>
+    </div>
+  )
+}
+
+/** The pages, relative to the shell. */
+export const pages: RouteObject[] = [
+  { index: true, element: <WorkflowsRoute /> },
+  { path: 'workflows', element: <WorkflowsRoute /> },
+  { path: 'dashboard', element: <DashboardRoute /> },
+  { path: 'runs', element: <RunsPage /> },
+  { path: 'runs/:runId', element: <RunRoute /> },
+  { path: 'workflows/new', element: <EditorRoute />, handle: { wide: true } satisfies Handle },
+  { path: 'workflows/:workflowId', element: <EditorRoute />, handle: { wide: true } satisfies Handle },
+  { path: 'workflows/:workflowId/runs', element: <WorkflowRunsRoute /> },
+  { path: 'workflows/:workflowId/inbox', element: <InboxRoute /> },
+  { path: 'workflows/:workflowId/runs/:runId', element: <WorkflowRunsRoute /> },
+  { path: 'subscriptions', element: <SubscriptionsRoute /> },
+  { path: 'connections', element: <ConnectionsPage /> },
+  { path: 'admin', element: <UsersPage /> },
+  { path: 'admin/users', element: <UsersPage /> },
+  { path: 'admin/keys', element: <KeysPage /> },
+  { path: 'admin/audit', element: <AuditPage /> },
+  {
+    path: 'admin/connectors',
+    element: (
+      <Suspense fallback={<Loading what="connectors" />}>
+        <ConnectorsPage />
+      </Suspense>
+    ),
+  },
+  { path: 'admin/settings', element: <SettingsPage /> },
+  { path: '*', element: <NotFound /> },
+]
+
+/** Sets the document title ("… · Switchboard"). */
+export function useTitle(title: string) {
   useEffect(() => {
-    if (route.page === 'workflows') document.title = 'Workflows · Switchboard'
-  }, [route.page])
+    document.title = `${title} · Switchboard`
+  }, [title])
+}
+
+function Shell() {
+  const location = useLocation()
+  const matches = useMatches()
+  const wide = matches.some((m) => (m.handle as Handle | undefined)?.wide)
+  const routerNavigate = useNavigate()
+  const session = useSession()
+  const skipGuard = useRef(false)
+
+  // Leaving a page with unsaved changes asks first (links, Back, the address bar's history).
+  const blocker = useBlocker(
+    useCallback(
+      ({ currentLocation, nextLocation }: { currentLocation: { pathname: string }; nextLocation: { pathname: string } }) => {
+        if (skipGuard.current) {
+          skipGuard.current = false
+          return false
+        }
+        return currentLocation.pathname !== nextLocation.pathname && leaveQuestion() !== null
+      },
+      [],
+    ),
+  )
+  useEffect(() => {
+    if (blocker.state !== 'blocked') return
+    const question = leaveQuestion()
+    if (!question || window.confirm(question)) blocker.proceed()
+    else blocker.reset()
+  }, [blocker])
+
+  const navigate = useMemo<NavigateFn>(
+    () => (to, opts = {}) => {
+      if (opts.force) skipGuard.current = true
+      void routerNavigate(routePath(to), { replace: opts.replace })
+    },
+    [routerNavigate],
+  )
 
   return (
     <NavigateContext.Provider value={navigate}>
@@ -26,134 +183,32 @@ export default function App() {
         Skip to content
       </a>
       <header className="app-header">
-        <Link to={HOME} className="brand">
+        <Link to="/" className="brand">
           <Logo />
           <span className="brand__name">Switchboard</span>
         </Link>
         <nav aria-label="Main" className="app-nav">
-          <Link to={HOME} current={route.page === 'workflows'}>
-            Workflows
-          </Link>
-          <Link to={SUBSCRIPTIONS} current={route.page === 'subscriptions'}>
-            Subscriptions
-          </Link>
+          {NAV.filter((item) => !item.admin || session.me.role === 'admin').map((item) => (
+            <Link key={item.to} to={item.to} current={item.match(location.pathname)}>
+              {item.label}
+            </Link>
+          ))}
         </nav>
         <span className="app-header__spacer" />
         <UserMenu />
       </header>
-
-      {isEditor ? (
-        <main id="main" className="app-main app-main--editor">
-          <Suspense fallback={<Loading what="the editor" />}>
-            <Editor key={route.workflowId ?? 'new'} workflowId={route.workflowId} now={now} />
-          </Suspense>
-        </main>
-      ) : route.page === 'subscriptions' ? (
-        <main id="main" className="app-main">
-          <SubscriptionsPage now={now} />
-        </main>
-      ) : route.page === 'runs' && route.workflowId ? (
-        <main id="main" className="app-main">
-          <RunsPage workflowId={route.workflowId} runId={route.runId} now={now} />
-        </main>
-      ) : (
-        <main id="main" className="app-main">
-          <WorkflowsPage now={now} />
-        </main>
-      )}
+      <main id="main" className={wide ? 'app-main app-main--editor' : 'app-main'}>
+        <Outlet />
+      </main>
     </NavigateContext.Provider>
   )
 }
 
-function RunsPage({ workflowId, runId, now }: { workflowId: string; runId: string | null; now: number }) {
-  const workflows = useWorkflows()
-  const workflow = workflows.data?.pages.flatMap((p) => p.items).find((w) => w.id === workflowId)
-  useEffect(() => {
-    document.title = `${workflow ? `Runs of ${workflow.name}` : 'Runs'} · Switchboard`
-  }, [workflow])
-  return (
-    <>
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to={HOME}>Workflows</Link> <span aria-hidden="true">›</span>{' '}
-        <Link to={editorRoute(workflowId)}>{workflow?.name ?? 'Workflow'}</Link> <span aria-hidden="true">›</span>{' '}
-        <span aria-current="page">Runs</span>
-      </nav>
-      <div className="split">
-        <RunsPanel workflowId={workflowId} workflow={workflow} selectedRunId={runId} now={now} />
-        {runId ? (
-          <RunPanel key={runId} runId={runId} now={now} />
-        ) : (
-          <section className="panel panel--placeholder" aria-label="Run detail">
-            <p className="muted">Select a run to see its steps and deliveries.</p>
-          </section>
-        )}
-      </div>
-    </>
-  )
+export function createAppRouter(extra: { basename?: string } = {}) {
+  return createBrowserRouter([{ path: '/', element: <Shell />, children: pages }], extra)
 }
 
-function RunsPanel({
-  workflowId,
-  workflow,
-  selectedRunId,
-  now,
-}: {
-  workflowId: string
-  workflow: Workflow | undefined
-  selectedRunId: string | null
-  now: number
-}) {
-  const runs = useRuns(workflowId)
-  const items = runs.data?.items ?? []
-  return (
-    <section className="panel" aria-labelledby="runs-title">
-      <div className="panel__head">
-        <h1 id="runs-title" className="h2">
-          Recent runs
-          {workflow ? <span className="panel__sub"> · {workflow.name}</span> : null}
-        </h1>
-      </div>
-      {runs.isPending ? (
-        <Loading what="runs" />
-      ) : runs.isError && items.length === 0 ? (
-        <ErrorNotice error={runs.error} what="runs" onRetry={() => void runs.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyRuns workflow={workflow} />
-      ) : (
-        <RunTable runs={items} workflowId={workflowId} selectedRunId={selectedRunId} now={now} />
-      )}
-    </section>
-  )
+export default function App(): ReactNode {
+  const router = useMemo(() => createAppRouter(), [])
+  return <RouterProvider router={router} />
 }
-
-function RunPanel({ runId, now }: { runId: string; now: number }) {
-  const run = useRun(runId)
-  const ref = useScrollIntoViewOnMount<HTMLElement>()
-  return (
-    <section className="panel" aria-labelledby="run-detail-title" ref={ref}>
-      <div className="panel__head">
-        <h2 id="run-detail-title">Run detail</h2>
-      </div>
-      {run.isPending ? (
-        <Loading what="run" />
-      ) : run.isError && !run.data ? (
-        <ErrorNotice error={run.error} what="this run" onRetry={() => void run.refetch()} />
-      ) : run.data ? (
-        <RunDetailView run={run.data} now={now} />
-      ) : null}
-    </section>
-  )
-}
-
-/** Brings a panel into view when it appears (after a click further up the page). */
-function useScrollIntoViewOnMount<T extends HTMLElement>() {
-  const ref = useRef<T>(null)
-  useEffect(() => {
-    const el = ref.current
-    if (!el || typeof el.scrollIntoView !== 'function') return
-    const rect = el.getBoundingClientRect()
-    if (rect.top > window.innerHeight - 80) el.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
-  }, [])
-  return ref
-}
-

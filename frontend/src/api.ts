@@ -33,8 +33,8 @@ export type RetryDoc = Schemas['WorkflowRetry']
 export type PathDoc = Schemas['WorkflowPath']
 /** One node of the step tree; which fields apply depends on `type`. */
 export type StepDoc = Schemas['WorkflowStep']
-/** A workflow as GET /workflows/{id} answers it: always with its document. */
-export type WorkflowDetail = Workflow & { document: WorkflowDocument }
+/** One workflow as the single-workflow routes answer it: always with its document. */
+export type WorkflowDetail = Schemas['WorkflowDetail']
 
 /** A page of a list, with an absent list read as empty. */
 export type Page<T> = Omit<Schemas['WorkflowPage'], 'items'> & { items: T[] }
@@ -85,6 +85,7 @@ export type VersionInfo = Schemas['Version']
 export type EvaluateRequest = Schemas['EvaluateRequest']
 export type Evaluated = Schemas['Evaluated']
 export type ScheduleInfo = Schemas['ScheduleInfo']
+export type ScheduleDescription = Schemas['ScheduleDescription']
 export type InboxItem = Schemas['InboxItem']
 export type TestPayload = Schemas['TestPayload']
 export type StepTestAnswer = Schemas['StepTestResult']
@@ -143,6 +144,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const AUTH_PATHS = ['/api/v1/auth/login', '/api/v1/auth/setup', '/api/v1/auth/status', '/api/v1/auth/me']
 
 export interface ApiClient {
+  /** Any API call by path (JSON in and out, CSRF and problem+json handled); console features use it for routes typed locally. */
+  request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>
   authStatus(signal?: AbortSignal): Promise<Schemas['AuthStatus']>
   me(signal?: AbortSignal): Promise<Me>
   login(credentials: Credentials): Promise<SignedIn>
@@ -173,6 +176,8 @@ export interface ApiClient {
   getSample(id: string, signal?: AbortSignal): Promise<Sample>
   listInbox(id: string, signal?: AbortSignal): Promise<Page<InboxItem>>
   scheduleInfo(id: string, signal?: AbortSignal): Promise<ScheduleInfo>
+  /** A spec in words with its next fire times, as the server will run it; 422 names the bad parameter. */
+  describeSchedule(cron: string, timezone: string, signal?: AbortSignal): Promise<ScheduleDescription>
   listConnectors(signal?: AbortSignal): Promise<ConnectorSpec[]>
   listConnections(signal?: AbortSignal): Promise<Connection[]>
   createConnection(conn: NewConnection): Promise<Connection>
@@ -181,6 +186,8 @@ export interface ApiClient {
   evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<Evaluated>
   /** Run one action step alone with sample data (POST /api/v1/steps/test). */
   testStep(step: StepDoc, data: Record<string, unknown>): Promise<StepTestAnswer>
+  /** Any operation of the OpenAPI document, typed from it: path and query parameters, body and answer. */
+  op<P extends Path, M extends Method>(method: M, template: P, c?: OpCall<P, M>): Promise<OpAnswer<P, M>>
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -198,9 +205,16 @@ type Call<O> = {
   path?: Params<O, 'path'>
   query?: Params<O, 'query'>
   body?: Body<O>
+  /** A body that is a file, not JSON (a connector upload): sent as is with its type. */
+  raw?: { type: string; data: string | Blob }
   signal?: AbortSignal
   headers?: Record<string, string>
 }
+
+/** The generated description of an operation, for pages that call it through `op`. */
+export type Op<P extends Path, M extends Method> = Operation<P, M>
+export type OpCall<P extends Path, M extends Method> = Call<Operation<P, M>>
+export type OpAnswer<P extends Path, M extends Method> = Answer<Operation<P, M>>
 
 function query(params: Record<string, string | number | undefined> | undefined): string {
   const qs = new URLSearchParams()
@@ -285,6 +299,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     if (c.body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(c.body)
+    } else if (c.raw) {
+      headers['Content-Type'] = c.raw.type
+      init.body = c.raw.data
     }
     type A = Answer<Operation<P, M>>
     let res: Response
@@ -329,11 +346,13 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     return value
   }
 
-  function editable(data: Workflow, headers: Headers | null): Editable {
-    return { workflow: data as WorkflowDetail, etag: headers?.get('ETag') || versionEtag(data.version) }
+  function editable(data: WorkflowDetail, headers: Headers | null): Editable {
+    return { workflow: data, etag: headers?.get('ETag') || versionEtag(data.version) }
   }
 
   return {
+    request: async <T,>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> =>
+      (await call(method as Method, path as Path, { body, signal } as never)).data as T,
     authStatus(signal) {
       return request('GET', '/api/v1/auth/status', { signal })
     },
@@ -362,11 +381,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       return page(raw)
     },
     async getWorkflow(id, signal) {
-      return (await request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })) as WorkflowDetail
+      return request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })
     },
     async createWorkflow(doc, options = {}) {
       const q = options.active === false ? { active: 'false' as const } : undefined
-      return (await request('POST', '/api/v1/workflows', { query: q, body: doc })) as WorkflowDetail
+      return request('POST', '/api/v1/workflows', { query: q, body: doc })
     },
     async listRuns(params = {}, signal) {
       const raw = await request('GET', '/api/v1/runs', {
@@ -442,6 +461,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     scheduleInfo(id, signal) {
       return request('GET', '/api/v1/workflows/{id}/schedule', { path: { id }, signal })
     },
+    describeSchedule(cron, timezone, signal) {
+      return request('GET', '/api/v1/schedules/describe', { query: { cron, timezone: timezone || undefined }, signal })
+    },
     async listConnectors(signal) {
       const raw = await request('GET', '/api/v1/connectors', { signal })
       return raw?.items ?? []
@@ -461,6 +483,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     testStep(step, data) {
       return request('POST', '/api/v1/steps/test', { body: { step, data } })
+    },
+    op(method, template, c) {
+      return request(method, template, c)
     },
   }
 }

@@ -219,6 +219,42 @@ function EmailField({ id, value, onChange }: { id: string; value: string; onChan
   )
 }
 
+/** A new password with the length rule under it; `tooShort` turns the rule into the field's error. */
+export function NewPasswordField({
+  id,
+  value,
+  onChange,
+  tooShort = false,
+  autoFocus,
+}: {
+  id: string
+  value: string
+  onChange: (v: string) => void
+  tooShort?: boolean
+  autoFocus?: boolean
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Password</label>
+      <input
+        id={id}
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={MIN_PASSWORD}
+        autoFocus={autoFocus}
+        aria-describedby={`${id}-help`}
+        aria-invalid={tooShort || undefined}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <p id={`${id}-help`} className={tooShort ? 'field__error' : 'field__help'}>
+        At least {MIN_PASSWORD} characters.
+      </p>
+    </div>
+  )
+}
+
 export function LoginForm({ onDone, expired }: { onDone: (me: Me) => void; expired?: boolean }) {
   const api = useApi()
   const id = useId()
@@ -294,23 +330,7 @@ export function SetupForm({ onDone }: { onDone: (me: Me) => void }) {
         <label htmlFor={`${id}-name`}>Name</label>
         <input id={`${id}-name`} type="text" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
       </div>
-      <div className="field">
-        <label htmlFor={`${id}-password`}>Password</label>
-        <input
-          id={`${id}-password`}
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={MIN_PASSWORD}
-          aria-describedby={`${id}-password-help`}
-          aria-invalid={tooShort || undefined}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <p id={`${id}-password-help`} className={tooShort ? 'field__error' : 'field__help'}>
-          At least {MIN_PASSWORD} characters.
-        </p>
-      </div>
+      <NewPasswordField id={`${id}-password`} value={password} onChange={setPassword} tooShort={tooShort} />
       <button type="submit" className="btn btn--primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create admin and sign in'}
       </button>

@@ -8,12 +8,14 @@ import { isPlainClick, routePath, type Route } from './route.ts'
 // ---- navigation -------------------------------------------------------------
 
 /** Provided by App; the default does a full page load (good enough outside the app). */
-export const NavigateContext = createContext<(route: Route, opts?: { replace?: boolean; force?: boolean }) => void>((route) => {
+export type NavigateFn = (route: Route | string, opts?: { replace?: boolean; force?: boolean }) => void
+
+export const NavigateContext = createContext<NavigateFn>((route) => {
   window.location.assign(routePath(route))
 })
 
 interface LinkProps {
-  to: Route
+  to: Route | string
   children: ReactNode
   className?: string
   current?: boolean
@@ -88,7 +90,7 @@ export function JsonBlock({ value, label }: { value: unknown; label: string }) {
 
 // ---- copy -------------------------------------------------------------------
 
-async function copyText(text: string): Promise<void> {
+export async function copyText(text: string): Promise<void> {
   if (navigator.clipboard && window.isSecureContext) {
     await navigator.clipboard.writeText(text)
     return
@@ -106,12 +108,14 @@ async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('copy failed')
 }
 
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle')
+export type CopyStatus = 'idle' | 'copied' | 'failed'
+
+/** Copies text on demand and says how it went, for `resetMs` before going back to idle. */
+export function useCopy(text: string, resetMs: number): [CopyStatus, () => Promise<void>] {
+  const [status, setStatus] = useState<CopyStatus>('idle')
   const timer = useRef<number | undefined>(undefined)
   useEffect(() => () => window.clearTimeout(timer.current), [])
-
-  const onClick = async () => {
+  const copy = async () => {
     try {
       await copyText(text)
       setStatus('copied')
@@ -119,8 +123,13 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
       setStatus('failed')
     }
     window.clearTimeout(timer.current)
-    timer.current = window.setTimeout(() => setStatus('idle'), 2000)
+    timer.current = window.setTimeout(() => setStatus('idle'), resetMs)
   }
+  return [status, copy]
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [status, onClick] = useCopy(text, 2000)
 
   // The visible word is part of the name ("Copy webhook URL"), as WCAG 2.5.3 asks.
   const what = label.replace(/^Copy\s*/i, '')
@@ -168,6 +177,25 @@ export function Loading({ what }: { what: string }) {
       Loading {what}…
     </p>
   )
+}
+
+/** The part of a query a page shows: the data, drawn by children; "Loading …" while it loads; the error with a retry when there is nothing to show. */
+export function QueryResult<T>({
+  query,
+  what,
+  loading = what,
+  children,
+}: {
+  query: { isPending: boolean; isError: boolean; data: T | undefined; error: unknown; refetch: () => unknown }
+  /** Names the data in the error ("this run"). */
+  what: string
+  /** Names it while loading, when that reads differently ("the run"). */
+  loading?: string
+  children: (data: T) => ReactNode
+}) {
+  if (query.isPending) return <Loading what={loading} />
+  if (query.isError && !query.data) return <ErrorNotice error={query.error} what={what} onRetry={() => void query.refetch()} />
+  return query.data ? <>{children(query.data)}</> : null
 }
 
 // ---- modal dialog -------------------------------------------------------------
@@ -282,5 +310,75 @@ export function Switch({
       </span>
       {showText ? <span className="switch__text">{checked ? 'On' : 'Off'}</span> : null}
     </button>
+  )
+}
+
+/** The head of the editor's side panel: what is edited, its name, and Close when the panel can close. */
+export function SidePanelHead({ kind, title, onClose }: { kind: string; title: ReactNode; onClose?: () => void }) {
+  return (
+    <header className="side-panel__head">
+      <div>
+        <p className="side-panel__kind">{kind}</p>
+        <h2 className="side-panel__title">{title}</h2>
+      </div>
+      {onClose ? (
+        <button type="button" className="btn btn--small" onClick={onClose}>
+          Close
+        </button>
+      ) : null}
+    </header>
+  )
+}
+
+/** A button for an action that cannot be taken back: it asks first, and is disabled while the action runs. */
+export function ConfirmButton({
+  question,
+  onConfirm,
+  busy = false,
+  className = 'btn btn--small',
+  label,
+  children,
+}: {
+  question: string
+  onConfirm: () => void
+  busy?: boolean
+  className?: string
+  /** The accessible name, when the visible text alone is not enough. */
+  label?: string
+  children: ReactNode
+}) {
+  return (
+    <button
+      type="button"
+      className={className}
+      aria-label={label}
+      disabled={busy}
+      onClick={() => {
+        if (window.confirm(question)) onConfirm()
+      }}
+    >
+      {children}
+    </button>
+  )
+}
+
+/** A column of a data table: its heading, right-aligned for numbers, or heard but not seen. */
+export type Column = string | { label: string; num?: boolean; hidden?: boolean }
+
+/** The header row of a data table. */
+export function TableHead({ columns }: { columns: Column[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => {
+          const col = typeof c === 'string' ? { label: c } : c
+          return (
+            <th key={col.label} scope="col" className={col.num ? 'num' : undefined}>
+              {col.hidden ? <span className="visually-hidden">{col.label}</span> : col.label}
+            </th>
+          )
+        })}
+      </tr>
+    </thead>
   )
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { confirmLeave, editorRoute, HOME, NEW_WORKFLOW, parseRoute, routePath, runsRoute, setNavigationGuard } from './route.ts'
+import { ALL_RUNS, confirmLeave, DASHBOARD, editorRoute, HOME, NEW_WORKFLOW, parseRoute, routePath, runRoute, runsRoute, setNavigationGuard } from './route.ts'
 
 describe('routes', () => {
   it.each([
@@ -12,12 +12,15 @@ describe('routes', () => {
     ['/workflows/wf1/runs', runsRoute('wf1')],
     ['/workflows/wf1/runs/r9', runsRoute('wf1', 'r9')],
     ['/workflows/wf%201/runs/r%2F9', runsRoute('wf 1', 'r/9')],
+    ['/dashboard', DASHBOARD],
+    ['/runs', ALL_RUNS],
+    ['/runs/r%2F9', runRoute('r/9')],
   ])('parses %s', (path, want) => {
     expect(parseRoute(path)).toEqual(want)
   })
 
   it('round-trips', () => {
-    for (const r of [HOME, NEW_WORKFLOW, editorRoute('a b'), runsRoute('wf'), runsRoute('wf', 'r/1')]) {
+    for (const r of [HOME, DASHBOARD, ALL_RUNS, runRoute('r 1'), NEW_WORKFLOW, editorRoute('a b'), runsRoute('wf'), runsRoute('wf', 'r/1')]) {
       expect(parseRoute(routePath(r))).toEqual(r)
     }
     expect(routePath(runsRoute('wf1', 'r1'))).toBe('/workflows/wf1/runs/r1')

@@ -37,6 +37,8 @@ describe('views', () => {
   it('renders run detail with steps and deliveries', () => {
     const detail: RunDetail = {
       ...run,
+      replays: [],
+      next_attempt_at: null,
       state: 'succeeded',
       error: '',
       trigger: { body: { id: 1, total: 250 }, headers: {}, query: {}, method: 'POST', received_at: run.created_at },
@@ -115,7 +117,7 @@ describe('views', () => {
 
   it('renders a run without steps yet', () => {
     const html = renderToStaticMarkup(
-      <RunDetailView run={{ ...run, state: 'queued', error: '', trigger: null, steps: [], deliveries: [] }} now={now} />,
+      <RunDetailView run={{ ...run, replays: [], next_attempt_at: null, state: 'queued', error: '', trigger: null, steps: [], deliveries: [] }} now={now} />,
     )
     expect(html).toContain('No steps recorded yet.')
     expect(html).toContain('No outbound HTTP calls.')

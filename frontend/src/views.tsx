@@ -12,6 +12,7 @@ import {
 } from './components.tsx'
 import { elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
 import { runsRoute, type Route } from './route.ts'
+import { RunError } from './features/runs/RunError.tsx'
 
 /** Whole-row click for mouse users; the link in the first cell stays the accessible target. */
 function useRowClick(to: Route) {
@@ -105,9 +106,7 @@ function RunRow({ run, workflowId, selected, now }: { run: Run; workflowId: stri
         {run.started_at ? <RelativeTime value={run.started_at} now={now} /> : <span className="muted">not started</span>}
       </td>
       <td className="num">{ms === null ? <span className="muted">—</span> : formatDuration(ms)}</td>
-      <td title={run.error || undefined}>
-        {run.error ? <span className="error-text">{run.error}</span> : <span className="muted">—</span>}
-      </td>
+      <td className="error-cell">{run.error ? <RunError message={run.error} /> : <span className="muted">—</span>}</td>
     </tr>
   )
 }

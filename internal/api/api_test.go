@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
@@ -56,7 +57,7 @@ func setupOn(t *testing.T, st *store.Store, wo webhook.Options, tweak ...func(*a
 	deps := api.Deps{
 		Store: st, Flows: flows.New(st, connectors.Default, "http://sb.test"),
 		Webhooks: webhook.New(st, eng, eng, withLogger(wo, log)), Registry: connectors.Default, Runs: eng, Logger: log,
-		Forms: api.NewForms(st, eng, api.FormOptions{TrustedProxies: wo.TrustedProxies, Now: wo.Now, Logger: log}),
+		Forms: form.New(st, eng, form.Options{TrustedProxies: wo.TrustedProxies, Now: wo.Now, Logger: log}),
 		Auth:  authSvc, PublicURL: "http://sb.test",
 	}
 	for _, f := range tweak {

@@ -13,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 const (
@@ -84,9 +83,21 @@ func (s *server) require(role string) gin.HandlerFunc {
 // audit records a successful change after the handler ran.
 func (s *server) audit(action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		body := auditBody(c)
 		c.Next()
 		if c.Writer.Status() >= 400 {
 			return
+		}
+		detail := map[string]any{}
+		if body != nil {
+			detail["request"] = body
+		}
+		if d, ok := c.Get(auditDetail); ok {
+			if m, ok := d.(map[string]any); ok {
+				for k, v := range m {
+					detail[k] = v
+				}
+			}
 		}
 		e := &store.AuditEntry{At: time.Now().UTC(), ActorKind: "anonymous", Action: action,
 			TargetType: strings.SplitN(action, ".", 2)[0], TargetID: c.Param("id"), IP: c.ClientIP(),
@@ -96,6 +107,9 @@ func (s *server) audit(action string) gin.HandlerFunc {
 		}
 		if p := principal(c); p != nil {
 			e.ActorKind, e.ActorID, e.ActorName = p.Kind, p.ID, p.Name
+		}
+		if len(detail) > 0 {
+			e.Detail = store.MustJSON(detail)
 		}
 		if err := s.Store.AddAudit(c.Request.Context(), e); err != nil {
 			s.Logger.Error("recording audit entry", "action", action, "error", err)
@@ -123,14 +137,7 @@ func decodeStrict(c *gin.Context, v any) bool {
 }
 
 func authFail(c *gin.Context, err error) {
-	var inv *auth.InvalidError
 	switch {
-	case errors.As(err, &inv):
-		fields := []*workflow.FieldError{}
-		for k, v := range inv.Problems {
-			fields = append(fields, &workflow.FieldError{Path: k, Message: v})
-		}
-		problem(c, http.StatusUnprocessableEntity, "invalid input", fields...)
 	case errors.Is(err, auth.ErrBadCredentials):
 		problem(c, http.StatusUnauthorized, err.Error())
 	case errors.Is(err, auth.ErrBusy):
@@ -162,11 +169,7 @@ func (s *server) setSessionCookies(c *gin.Context, res *auth.LoginResult) {
 
 func (s *server) authStatus(c *gin.Context) {
 	needs, err := s.Auth.NeedsSetup(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, authStatusView{NeedsSetup: needs})
+	reply(c, http.StatusOK, authStatusView{NeedsSetup: needs}, err)
 }
 
 func (s *server) setup(c *gin.Context) {
@@ -244,9 +247,15 @@ func (s *server) listUsers(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	pending, err := s.Store.PendingInvites(c.Request.Context(), time.Now())
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	items := make([]userView, len(us))
 	for i := range us {
 		items[i] = viewUser(&us[i])
+		items[i].InvitePending = pending[us[i].ID]
 	}
 	c.JSON(http.StatusOK, Page[userView]{Items: items})
 }
@@ -279,11 +288,17 @@ func (s *server) updateUser(c *gin.Context) {
 	if !decodeStrict(c, &in) {
 		return
 	}
+	before, err := s.Store.GetUser(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	u, err := s.Auth.UpdateUser(c.Request.Context(), c.Param("id"), in)
 	if err != nil {
 		authFail(c, err)
 		return
 	}
+	c.Set(auditDetail, map[string]any{"changes": userChanges(before, u, in.Password != "")})
 	c.JSON(http.StatusOK, viewUser(u))
 }
 
@@ -325,11 +340,7 @@ func (s *server) listKeys(c *gin.Context) {
 		return
 	}
 	items, err := s.viewKeys(c.Request.Context(), ks)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[keyView]{Items: items})
+	reply(c, http.StatusOK, Page[keyView]{Items: items}, err)
 }
 
 func (s *server) createKey(c *gin.Context) {
@@ -358,27 +369,27 @@ func (s *server) createKey(c *gin.Context) {
 }
 
 func (s *server) revokeKey(c *gin.Context) {
-	if err := s.Store.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now()); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Store.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now()))
 }
 
-func (s *server) listAudit(c *gin.Context) {
-	p, ok := page(c)
-	if !ok {
-		return
+// userChanges lists what an update changed, as [old, new] pairs (a new
+// password only as true).
+func userChanges(before, after *store.User, password bool) map[string]any {
+	ch := map[string]any{}
+	if before.Email != after.Email {
+		ch["email"] = []string{before.Email, after.Email}
 	}
-	es, next, err := s.Store.ListAudit(c.Request.Context(), p)
-	if err != nil {
-		fail(c, err)
-		return
+	if before.Name != after.Name {
+		ch["name"] = []string{before.Name, after.Name}
 	}
-	items := make([]auditView, len(es))
-	for i, e := range es {
-		items[i] = auditView{ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName,
-			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, RequestID: e.RequestID}
+	if before.Role != after.Role {
+		ch["role"] = []string{before.Role, after.Role}
 	}
-	c.JSON(http.StatusOK, Page[auditView]{Items: items, NextCursor: next})
+	if before.Disabled != after.Disabled {
+		ch["disabled"] = []bool{before.Disabled, after.Disabled}
+	}
+	if password {
+		ch["password"] = true
+	}
+	return ch
 }

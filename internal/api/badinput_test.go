@@ -66,6 +66,8 @@ var bodyless = map[string]bool{
 	"POST /api/v1/connections/{id}/oauth/connect": true, "POST /api/v1/connections/{id}/oauth/start": true,
 	"POST /api/v1/subscriptions/{id}/rotate-secret": true, "POST /api/v1/subscriptions/{id}/test": true,
 	"POST /api/v1/subscriptions/{id}/deliveries/{delivery}/resend": true,
+	"POST /api/v1/users/{id}/reset-link":                           true, "POST /api/v1/workflows/{id}/inbox/{item}/resend": true,
+	"POST /api/v1/workflows/{id}/inbox/{item}/sample": true,
 }
 
 // byDesign are bodies a route accepts on purpose (see SECURITY.md): the

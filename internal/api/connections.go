@@ -5,12 +5,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 func readInput(c *gin.Context) (connections.Input, bool) {
@@ -30,26 +30,9 @@ func readInput(c *gin.Context) (connections.Input, bool) {
 	return in, true
 }
 
-func connectionFail(c *gin.Context, err error) {
-	var inv *connections.InvalidError
-	if errors.As(err, &inv) {
-		fields := make([]*workflow.FieldError, 0, len(inv.Problems))
-		for k, msg := range inv.Problems {
-			fields = append(fields, &workflow.FieldError{Path: k, Message: msg})
-		}
-		problem(c, http.StatusUnprocessableEntity, "the connection is invalid", fields...)
-		return
-	}
-	fail(c, err)
-}
-
 func (s *server) listConnections(c *gin.Context) {
 	vs, err := s.Connections.List(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*connections.View]{Items: vs})
+	reply(c, http.StatusOK, Page[*connections.View]{Items: vs}, err)
 }
 
 func (s *server) createConnection(c *gin.Context) {
@@ -58,20 +41,12 @@ func (s *server) createConnection(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Create(c.Request.Context(), in)
-	if err != nil {
-		connectionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, v)
+	reply(c, http.StatusCreated, v, err)
 }
 
 func (s *server) getConnection(c *gin.Context) {
 	v, err := s.Connections.Get(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) updateConnection(c *gin.Context) {
@@ -80,46 +55,37 @@ func (s *server) updateConnection(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Update(c.Request.Context(), c.Param("id"), in)
-	if err != nil {
-		connectionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) deleteConnection(c *gin.Context) {
-	if err := s.Connections.Delete(c.Request.Context(), c.Param("id")); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Connections.Delete(c.Request.Context(), c.Param("id")))
 }
 
 func (s *server) testConnection(c *gin.Context) {
+	var spec connectors.Spec
 	err := s.Connections.Test(c.Request.Context(), c.Param("id"), func(ctx context.Context, conn connectors.Connector, creds map[string]string) error {
+		spec = conn.Spec()
 		t, ok := conn.(connectors.ConnectionTester)
 		if !ok {
-			return errNoTest
+			return connectors.CannotTest(spec.Name + " has no harmless call to check credentials with")
 		}
 		return t.TestConnection(ctx, connectors.Request{Credentials: creds, HTTP: s.OutboundClient, Dial: s.OutboundDial})
 	})
 	switch {
-	case errors.Is(err, errNoTest):
-		problem(c, http.StatusNotImplemented, "this connector cannot test a connection")
+	case errors.Is(err, connectors.ErrCannotTest):
+		c.JSON(http.StatusOK, connectionTestResult{Message: "Not tested: " + err.Error() + ". Nothing was contacted."})
 	case err == nil:
-		c.JSON(http.StatusOK, connectionTestResult{OK: true})
-	default:
-		var inv *connections.InvalidError
-		if errors.As(err, &inv) {
-			connectionFail(c, err)
-			return
+		msg := spec.Name + " accepted the credentials."
+		if spec.Auth.Test != "" {
+			msg += " (" + strings.TrimSuffix(spec.Auth.Test, ".") + ".)"
 		}
-		if errors.Is(err, store.ErrNotFound) {
+		c.JSON(http.StatusOK, connectionTestResult{OK: true, Tested: true, Message: msg})
+	default:
+		if errors.As(err, new(*connections.InvalidError)) || errors.Is(err, store.ErrNotFound) {
 			fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, connectionTestResult{OK: false, Error: err.Error()})
+		c.JSON(http.StatusOK, connectionTestResult{OK: false, Tested: true, Message: spec.Name + " refused the test: " + err.Error(), Error: err.Error()})
 	}
 }
-
-var errNoTest = errors.New("no connection test")

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/declarative"
@@ -183,7 +182,9 @@ func TestAdminUploadsDeclarativeConnectors(t *testing.T) {
 		doc := `{"schema":"switchboard/v1","name":"leads","trigger":{"type":"webhook"},"steps":[
 		 {"id":"person","type":"action","action":"pipedrive.add_person","connection":"pd","input":{"name":"{{ trigger.body.name }}"}},
 		 {"id":"lead","type":"action","action":"crm_lite.add_lead","connection":"lite","input":{"email":"{{ trigger.body.email }}"}}]}`
-		if r := b.do(t, "POST", "/api/v1/workflows", "application/json", doc); r.status != 201 {
+		// Saved switched off: its connections "pd" and "lite" do not exist here (activation
+		// would refuse it, naming both steps).
+		if r := b.do(t, "POST", "/api/v1/workflows?active=false", "application/json", doc); r.status != 201 {
 			t.Fatalf("workflow with uploaded connectors: %d %s", r.status, r.raw)
 		}
 
@@ -191,7 +192,7 @@ func TestAdminUploadsDeclarativeConnectors(t *testing.T) {
 		if r := b.do(t, "POST", "/api/v1/connectors/crm_lite/disable", "", ""); r.status != 200 || r.body["enabled"] != false {
 			t.Fatalf("disable: %d %s", r.status, r.raw)
 		}
-		if r := b.do(t, "POST", "/api/v1/workflows", "application/json", doc); r.status != 422 || !strings.Contains(r.raw, "crm_lite") {
+		if r := b.do(t, "POST", "/api/v1/workflows?active=false", "application/json", doc); r.status != 422 || !strings.Contains(r.raw, "crm_lite") {
 			t.Fatalf("workflow with a disabled connector: %d %s", r.status, r.raw)
 		}
 		if r := b.do(t, "POST", "/api/v1/connectors/crm_lite/enable", "", ""); r.status != 200 || r.body["enabled"] != true {
@@ -279,14 +280,7 @@ func TestUploadedConnectorsRunInAWorkflow(t *testing.T) {
 			t.Fatalf("webhook: %d %s", r.status, r.raw)
 		}
 		runID := r.body["run_id"].(string)
-		var run *store.Run
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			run, _ = b.st.GetRun(context.Background(), runID)
-			if run != nil && (run.State == store.RunSucceeded || run.State == store.RunFailed) {
-				break
-			}
-		}
-		if run == nil || run.State != store.RunSucceeded {
+		if run := waitRunEnd(t, b.st, runID); run.State != store.RunSucceeded {
 			detail := b.do(t, "GET", "/api/v1/runs/"+runID, "", "")
 			t.Fatalf("run did not succeed: %s", detail.raw)
 		}

@@ -42,9 +42,9 @@ var contracts = map[string]contract{
 	"POST /auth/login":                              {body: credentials{}, out: signedIn{}},
 	"POST /auth/logout":                             {},
 	"GET /auth/me":                                  {out: meView{}},
-	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.View]{}},
+	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.Summary]{}},
 	"POST /workflows":                               {params: createWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
-	"POST /workflows/import":                        {body: workflow.Document{}, out: flows.View{}},
+	"POST /workflows/import":                        {params: importWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/validate":                      {body: workflow.Document{}, out: validView{}},
 	"GET /workflows/:id":                            {out: flows.View{}},
 	"PUT /workflows/:id":                            {params: ifMatchHeader{}, body: workflow.Document{}, out: flows.View{}},
@@ -60,13 +60,18 @@ var contracts = map[string]contract{
 	"POST /workflows/:id/test":                      {body: testPayload{}, out: runView{}},
 	"GET /workflows/:id/inbox":                      {params: inboxQuery{}, out: Page[inboxView]{}},
 	"GET /workflows/:id/schedule":                   {out: scheduleView{}},
+	"GET /schedules/describe":                       {params: describeScheduleQuery{}, out: scheduleDescription{}},
 	"GET /workflows/:id/sample":                     {out: sampleView{}},
+	"POST /workflows/:id/inbox/:item/resend":        {out: runView{}},
+	"POST /workflows/:id/inbox/:item/sample":        {out: sampleView{}},
 	"POST /workflows/:id/webhook/rotate":            {out: flows.View{}},
 
 	"POST /steps/test":           {body: stepTestRequest{}, out: stepTestResult{}},
 	"POST /expressions/evaluate": {body: evaluateRequest{}, out: evaluated{}},
 
 	"GET /runs":             {params: runsQuery{}, out: Page[runView]{}},
+	"GET /runs/count":       {params: runsFilterQuery{}, out: runCount{}},
+	"GET /dashboard":        {params: dashboardQuery{}, out: dashboardView{}},
 	"POST /runs/replay":     {body: bulkReplay{}, out: bulkReplayResult{}},
 	"GET /runs/:id":         {out: runDetail{}},
 	"POST /runs/:id/cancel": {out: runView{}},
@@ -90,15 +95,22 @@ var contracts = map[string]contract{
 	"POST /connections/:id/oauth/connect":             {out: connections.View{}},
 	"GET /oauth/callback":                             {params: oauthCallbackQuery{}},
 
-	"GET /users":           {out: Page[userView]{}},
-	"POST /users":          {body: auth.UserInput{}, out: userView{}},
-	"GET /users/:id":       {out: userView{}},
-	"PATCH /users/:id":     {body: userPatch{}, out: userView{}},
-	"DELETE /users/:id":    {},
-	"GET /api-keys":        {out: Page[keyView]{}},
-	"POST /api-keys":       {body: newKeyRequest{}, out: createdKey{}},
-	"DELETE /api-keys/:id": {},
-	"GET /audit":           {params: pageQuery{}, out: Page[auditView]{}},
+	"GET /users":                 {out: Page[userView]{}},
+	"POST /users":                {body: auth.UserInput{}, out: userView{}},
+	"GET /users/:id":             {out: userView{}},
+	"PATCH /users/:id":           {body: userPatch{}, out: userView{}},
+	"DELETE /users/:id":          {},
+	"GET /api-keys":              {out: Page[keyView]{}},
+	"POST /api-keys":             {body: newKeyRequest{}, out: createdKey{}},
+	"DELETE /api-keys/:id":       {},
+	"GET /audit":                 {params: auditQuery{}, out: Page[auditView]{}},
+	"POST /users/invite":         {body: auth.InviteInput{}, out: invitedUser{}},
+	"POST /users/:id/reset-link": {out: userLinkView{}},
+	"GET /auth/links/:token":     {out: linkInfoView{}},
+	"POST /auth/links/:token":    {body: linkPassword{}, out: signedIn{}},
+	"GET /settings":              {out: settingsView{}},
+	"PUT /settings":              {body: settingsInput{}, out: settingsView{}},
+	"DELETE /settings/retention": {out: settingsView{}},
 
 	"GET /event-types":                                    {out: Page[events.Type]{}},
 	"GET /subscriptions":                                  {out: Page[*events.View]{}},
@@ -128,6 +140,10 @@ type createWorkflowQuery struct {
 	Active string `query:"active" enum:"true,false" description:"false saves the workflow switched off"`
 }
 
+type importWorkflowQuery struct {
+	Active string `query:"active" enum:"true,false" description:"true turns the imported workflow on (default: switched off)"`
+}
+
 type ifMatchHeader struct {
 	IfMatch string `header:"If-Match" description:"the ETag you read (else the save is refused with 412 when someone saved since)"`
 }
@@ -143,11 +159,20 @@ type inboxQuery struct {
 
 type runsQuery struct {
 	pageQuery
+	runsFilterQuery
+}
+
+type runsFilterQuery struct {
 	Workflow string    `query:"workflow" description:"a workflow id"`
 	State    string    `query:"state" enum:"queued,running,waiting,succeeded,failed,filtered,canceled"`
 	Trigger  string    `query:"trigger" description:"trigger type: webhook, schedule, form, manual, replay"`
 	Since    time.Time `query:"since" description:"runs created at or after (RFC 3339)"`
 	Until    time.Time `query:"until" description:"runs created before (RFC 3339)"`
+	Q        string    `query:"q" description:"text to find in the trigger input (at most 200 characters)"`
+}
+
+type dashboardQuery struct {
+	Range string `query:"range" enum:"hour,day,week" description:"the time range (default day)"`
 }
 
 type oauthCallbackQuery struct {
@@ -189,6 +214,8 @@ type userView struct {
 	Role      string    `json:"role" enum:"admin,editor,viewer"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// InvitePending: invited, and the invitation link is not used yet.
+	InvitePending bool `json:"invite_pending"`
 }
 
 // userPatch is auth.UserInput as PATCH reads it: every field optional.
@@ -244,6 +271,9 @@ type auditView struct {
 	TargetID   string    `json:"target_id"`
 	IP         string    `json:"ip"`
 	RequestID  string    `json:"request_id"`
+	// Detail is what changed: the request's fields (secrets redacted) and
+	// what the handler adds (a role's old and new value).
+	Detail map[string]any `json:"detail,omitempty"`
 }
 
 type validView struct {
@@ -274,6 +304,18 @@ type scheduleView struct {
 	Misfire     string   `json:"misfire"`
 	Description string   `json:"description"`
 	Active      bool     `json:"active"`
+	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
+}
+
+type describeScheduleQuery struct {
+	Cron     string `query:"cron" required:"true" description:"a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h"`
+	Timezone string `query:"timezone" description:"an IANA time zone (default UTC)"`
+}
+
+type scheduleDescription struct {
+	Cron        string   `json:"cron"`
+	Timezone    string   `json:"timezone"`
+	Description string   `json:"description" description:"the spec in English, or the spec itself when there is no sentence for it"`
 	Next        []string `json:"next" description:"the next five fire times (RFC 3339, in the schedule's zone)"`
 }
 
@@ -312,9 +354,14 @@ type connectorList struct {
 	Items []connectors.Spec `json:"items"`
 }
 
+// connectionTestResult: tested says whether anything was contacted; a
+// connection that cannot be tested is ok=false, tested=false, never ok.
 type connectionTestResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	OK     bool `json:"ok"`
+	Tested bool `json:"tested" description:"false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why"`
+	// Message says in words what happened.
+	Message string `json:"message"`
+	Error   string `json:"error,omitempty"`
 }
 
 type oauthStartView struct {

@@ -51,19 +51,19 @@ func (s *server) receive(c *gin.Context, test bool) {
 }
 
 type inboxView struct {
-	ID         string  `json:"id"`
-	ReceivedAt string  `json:"received_at"`
-	Method     string  `json:"method"`
-	Path       string  `json:"path"`
-	Headers    any     `json:"headers"`
-	Query      any     `json:"query"`
-	Body       string  `json:"body"`        // as text: NUL and invalid UTF-8 shown as U+FFFD
-	BodyBase64 string  `json:"body_base64"` // the bytes received (up to 64 KiB), standard base64
-	BodySize   int     `json:"body_size"`
-	SourceIP   string  `json:"source_ip"`
-	Verdict    string  `json:"verdict"`
-	Reason     string  `json:"reason"`
-	RunID      *string `json:"run_id"`
+	ID         string    `json:"id"`
+	ReceivedAt string    `json:"received_at"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Headers    headerMap `json:"headers"`
+	Query      headerMap `json:"query"`
+	Body       string    `json:"body"`        // as text: NUL and invalid UTF-8 shown as U+FFFD
+	BodyBase64 string    `json:"body_base64"` // the bytes received (up to 64 KiB), standard base64
+	BodySize   int       `json:"body_size"`
+	SourceIP   string    `json:"source_ip"`
+	Verdict    string    `json:"verdict"`
+	Reason     string    `json:"reason"`
+	RunID      *string   `json:"run_id"`
 }
 
 var verdicts = map[string]bool{store.VerdictAccepted: true, store.VerdictRejected: true, store.VerdictIgnored: true,
@@ -91,7 +91,7 @@ func (s *server) inbox(c *gin.Context) {
 	items := make([]inboxView, len(rows))
 	for i, r := range rows {
 		items[i] = inboxView{ID: r.ID, ReceivedAt: r.ReceivedAt.Format("2006-01-02T15:04:05.000Z07:00"), Method: r.Method,
-			Path: redactToken(r.Path), Headers: raw(r.Headers), Query: raw(r.Query), Body: r.Body, BodyBase64: base64.StdEncoding.EncodeToString(r.BodyRaw), BodySize: r.BodySize,
+			Path: redactToken(r.Path), Headers: headerMap(raw(r.Headers)), Query: headerMap(raw(r.Query)), Body: r.Body, BodyBase64: base64.StdEncoding.EncodeToString(r.BodyRaw), BodySize: r.BodySize,
 			SourceIP: r.SourceIP, Verdict: r.Verdict, Reason: r.Reason, RunID: r.RunID}
 	}
 	c.JSON(http.StatusOK, Page[inboxView]{Items: items, NextCursor: next})
@@ -117,11 +117,7 @@ func (s *server) rotateToken(c *gin.Context) {
 		return
 	}
 	v, err := s.Flows.Get(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) sample(c *gin.Context) {

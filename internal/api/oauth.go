@@ -41,7 +41,7 @@ func oauthFail(c *gin.Context, err error) {
 	case errors.As(err, &te):
 		problem(c, http.StatusBadGateway, err.Error())
 	default:
-		connectionFail(c, err)
+		fail(c, err)
 	}
 }
 
@@ -71,11 +71,7 @@ func (s *server) connectOAuth(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Get(ctx, c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 // oauthCallback is a top-level browser navigation from the provider (the

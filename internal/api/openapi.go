@@ -10,14 +10,15 @@ import (
 	"github.com/swaggest/jsonschema-go"
 	openapi "github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 // schemaNames names the schemas of generated clients where the default
 // (package plus type name) reads badly.
 var schemaNames = map[string]string{
-	"FlowsView":              "Workflow",
+	"FlowsSummary":           "Workflow",
+	"FlowsView":              "WorkflowDetail",
 	"ConnectionsView":        "Connection",
 	"ConnectionsInput":       "ConnectionInput",
 	"ConnectionsOAuthView":   "ConnectionOAuth",
@@ -81,6 +82,9 @@ func schemaName(t reflect.Type, name string) string {
 	}
 	if n, ok := schemaNames[name]; ok {
 		return n
+	}
+	if n, ok := strings.CutPrefix(name, "Formdef"); ok {
+		return "Form" + n // the names from before formdef left trigger/form
 	}
 	return strings.TrimPrefix(name, "Api")
 }
@@ -149,6 +153,10 @@ func (s *server) openAPI() ([]byte, error) {
 		}
 		if strings.Contains(rt.path, ":") {
 			problems = append(problems, http.StatusNotFound)
+		}
+		if ct.body != nil || ct.bodyTypes != nil || ct.params != nil {
+			// Bad input: the problem names the fields.
+			problems = append(problems, http.StatusUnprocessableEntity)
 		}
 		for _, st := range problems {
 			oc.AddRespStructure(Problem{}, openapi.WithHTTPStatus(st), openapi.WithContentType("application/problem+json"))
@@ -243,11 +251,20 @@ func customSchemas(p jsonschema.InterceptSchemaParams) (bool, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == reflect.TypeOf(form.Bound{}) {
+	if t == reflect.TypeOf(formdef.Bound{}) {
 		// A number for number fields, a "YYYY-MM-DD" date for date fields.
 		p.Schema.Type = nil
 		p.Schema.Properties = nil
 		p.Schema.WithOneOf(jsonschema.Number.ToSchemaOrBool(), (&jsonschema.Schema{}).WithType(jsonschema.String.Type()).WithFormat("date").ToSchemaOrBool())
+		return true, nil
+	}
+	if t == reflect.TypeOf(headerMap(nil)) {
+		value := (&jsonschema.Schema{}).WithOneOf(jsonschema.String.ToSchemaOrBool(),
+			(&jsonschema.Schema{}).WithType(jsonschema.Array.Type()).WithItems(*(&jsonschema.Items{}).WithSchemaOrBool(jsonschema.String.ToSchemaOrBool())).ToSchemaOrBool())
+		p.Schema.Type = nil
+		p.Schema.Items = nil
+		p.Schema.WithType(jsonschema.Type{SliceOfSimpleTypeValues: []jsonschema.SimpleType{jsonschema.Object, jsonschema.Null}}).
+			WithAdditionalProperties(value.ToSchemaOrBool())
 		return true, nil
 	}
 	return false, nil

@@ -31,6 +31,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // setupPlugins starts a server wired as `switchboard serve` wires it: one
@@ -77,14 +78,11 @@ func setupPlugins(t *testing.T, dialect string, lim wasm.Limits) *connectorsBund
 func waitRunEnd(t *testing.T, st *store.Store, runID string) *store.Run {
 	t.Helper()
 	var run *store.Run
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitfor.Until(t, 90*time.Second, "run "+runID+" to end", func() bool {
 		run, _ = st.GetRun(context.Background(), runID)
-		if run != nil && (run.State == store.RunSucceeded || run.State == store.RunFailed) {
-			return run
-		}
-	}
-	t.Fatalf("run %s did not end: %+v", runID, run)
-	return nil
+		return run != nil && (run.State == store.RunSucceeded || run.State == store.RunFailed)
+	})
+	return run
 }
 
 // acmeReceiver is the Acme shop API of the example plugin: bearer token,

@@ -71,6 +71,11 @@ func fail(c *gin.Context, err error) {
 		problem(c, http.StatusUnprocessableEntity, "the workflow document is invalid", ve.Errors...)
 		return
 	}
+	var inv *fielderr.Invalid
+	if errors.As(err, &inv) {
+		problem(c, http.StatusUnprocessableEntity, inv.Title(), inv.Fields()...)
+		return
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
@@ -80,4 +85,22 @@ func fail(c *gin.Context, err error) {
 		_ = c.Error(err)
 		problem(c, http.StatusInternalServerError, "internal error; see the server log for request "+c.GetString(requestIDKey))
 	}
+}
+
+// reply answers v with status, or the problem err maps to.
+func reply(c *gin.Context, status int, v any, err error) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
+// noContent answers 204, or the problem err maps to.
+func noContent(c *gin.Context, err error) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

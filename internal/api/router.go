@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/dbhealth"
+	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
@@ -28,6 +29,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/plugins"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
@@ -36,7 +38,7 @@ type Deps struct {
 	Store    *store.Store
 	Flows    *flows.Service
 	Webhooks *webhook.Receiver
-	Forms    *Forms // hosted forms at /forms/{token}; nil answers 404
+	Forms    *form.Receiver // hosted forms at /forms/{token}; nil answers 404
 	Registry *connectors.Registry
 	// Connectors loads, uploads and disables declarative connectors in
 	// Registry; nil answers 501 on the admin connector routes.
@@ -59,6 +61,9 @@ type Deps struct {
 	// Limits are the process's rate limiters, shown in /metrics (may be nil).
 	Limits *ratelimit.Registry
 	Events *events.Service // subscriptions to Switchboard's own events; nil answers 501
+	// Retention is the configured run-history limit; an admin's setting
+	// (GET/PUT /settings) overrides it while the instance runs.
+	Retention engine.Retention
 	// Metrics exposes /metrics: "public" (default), "admin" or "off".
 	Metrics string
 	// Prometheus is the process's metrics registry (nil: the API makes its

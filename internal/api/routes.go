@@ -41,7 +41,7 @@ func (s *server) routes() []route {
 
 		{"GET", "/workflows", viewer, "", "List workflows", s.listWorkflows, 0},
 		{"POST", "/workflows", editor, "workflow.create", "Create a workflow from a document (active unless ?active=false)", s.createWorkflow, 201},
-		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow", s.createWorkflow, 201},
+		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow, switched off (?active=true turns it on)", s.importWorkflow, 201},
 		{"POST", "/workflows/validate", editor, "", "Check a document without saving it", s.validateWorkflow, 0},
 		{"GET", "/workflows/:id", viewer, "", "A workflow with its current document (ETag: its version)", s.getWorkflow, 0},
 		{"PUT", "/workflows/:id", editor, "workflow.update", "Save a new version (If-Match: the ETag you read, else 412)", s.updateWorkflow, 0},
@@ -56,14 +56,19 @@ func (s *server) routes() []route {
 		{"POST", "/workflows/:id/versions/:version/restore", editor, "workflow.restore", "Save an old version as the newest", s.restoreVersion, 0},
 		{"POST", "/workflows/:id/test", editor, "workflow.test", "Run the current version once with a sample trigger payload", s.testWorkflow, 202},
 		{"GET", "/workflows/:id/inbox", viewer, "", "Every request the webhook got, with its verdict", s.inbox, 0},
+		{"POST", "/workflows/:id/inbox/:item/resend", editor, "webhook.resend", "Run the workflow's current version with a recorded request, whatever its verdict then", s.resendInbound, 202},
+		{"POST", "/workflows/:id/inbox/:item/sample", editor, "webhook.sample", "Keep a recorded request as the workflow's sample data", s.sampleFromInbound, 0},
 		{"GET", "/workflows/:id/schedule", viewer, "", "A schedule trigger in words and its next five fire times", s.scheduleInfo, 0},
 		{"GET", "/workflows/:id/sample", viewer, "", "The sample data captured by the test URL", s.sample, 0},
 		{"POST", "/workflows/:id/webhook/rotate", editor, "workflow.rotate_token", "Give the webhook a new URL", s.rotateToken, 0},
 
 		{"POST", "/steps/test", editor, "step.test", "Run one action step alone with sample data (calls the service; records nothing)", s.testStep, 0},
 		{"POST", "/expressions/evaluate", editor, "", "Evaluate an expression or template against sample data", s.evaluateExpression, 0},
+		{"GET", "/schedules/describe", viewer, "", "A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor", s.describeSchedule, 0},
 
-		{"GET", "/runs", viewer, "", "List runs (filters: workflow, state, trigger, since, until)", s.listRuns, 0},
+		{"GET", "/dashboard", viewer, "", "The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention", s.dashboard, 0},
+		{"GET", "/runs", viewer, "", "List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input)", s.listRuns, 0},
+		{"GET", "/runs/count", viewer, "", "How many runs the same filters select (capped at 100,000)", s.countRuns, 0},
 		{"POST", "/runs/replay", editor, "run.replay_bulk", "Replay every run a filter selects", s.replayRuns, 202},
 		{"GET", "/runs/:id", viewer, "", "A run with its steps and deliveries", s.getRun, 0},
 		{"POST", "/runs/:id/cancel", editor, "run.cancel", "Cancel a run that has not ended", s.cancelRun, 0},
@@ -95,7 +100,14 @@ func (s *server) routes() []route {
 		{"GET", "/api-keys", admin, "", "List API keys (never the keys themselves)", s.listKeys, 0},
 		{"POST", "/api-keys", admin, "api_key.create", "Create an API key; the key is shown once", s.createKey, 201},
 		{"DELETE", "/api-keys/:id", admin, "api_key.revoke", "Revoke an API key", s.revokeKey, 204},
-		{"GET", "/audit", admin, "", "Who changed what, newest first", s.listAudit, 0},
+		{"GET", "/audit", admin, "", "Who changed what, newest first (filters: actor, action, since, until)", s.listAuditFiltered, 0},
+		{"POST", "/users/invite", admin, "user.invite", "Invite a person: creates the user and answers a one-time link (shown once) where they choose their password", s.inviteUser, 201},
+		{"POST", "/users/:id/reset-link", admin, "user.reset_link", "A one-time password-reset link for a user (shown once; replaces earlier unused links)", s.resetLink, 201},
+		{"GET", "/auth/links/:token", public, "", "What a one-time link is for (invitation or reset) and whose it is", s.getLink, 0},
+		{"POST", "/auth/links/:token", public, "user.link_used", "Set the password through a one-time link and sign in", s.useLink, 0},
+		{"GET", "/settings", admin, "", "Instance settings that are safe to change while it runs (retention)", s.getSettings, 0},
+		{"PUT", "/settings", admin, "settings.update", "Change instance settings; every process applies them on its next pass", s.putSettings, 0},
+		{"DELETE", "/settings/retention", admin, "settings.reset", "Go back to the configured retention", s.resetSettings, 0},
 
 		{"GET", "/event-types", viewer, "", "The catalog of Switchboard's own events, with versioned example payloads", s.listEventTypes, 0},
 		{"GET", "/subscriptions", admin, "", "List event subscriptions (secrets never shown)", s.listSubscriptions, 0},
@@ -164,7 +176,7 @@ func Registered(h http.Handler) []string {
 
 // sameOriginOnly are the public routes that change who the browser is
 // signed in as; a cross-site page must not call them (login CSRF).
-var sameOriginOnly = map[string]bool{"/auth/setup": true, "/auth/login": true, "/auth/logout": true}
+var sameOriginOnly = map[string]bool{"/auth/setup": true, "/auth/login": true, "/auth/logout": true, "/auth/links/:token": true}
 
 // sameOrigin refuses requests a browser marks as coming from another site
 // (Sec-Fetch-Site) or whose Origin is not this server.

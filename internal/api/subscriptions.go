@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -9,19 +8,6 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/events"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
-
-func subscriptionFail(c *gin.Context, err error) {
-	var inv *events.InvalidError
-	if errors.As(err, &inv) {
-		fields := make([]*workflow.FieldError, 0, len(inv.Problems))
-		for k, msg := range inv.Problems {
-			fields = append(fields, &workflow.FieldError{Path: k, Message: msg})
-		}
-		problem(c, http.StatusUnprocessableEntity, "the subscription is invalid", fields...)
-		return
-	}
-	fail(c, err)
-}
 
 func (s *server) eventsReady(c *gin.Context) bool {
 	if s.Events == nil {
@@ -40,11 +26,7 @@ func (s *server) listSubscriptions(c *gin.Context) {
 		return
 	}
 	vs, err := s.Events.List(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*events.View]{Items: vs})
+	reply(c, http.StatusOK, Page[*events.View]{Items: vs}, err)
 }
 
 func (s *server) createSubscription(c *gin.Context) {
@@ -54,7 +36,7 @@ func (s *server) createSubscription(c *gin.Context) {
 	}
 	v, err := s.Events.Create(c.Request.Context(), in)
 	if err != nil {
-		subscriptionFail(c, err)
+		fail(c, err)
 		return
 	}
 	c.Set(auditTarget, v.ID)
@@ -66,11 +48,7 @@ func (s *server) getSubscription(c *gin.Context) {
 		return
 	}
 	v, err := s.Events.Get(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) updateSubscription(c *gin.Context) {
@@ -79,22 +57,14 @@ func (s *server) updateSubscription(c *gin.Context) {
 		return
 	}
 	v, err := s.Events.Update(c.Request.Context(), c.Param("id"), in)
-	if err != nil {
-		subscriptionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) deleteSubscription(c *gin.Context) {
 	if !s.eventsReady(c) {
 		return
 	}
-	if err := s.Events.Delete(c.Request.Context(), c.Param("id")); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Events.Delete(c.Request.Context(), c.Param("id")))
 }
 
 // rotateRequest is the body of a secret rotation.
@@ -121,11 +91,7 @@ func (s *server) rotateSubscriptionSecret(c *gin.Context) {
 		overlap = d
 	}
 	v, err := s.Events.Rotate(c.Request.Context(), c.Param("id"), overlap)
-	if err != nil {
-		subscriptionFail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 // testEventRequest picks the type of a test event.
@@ -143,15 +109,11 @@ func (s *server) testSubscription(c *gin.Context) {
 	}
 	id, err := s.Events.Test(c.Request.Context(), c.Param("id"), in.EventType)
 	if err != nil {
-		subscriptionFail(c, err)
-		return
-	}
-	v, err := s.Events.Delivery(c.Request.Context(), c.Param("id"), id)
-	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, v)
+	v, err := s.Events.Delivery(c.Request.Context(), c.Param("id"), id)
+	reply(c, http.StatusAccepted, v, err)
 }
 
 func (s *server) listSubscriptionDeliveries(c *gin.Context) {
@@ -160,11 +122,7 @@ func (s *server) listSubscriptionDeliveries(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Events.Deliveries(c.Request.Context(), c.Param("id"), p)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, Page[*events.DeliveryView]{Items: items, NextCursor: next})
+	reply(c, http.StatusOK, Page[*events.DeliveryView]{Items: items, NextCursor: next}, err)
 }
 
 func (s *server) getSubscriptionDelivery(c *gin.Context) {
@@ -172,11 +130,7 @@ func (s *server) getSubscriptionDelivery(c *gin.Context) {
 		return
 	}
 	v, err := s.Events.Delivery(c.Request.Context(), c.Param("id"), c.Param("delivery"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) resendSubscriptionDelivery(c *gin.Context) {
@@ -184,9 +138,5 @@ func (s *server) resendSubscriptionDelivery(c *gin.Context) {
 		return
 	}
 	v, err := s.Events.Resend(c.Request.Context(), c.Param("id"), c.Param("delivery"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, v)
+	reply(c, http.StatusAccepted, v, err)
 }

@@ -56,34 +56,35 @@ func (s *server) listWorkflows(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Flows.List(c.Request.Context(), p)
-	if err != nil {
-		fail(c, err)
-		return
+	for _, it := range items {
+		forReader(c, it)
 	}
-	for i := range items {
-		items[i] = forReader(c, items[i])
-	}
-	c.JSON(http.StatusOK, Page[*flows.View]{Items: items, NextCursor: next})
+	reply(c, http.StatusOK, Page[*flows.Summary]{Items: items, NextCursor: next}, err)
 }
 
 // forReader hides a workflow's public URLs (their token lets anyone start
 // runs) from viewers: reading a workflow must not hand out the right to
 // trigger it.
-func forReader(c *gin.Context, v *flows.View) *flows.View {
-	if p := principal(c); p != nil && auth.Allows(p.Role, auth.RoleEditor) {
-		return v
+func forReader(c *gin.Context, v *flows.Summary) {
+	if p := principal(c); v == nil || (p != nil && auth.Allows(p.Role, auth.RoleEditor)) {
+		return
 	}
-	hidden := *v
-	hidden.WebhookURL, hidden.TestURL, hidden.FormURL = "", "", ""
-	return &hidden
+	v.WebhookURL, v.TestURL, v.FormURL = "", "", ""
 }
 
-func (s *server) createWorkflow(c *gin.Context) {
+func (s *server) createWorkflow(c *gin.Context) { s.create(c, "true") }
+
+// importWorkflow stores an imported document switched off (?active=true turns it
+// on): its connections may not exist here yet, and nothing should run before
+// someone has looked at it.
+func (s *server) importWorkflow(c *gin.Context) { s.create(c, "false") }
+
+func (s *server) create(c *gin.Context, activeByDefault string) {
 	raw, ok := readDocument(c)
 	if !ok {
 		return
 	}
-	active := c.DefaultQuery("active", "true") != "false"
+	active := c.DefaultQuery("active", activeByDefault) != "false"
 	v, err := s.Flows.Create(c.Request.Context(), raw, active)
 	if err != nil {
 		fail(c, err)
@@ -100,7 +101,11 @@ func (s *server) validateWorkflow(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.Flows.Check(raw); err != nil {
+	doc, err := s.Flows.Check(raw)
+	if err == nil {
+		err = s.Flows.CheckConnections(c.Request.Context(), doc)
+	}
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -114,7 +119,8 @@ func (s *server) getWorkflow(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(v.Version))
-	c.JSON(http.StatusOK, forReader(c, v))
+	forReader(c, &v.Summary)
+	c.JSON(http.StatusOK, v)
 }
 
 func (s *server) updateWorkflow(c *gin.Context) {
@@ -143,11 +149,7 @@ func (s *server) deactivateWorkflow(c *gin.Context) { s.setActive(c, false) }
 
 func (s *server) setActive(c *gin.Context, active bool) {
 	v, err := s.Flows.SetActive(c.Request.Context(), c.Param("id"), active)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
+	reply(c, http.StatusOK, v, err)
 }
 
 func (s *server) exportWorkflow(c *gin.Context) {

@@ -14,11 +14,7 @@ import (
 )
 
 func (s *server) deleteWorkflow(c *gin.Context) {
-	if err := s.Store.DeleteWorkflow(c.Request.Context(), c.Param("id")); err != nil {
-		fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, s.Store.DeleteWorkflow(c.Request.Context(), c.Param("id")))
 }
 
 func (s *server) duplicateWorkflow(c *gin.Context) {

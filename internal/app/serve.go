@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
+	"github.com/switchboard-dev/switchboard/internal/trigger/form"
 	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 	"github.com/switchboard-dev/switchboard/internal/webui"
@@ -113,7 +114,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		// Every worker process schedules; a tick's unique key makes it fire
 		// once however many run.
-		sched = schedule.New(eng.Schedules(), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
+		sched = schedule.New(schedule.FromEngine(eng.Schedules()), eng.Schedules(), schedule.Options{Reload: 10 * time.Second, Logger: quiet})
 		go func() { _ = sched.Run(ctx) }()
 	}
 	retry, _ := cfg.EventsRetrySchedule() // checked by Validate
@@ -157,11 +158,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		handler = api.NewOps(api.Deps{Store: st, Runs: eng, Health: health, Metrics: cfg.Metrics, Prometheus: prom, Logger: log})
 	} else {
 		handler = api.New(api.Deps{
-			Store: st,
-			Flows: flows.New(st, registry(), cfg.HooksURL),
+			Store:     st,
+			Retention: engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
+			Flows:     flows.New(st, registry(), cfg.HooksURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
-			Forms:          api.NewForms(st, eng, api.FormOptions{TrustedProxies: proxies, Limits: limits, Logger: log}),
+			Forms:          form.New(st, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
 			Registry:       registry(),
 			Connectors:     loader,
 			Plugins:        pluginMgr,

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -140,17 +141,11 @@ type UserInput struct {
 }
 
 // InvalidError names the bad fields.
-type InvalidError struct{ Problems map[string]string }
+type InvalidError = fielderr.Invalid
 
-func (e *InvalidError) Error() string {
-	parts := []string{}
-	for k, v := range e.Problems {
-		parts = append(parts, k+": "+v)
-	}
-	return "invalid: " + strings.Join(parts, "; ")
+func invalid(problems map[string]string) *InvalidError {
+	return &InvalidError{Problems: problems, Sentinel: ErrInvalid}
 }
-
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 	problems := map[string]string{}
@@ -173,7 +168,7 @@ func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 		}
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}, email
+		return invalid(problems), email
 	}
 	return nil, email
 }
@@ -181,26 +176,25 @@ func checkUser(in UserInput, creating bool) (*InvalidError, string) {
 // Setup creates the first admin; it fails once any user exists.
 func (s *Service) Setup(ctx context.Context, in UserInput) (*store.User, error) {
 	in.Role = RoleAdmin
-	if inv, _ := checkUser(in, true); inv != nil {
-		return nil, inv
-	}
-	u, err := s.newUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.st.CreateFirstUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.addUser(ctx, in, s.st.CreateFirstUser)
 }
 
-func (s *Service) newUser(ctx context.Context, in UserInput) (*store.User, error) {
-	_, email := checkUser(in, true)
+// addUser checks a new user, hashes the password and saves the user with
+// save.
+func (s *Service) addUser(ctx context.Context, in UserInput, save func(context.Context, *store.User) error) (*store.User, error) {
+	inv, email := checkUser(in, true)
+	if inv != nil {
+		return nil, inv
+	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
-	return &store.User{Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Role: in.Role}, nil
+	u := &store.User{Email: email, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Role: in.Role}
+	if err := save(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // NeedsSetup reports whether no user exists yet.
@@ -211,17 +205,7 @@ func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
 
 // CreateUser adds a user (admins only, checked by the caller).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, error) {
-	if inv, _ := checkUser(in, true); inv != nil {
-		return nil, inv
-	}
-	u, err := s.newUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.st.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.addUser(ctx, in, s.st.CreateUser)
 }
 
 // UpdateUser changes a user's name, role, password or disabled flag.
@@ -561,7 +545,7 @@ func (s *Service) NewOwnedAPIKey(ctx context.Context, name, role, createdBy, own
 		problems["role"] = "must be admin, editor or viewer"
 	}
 	if len(problems) > 0 {
-		return nil, "", &InvalidError{Problems: problems}
+		return nil, "", invalid(problems)
 	}
 	secret, err := randomToken(APIKeyPrefix, 32)
 	if err != nil {

@@ -11,38 +11,26 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 // ErrInvalid is returned (wrapped in *InvalidError) for bad input.
 var ErrInvalid = errors.New("invalid connection")
 
 // InvalidError lists problems by field key.
-type InvalidError struct {
-	Problems map[string]string
-}
+type InvalidError = fielderr.Invalid
 
-func (e *InvalidError) Error() string {
-	keys := make([]string, 0, len(e.Problems))
-	for k := range e.Problems {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Problems[k]
-	}
-	return "invalid connection: " + strings.Join(parts, "; ")
+func invalid(problems map[string]string) *InvalidError {
+	return &InvalidError{What: "connection", Problems: problems, Sentinel: ErrInvalid}
 }
-
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Service manages connections.
 type Service struct {
@@ -84,7 +72,30 @@ type View struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 	// OAuth is set for OAuth2 connections: settings and status, never tokens.
 	OAuth *OAuthView `json:"oauth,omitempty"`
+	// Status is connected, or needs_attention with Attention saying why
+	// in words (unknown connector, a required field empty, not
+	// authorized yet, a token the provider refused, secrets that cannot be
+	// opened).
+	Status    string `json:"status" enum:"connected,needs_attention"`
+	Attention string `json:"attention,omitempty"`
+	// UsedBy are the workflows whose current version names this
+	// connection (List and Get fill it).
+	UsedBy []Usage `json:"used_by" nullable:"false"`
 }
+
+// Usage is one workflow that names a connection, and where.
+type Usage struct {
+	WorkflowID   string   `json:"workflow_id"`
+	WorkflowName string   `json:"workflow_name"`
+	Active       bool     `json:"active"`
+	Steps        []string `json:"steps" nullable:"false" description:"ids of the steps that use it (\"\" is the trigger's signature check)"`
+}
+
+// Statuses of a connection.
+const (
+	StatusConnected      = "connected"
+	StatusNeedsAttention = "needs_attention"
+)
 
 // Input creates or updates a connection. On update, a secret field left
 // out keeps its stored value.
@@ -113,7 +124,7 @@ var tlsFields = []connectors.Field{
 func (s *Service) spec(id string) (connectors.Spec, error) {
 	c, ok := s.reg.Get(id)
 	if !ok {
-		return connectors.Spec{}, &InvalidError{Problems: map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)}}
+		return connectors.Spec{}, invalid(map[string]string{"connector": fmt.Sprintf("unknown connector %q", id)})
 	}
 	spec := c.Spec()
 	// A copy: the registry's spec stays as the connector declared it.
@@ -142,7 +153,7 @@ func (s *Service) check(spec connectors.Spec, in Input) error {
 		problems["fields."+tlsconf.FieldClientCert] = err.Error()
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	return nil
 }
@@ -198,7 +209,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 		return nil, err
 	}
 	if in.Connector != "" && in.Connector != c.Connector {
-		return nil, &InvalidError{Problems: map[string]string{"connector": "cannot change; create a new connection"}}
+		return nil, invalid(map[string]string{"connector": "cannot change; create a new connection"})
 	}
 	spec, err := s.spec(c.Connector)
 	if err != nil {
@@ -262,7 +273,77 @@ func (s *Service) view(c *store.Connection, spec connectors.Spec, fields map[str
 		}
 	}
 	v.OAuth = s.oauthView(c, spec, fields)
+	v.Status, v.Attention = StatusConnected, attention(spec, fields, v)
+	if v.Attention != "" {
+		v.Status = StatusNeedsAttention
+	}
+	v.UsedBy = []Usage{}
 	return v
+}
+
+// attention says in words why a connection cannot work as it is ("": it
+// looks ready).
+func attention(spec connectors.Spec, fields map[string]string, v *View) string {
+	if spec.ID == "" {
+		return "its connector " + v.Connector + " is not installed (or was deleted); steps using it fail"
+	}
+	if v.OAuth != nil && v.OAuth.Status == OAuthNeedsAttention {
+		if v.OAuth.Error != "" {
+			return v.OAuth.Error
+		}
+		return "the OAuth2 authorization needs renewing: connect again"
+	}
+	if v.OAuth != nil {
+		return "" // the token replaces the credential fields
+	}
+	for _, f := range spec.Auth.Fields {
+		if f.Required && fields[f.Key] == "" {
+			return f.Label + " is empty"
+		}
+	}
+	return ""
+}
+
+// usage maps connection names to the workflows that use them.
+func (s *Service) usage(ctx context.Context) (map[string][]Usage, error) {
+	docs, err := s.st.CurrentDocuments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Usage{}
+	for _, d := range docs {
+		var doc workflow.Document
+		if json.Unmarshal(d.Document, &doc) != nil {
+			continue // a stored document always parses; a damaged one names nothing
+		}
+		byConn := map[string]*Usage{}
+		var order []string
+		for _, r := range workflow.ConnectionRefs(&doc) {
+			u := byConn[r.Connection]
+			if u == nil {
+				u = &Usage{WorkflowID: d.ID, WorkflowName: d.Name, Active: d.Active, Steps: []string{}}
+				byConn[r.Connection] = u
+				order = append(order, r.Connection)
+			}
+			u.Steps = append(u.Steps, r.Step)
+		}
+		for _, name := range order {
+			out[name] = append(out[name], *byConn[name])
+		}
+	}
+	return out, nil
+}
+
+// UsedBy lists the workflows whose current version names the connection.
+func (s *Service) UsedBy(ctx context.Context, name string) ([]Usage, error) {
+	u, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u[name] == nil {
+		return []Usage{}, nil
+	}
+	return u[name], nil
 }
 
 // Get returns one connection's view.
@@ -276,7 +357,11 @@ func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.view(c, spec, fields), nil
+	v := s.view(c, spec, fields)
+	if v.UsedBy, err = s.UsedBy(ctx, c.Name); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // List returns every connection's view.
@@ -285,15 +370,26 @@ func (s *Service) List(ctx context.Context) ([]*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	used, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*View, 0, len(cs))
 	for i := range cs {
 		spec, _ := s.spec(cs[i].Connector)
-		fields, err := s.open(&cs[i])
-		if err != nil {
+		fields, openErr := s.open(&cs[i])
+		if openErr != nil {
 			// Show it, so an admin can fix or delete it.
 			fields = map[string]string{}
 		}
-		out = append(out, s.view(&cs[i], spec, fields))
+		v := s.view(&cs[i], spec, fields)
+		if openErr != nil {
+			v.Status, v.Attention = StatusNeedsAttention, "its secrets cannot be decrypted with this instance's key (SWITCHBOARD_SECRET_KEY changed?): enter them again"
+		}
+		if u := used[cs[i].Name]; u != nil {
+			v.UsedBy = u
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -321,7 +417,7 @@ func (s *Service) Test(ctx context.Context, id string, run func(ctx context.Cont
 	}
 	conn, ok := s.reg.Get(c.Connector)
 	if !ok {
-		return &InvalidError{Problems: map[string]string{"connector": "unknown connector " + c.Connector}}
+		return invalid(map[string]string{"connector": "unknown connector " + c.Connector})
 	}
 	creds, err := s.credentials(ctx, c)
 	if err != nil {
@@ -397,7 +493,7 @@ func secretsStayPut(spec connectors.Spec, before, given map[string]string) error
 		}
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	return nil
 }

@@ -275,7 +275,7 @@ func (s *Service) applyOAuth(c *store.Connection, spec connectors.Spec, before, 
 			// The client secret goes to the token URL: moving that needs the
 			// secret again, like any connection secret.
 			if strings.TrimSpace(given.TokenURL) != strings.TrimSpace(tokenURL) {
-				return &InvalidError{Problems: map[string]string{"oauth2.client_secret": "enter it again: token_url changed, and a stored secret is only sent where it was entered"}}
+				return invalid(map[string]string{"oauth2.client_secret": "enter it again: token_url changed, and a stored secret is only sent where it was entered"})
 			}
 			b.Config.ClientSecret = secret
 		}
@@ -285,7 +285,7 @@ func (s *Service) applyOAuth(c *store.Connection, spec connectors.Spec, before, 
 		return nil
 	}
 	if problems := checkOAuth(cfg); len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	if wasOAuth && oldCfg != cfg {
 		if oldCfg.identity() != cfg.identity() {
@@ -363,7 +363,7 @@ func (s *Service) record(c *store.Connection) (*OAuthRecord, error) {
 	}
 	cfg, _ := oauthConfig(spec, fields, b)
 	if problems := checkOAuth(cfg); len(problems) > 0 {
-		return nil, &InvalidError{Problems: problems}
+		return nil, invalid(problems)
 	}
 	return &OAuthRecord{ID: c.ID, Name: c.Name, Config: cfg, Token: b.Token, Status: c.OAuthStatus, Error: c.OAuthError}, nil
 }

@@ -338,6 +338,24 @@ func TestUserJourneyFromImportToRecordedRun(t *testing.T) {
 		if len(bodies) != 1 || bodies[0] != `{"text":"New order #1 from Ada","total":250}` {
 			t.Fatalf("receiver got %q", bodies)
 		}
+		// /metrics has the three latency histograms with this run's
+		// observations (the reply is observed just after it is sent, hence
+		// the wait).
+		waitfor.Until(t, 10*time.Second, "the webhook reply in /metrics", func() bool {
+			return strings.Contains(in.getRaw(t, "/metrics"), `switchboard_webhook_reply_seconds_count{code="202"} 1`+"\n")
+		})
+		metrics := in.getRaw(t, "/metrics")
+		for _, want := range []string{
+			"# TYPE switchboard_webhook_reply_seconds histogram",
+			`switchboard_step_duration_seconds_count{state="succeeded",type="action"} 1` + "\n",
+			`switchboard_step_duration_seconds_bucket{state="succeeded",type="map",le="+Inf"} 1` + "\n",
+			`switchboard_delivery_latency_seconds_count{outcome="2xx"} 1` + "\n",
+			"# TYPE switchboard_delivery_latency_seconds histogram",
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
 		var list struct {
 			Items []struct{ ID, State string } `json:"items"`
 		}

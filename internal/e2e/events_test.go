@@ -12,6 +12,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // eventSink is a subscriber endpoint keeping every delivery.
@@ -151,20 +152,13 @@ func TestEventCommittedBeforeASigkillIsDeliveredAfterRestart(t *testing.T) {
 			} `json:"items"`
 		}
 		// The sink answers before the dispatcher records the answer: wait.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		waitfor.Until(t, 30*time.Second, "three deliveries, each succeeded at the first attempt", func() bool {
 			done := in.getJSON(t, "/api/v1/subscriptions/"+sub["id"].(string)+"/deliveries", &list) == 200 && len(list.Items) == 3
 			for _, d := range list.Items {
 				done = done && d.State == "succeeded" && d.Attempts == 1
 			}
-			if done {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("deliveries %+v", list)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return done
+		})
 		for typ, evs := range sink.byType() {
 			if len(evs) != 1 {
 				t.Fatalf("%s delivered %d times", typ, len(evs))

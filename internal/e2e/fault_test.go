@@ -24,6 +24,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" database/sql driver for the checks
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // The fault tests run the real binary under load while processes and the
@@ -178,18 +179,13 @@ func (in *instance) publicBody(path string) string {
 	return string(b)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor waits for cond and says how long it took (the fault tests report
+// recovery times).
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for deadline := start.Add(timeout); ; time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, what)
-		}
-	}
+	waitfor.Until(t, timeout, what, cond)
+	return time.Since(start)
 }
 
 // ---- the receiver and the loader ----

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/connectors/wasm/wasmtest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // TestWasmPluginUploadedToTheBinaryRunsInEveryProcess uploads the example
@@ -97,12 +98,10 @@ func TestWasmPluginUploadedToTheBinaryRunsInEveryProcess(t *testing.T) {
 				t.Fatalf("webhook: %d", code)
 			}
 			var d runDetail
-			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			waitfor.Until(t, 60*time.Second, "run "+runID+" to end", func() bool {
 				in.getJSON(t, "/api/v1/runs/"+runID, &d)
-				if d.State == "succeeded" || d.State == "failed" {
-					break
-				}
-			}
+				return d.State == "succeeded" || d.State == "failed"
+			})
 			if d.State != "succeeded" || len(d.Steps) != 1 || !strings.Contains(string(d.Steps[0].Output), `"count":2`) || len(d.Deliveries) != 2 {
 				t.Fatalf("run: %+v", d)
 			}
@@ -149,13 +148,9 @@ func startWorker(t *testing.T, in *instance) {
 			in.mu.Unlock()
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	waitfor.Until(t, 30*time.Second, "the worker to load the plugin", func() bool {
 		in.mu.Lock()
-		ok := strings.Contains(logs.String(), "plugin loaded") && strings.Contains(logs.String(), "switchboard worker started")
-		in.mu.Unlock()
-		if ok {
-			return
-		}
-	}
-	t.Fatal("the worker did not load the plugin")
+		defer in.mu.Unlock()
+		return strings.Contains(logs.String(), "plugin loaded") && strings.Contains(logs.String(), "switchboard worker started")
+	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf/tlstest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 func freeAddr(t *testing.T) string {
@@ -93,20 +94,14 @@ func TestHTTPSServingReloadRedirectAndWebhookClientCertificates(t *testing.T) {
 
 		// A renewed certificate is served without a restart.
 		writePair(serverCA.Server(t, "renewed"))
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		waitfor.Until(t, 20*time.Second, "the renewed certificate to be served", func() bool {
 			resp, err := in.client.Get(in.url("/healthz"))
-			if err == nil {
-				resp.Body.Close()
-				if resp.TLS.PeerCertificates[0].Subject.CommonName == "renewed" {
-					break
-				}
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("still serving the old certificate (%v)", err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			resp.Body.Close()
+			return resp.TLS.PeerCertificates[0].Subject.CommonName == "renewed"
+		})
 
 		// A webhook that requires a client certificate from the partner's CA
 		// with subject CN=acme-sender.

@@ -83,11 +83,7 @@ func (e *Engine) Replay(ctx context.Context, runID string, o ReplayOptions) (*st
 	}
 	versionID, version := orig.VersionID, orig.Version
 	if o.Version == "current" {
-		w, err := e.st.GetWorkflow(ctx, orig.WorkflowID)
-		if err != nil {
-			return nil, err
-		}
-		v, err := e.st.GetCurrentVersion(ctx, w)
+		_, v, err := e.st.GetWorkflowWithCurrent(ctx, orig.WorkflowID)
 		if err != nil {
 			return nil, err
 		}
@@ -153,11 +149,7 @@ func (e *Engine) ReplayMatching(ctx context.Context, f store.RunFilter, o Replay
 // StartManual starts a run of the workflow's current version with the given
 // trigger data, active or not: the editor's "test workflow" button.
 func (e *Engine) StartManual(ctx context.Context, workflowID string, trigger map[string]any) (*store.Run, error) {
-	w, err := e.st.GetWorkflow(ctx, workflowID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := e.st.GetCurrentVersion(ctx, w)
+	w, v, err := e.st.GetWorkflowWithCurrent(ctx, workflowID)
 	if err != nil {
 		return nil, err
 	}

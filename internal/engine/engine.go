@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -385,15 +384,4 @@ func (e *Engine) fail(ctx context.Context, log *slog.Logger, runID, msg string) 
 func idempotencyKey(runID, stepID, itemKey string) string {
 	sum := sha256.Sum256([]byte(runID + "\x00" + stepID + "\x00" + itemKey))
 	return "sb_" + hex.EncodeToString(sum[:16])
-}
-
-func decodeJSON(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil
-	}
-	return v
 }

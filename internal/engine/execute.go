@@ -86,7 +86,7 @@ func (e *Engine) newExecution(ctx context.Context, run *store.Run, c *workflow.C
 			return nil, err
 		}
 	}
-	x := &execution{e: e, run: run, c: c, log: log, trigger: decodeJSON(run.Trigger), records: map[string]*store.StepRun{}, fresh: fresh}
+	x := &execution{e: e, run: run, c: c, log: log, trigger: run.Trigger.Decoded(), records: map[string]*store.StepRun{}, fresh: fresh}
 	for i := range recs {
 		r := &recs[i]
 		x.records[r.StepID+"\x00"+r.ItemKey] = r
@@ -193,7 +193,7 @@ func (x *execution) runStep(ctx context.Context, s *workflow.CompiledStep, sc *s
 	if prev != nil {
 		switch prev.State {
 		case store.StepSucceeded:
-			x.setOutput(sc, s.ID, decodeJSON(prev.Output))
+			x.setOutput(sc, s.ID, prev.Output.Decoded())
 			if s.Type != workflow.StepPaths {
 				return outcome{kind: outDone}
 			}
@@ -582,11 +582,12 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	kind := connectors.KindOf(err)
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):
-		err = reclassified(err, connectors.KindPermanent,
-			"refused by the outbound network policy (an admin can open an address with SWITCHBOARD_OUTBOUND_ALLOW): ")
+		// Said plainly: which setting an operator changes, not just "refused".
+		err = reclassified(fmt.Errorf("not called, %w; an operator can allow it by adding the address or its network to SWITCHBOARD_OUTBOUND_ALLOW", err),
+			connectors.KindPermanent)
 		kind = connectors.KindPermanent
 	case errors.Is(err, netguard.ErrTooLarge), connectors.UntrustedCertificate(err):
-		err = reclassified(err, connectors.KindPermanent, "")
+		err = reclassified(err, connectors.KindPermanent)
 		kind = connectors.KindPermanent
 	}
 	if (kind == connectors.KindRetryable || kind == connectors.KindRateLimited) && s.Retry != nil && attempt < s.Retry.MaxAttempts {
@@ -601,10 +602,10 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 }
 
 // reclassified is err under the kind the engine settled on, its message
-// starting with that kind (not the connector's guess) and then why.
-func reclassified(err error, kind connectors.ErrorKind, why string) error {
-	msg := strings.TrimPrefix(err.Error(), string(connectors.KindOf(err))+": ")
-	return &kindError{msg: string(kind) + ": " + why + msg, err: err}
+// starting with that kind (the connector's guess taken out).
+func reclassified(err error, kind connectors.ErrorKind) error {
+	msg := strings.Replace(err.Error(), string(connectors.KindOf(err))+": ", "", 1)
+	return &kindError{msg: string(kind) + ": " + msg, err: err}
 }
 
 // kindError carries a reclassified message; the cause stays reachable.

@@ -39,10 +39,16 @@ func (e *Engine) Prune(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Read on every pass, so an admin's change applies without a restart,
+	// in every process.
+	ret, _, err := LoadRetention(ctx, e.st, e.retention)
+	if err != nil {
+		return 0, err
+	}
 	now := e.now()
 	var total int64
 	for _, id := range ids {
-		maxAge, maxRuns := e.retention.MaxAge, e.retention.MaxRuns
+		maxAge, maxRuns := ret.MaxAge, ret.MaxRuns
 		if w, err := e.st.GetWorkflow(ctx, id); err == nil {
 			if v, err := e.st.GetCurrentVersion(ctx, w); err == nil {
 				if c, err := e.Compiled(ctx, v.ID); err == nil && c.Doc.Settings != nil && c.Doc.Settings.Retention != nil {
@@ -72,8 +78,8 @@ func (e *Engine) Prune(ctx context.Context) (int64, error) {
 	if _, err := e.st.PruneEvents(ctx, now); err != nil {
 		return total, err
 	}
-	if e.retention.MaxAge > 0 {
-		if _, err := e.st.PruneInbound(ctx, now.Add(-e.retention.MaxAge)); err != nil {
+	if ret.MaxAge > 0 {
+		if _, err := e.st.PruneInbound(ctx, now.Add(-ret.MaxAge)); err != nil {
 			return total, err
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/cronspec"
 	"github.com/switchboard-dev/switchboard/internal/store"
-	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
@@ -14,21 +14,33 @@ import (
 // tick can never fire twice.
 const tickKeyWindow = 7 * 24 * time.Hour
 
-// Schedules is the scheduler's view of the database: Source lists the
+// Schedules is the scheduler's view of the database: List reports the
 // active schedule triggers and Fire starts one tick's run, exactly once per
 // (workflow, tick) however many processes race for it.
+// internal/trigger/schedule adapts it (the engine does not import triggers).
 type Schedules struct{ e *Engine }
 
-// Schedules returns the Source and Firer for schedule.New.
+// Schedules returns the engine's schedules.
 func (e *Engine) Schedules() *Schedules { return &Schedules{e: e} }
 
-// Schedules implements schedule.Source.
-func (s *Schedules) Schedules(ctx context.Context) ([]schedule.Entry, error) {
+// Scheduled is one active schedule trigger.
+type Scheduled struct {
+	WorkflowID string
+	Cron       string
+	Timezone   string
+	Misfire    cronspec.Misfire
+	// LastFired is the later of the latest tick fired and the moment the
+	// schedule was last activated or edited.
+	LastFired time.Time
+}
+
+// List returns the active schedule triggers.
+func (s *Schedules) List(ctx context.Context) ([]Scheduled, error) {
 	ws, err := s.e.st.ListScheduled(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]schedule.Entry, 0, len(ws))
+	out := make([]Scheduled, 0, len(ws))
 	for _, w := range ws {
 		c, err := s.compiledCurrent(ctx, w.ID, w.CurrentVersion)
 		if err != nil {
@@ -44,8 +56,8 @@ func (s *Schedules) Schedules(ctx context.Context) ([]schedule.Entry, error) {
 		if w.LastFiredAt != nil && w.LastFiredAt.After(last) {
 			last = *w.LastFiredAt
 		}
-		out = append(out, schedule.Entry{WorkflowID: w.ID, Spec: st.Cron, Timezone: st.Timezone,
-			Misfire: schedule.Misfire(st.Misfire), LastFired: last})
+		out = append(out, Scheduled{WorkflowID: w.ID, Cron: st.Cron, Timezone: st.Timezone,
+			Misfire: cronspec.Misfire(st.Misfire), LastFired: last})
 	}
 	return out, nil
 }
@@ -62,7 +74,7 @@ func (s *Schedules) compiledCurrent(ctx context.Context, workflowID string, vers
 	return &versionedDoc{Doc: c.Doc, VersionID: v.ID, Version: v.Version}, nil
 }
 
-// Fire implements schedule.Firer: in one transaction it claims the tick's
+// Fire starts one tick's run (it is the scheduler's Firer): in one transaction it claims the tick's
 // key, creates the run and its job, and records the tick. A workflow that
 // was deactivated or re-scheduled since the scheduler loaded it does not
 // fire.
@@ -80,7 +92,7 @@ func (s *Schedules) Fire(ctx context.Context, workflowID string, fireAt time.Tim
 	}
 	if st := c.Doc.Trigger.Schedule; st == nil {
 		return false, nil
-	} else if sched, err := schedule.Parse(st.Cron, st.Timezone); err != nil || !sched.Next(fireAt.Add(-time.Nanosecond)).Equal(fireAt) {
+	} else if sched, err := cronspec.Parse(st.Cron, st.Timezone); err != nil || !sched.Next(fireAt.Add(-time.Nanosecond)).Equal(fireAt) {
 		return false, nil // not a tick of the current schedule
 	}
 	run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: c.VersionID, Version: c.Version,

@@ -39,8 +39,8 @@ func TestTwoSchedulersOnOneDatabaseFireEachTickOnce(t *testing.T) {
 			start := w.UpdatedAt.Truncate(5 * time.Minute).Add(5 * time.Minute)
 			var done []chan struct{}
 			for _, s := range []*schedule.Scheduler{
-				schedule.New(e1.Schedules(), e1.Schedules(), schedule.Options{Reload: time.Hour}),
-				schedule.New(e2.Schedules(), e2.Schedules(), schedule.Options{Reload: time.Hour}),
+				schedule.New(schedule.FromEngine(e1.Schedules()), e1.Schedules(), schedule.Options{Reload: time.Hour}),
+				schedule.New(schedule.FromEngine(e2.Schedules()), e2.Schedules(), schedule.Options{Reload: time.Hour}),
 			} {
 				ch := make(chan struct{})
 				done = append(done, ch)

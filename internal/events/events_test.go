@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 // received is one request a subscriber got.
@@ -66,22 +67,6 @@ func (s *subscriber) requests() []received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]received(nil), s.got...)
-}
-
-// waitFor waits until cond holds, checking after each request and every
-// 50 ms, for at most 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
 }
 
 type bundle struct {
@@ -205,7 +190,7 @@ func TestEachEventTypeIsDeliveredOnceAndVerifiesWithTheOfficialLibrary(t *testin
 		for _, n := range want {
 			total += n
 		}
-		waitFor(t, "every event", func() bool { return len(sub.requests()) >= total })
+		waitfor.Until(t, 20*time.Second, "every event", func() bool { return len(sub.requests()) >= total })
 
 		verifier, err := standardwebhooks.NewWebhook(s.Secret)
 		storetest.Must(t, err, "official verifier")
@@ -285,7 +270,7 @@ func TestFailingSubscriberGetsTheRetryScheduleAndEveryAttemptIsRecorded(t *testi
 		storetest.Must(t, err, "create")
 
 		var d *events.DeliveryView
-		waitFor(t, "the delivery to give up", func() bool {
+		waitfor.Until(t, 20*time.Second, "the delivery to give up", func() bool {
 			list, _, err := b.svc.Deliveries(ctx, s.ID, store.Page{})
 			if err != nil || len(list) != 1 {
 				return false
@@ -321,7 +306,7 @@ func TestFailingSubscriberGetsTheRetryScheduleAndEveryAttemptIsRecorded(t *testi
 		sub.mu.Unlock()
 		_, err = b.svc.Resend(ctx, s.ID, d.ID)
 		storetest.Must(t, err, "resend")
-		waitFor(t, "the resend", func() bool {
+		waitfor.Until(t, 20*time.Second, "the resend", func() bool {
 			d, err = b.svc.Delivery(ctx, s.ID, d.ID)
 			return err == nil && d.State == store.DeliverySucceeded
 		})
@@ -339,7 +324,7 @@ func TestGoneDisablesTheSubscriptionAndTellsTheAdmin(t *testing.T) {
 		s := b.subscribe(t, sub.srv.URL, events.WorkflowSaved)
 		_, err := b.flows.Create(ctx, []byte(hookDoc), true)
 		storetest.Must(t, err, "create")
-		waitFor(t, "the subscription to be disabled", func() bool {
+		waitfor.Until(t, 20*time.Second, "the subscription to be disabled", func() bool {
 			v, err := b.svc.Get(ctx, s.ID)
 			return err == nil && !v.Enabled
 		})
@@ -375,7 +360,7 @@ func TestFailingForDaysDisablesTheSubscription(t *testing.T) {
 		s := b.subscribe(t, sub.srv.URL, events.WorkflowSaved)
 		_, err := b.flows.Create(ctx, []byte(hookDoc), true)
 		storetest.Must(t, err, "create")
-		waitFor(t, "the subscription to be disabled", func() bool {
+		waitfor.Until(t, 20*time.Second, "the subscription to be disabled", func() bool {
 			v, err := b.svc.Get(ctx, s.ID)
 			return err == nil && !v.Enabled && strings.Contains(v.DisabledReason, "without a success since")
 		})
@@ -399,7 +384,7 @@ func TestRotationSendsBothSignaturesDuringTheOverlap(t *testing.T) {
 		}
 		_, err = b.flows.Create(ctx, []byte(hookDoc), true)
 		storetest.Must(t, err, "create")
-		waitFor(t, "a delivery", func() bool { return len(sub.requests()) == 1 })
+		waitfor.Until(t, 20*time.Second, "a delivery", func() bool { return len(sub.requests()) == 1 })
 		r := sub.requests()[0]
 		if sigs := strings.Fields(r.header.Get("webhook-signature")); len(sigs) != 2 {
 			t.Fatalf("webhook-signature %q, want two v1 signatures", r.header.Get("webhook-signature"))
@@ -415,7 +400,7 @@ func TestRotationSendsBothSignaturesDuringTheOverlap(t *testing.T) {
 		storetest.Must(t, err, "rotate again")
 		_, err = b.svc.Test(ctx, s.ID, events.RunFailed)
 		storetest.Must(t, err, "test event")
-		waitFor(t, "the test delivery", func() bool { return len(sub.requests()) == 2 })
+		waitfor.Until(t, 20*time.Second, "the test delivery", func() bool { return len(sub.requests()) == 2 })
 		r = sub.requests()[1]
 		if sigs := strings.Fields(r.header.Get("webhook-signature")); len(sigs) != 1 {
 			t.Fatalf("after a rotation without overlap: %q", r.header.Get("webhook-signature"))

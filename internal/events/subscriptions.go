@@ -9,28 +9,19 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // InvalidError lists what is wrong with a subscription, by field.
-type InvalidError struct{ Problems map[string]string }
+type InvalidError = fielderr.Invalid
 
-func (e *InvalidError) Error() string {
-	keys := make([]string, 0, len(e.Problems))
-	for k := range e.Problems {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Problems[k]
-	}
-	return "invalid subscription: " + strings.Join(parts, "; ")
+func invalid(problems map[string]string) *InvalidError {
+	return &InvalidError{What: "subscription", Problems: problems}
 }
 
 // Service manages subscriptions and their deliveries.
@@ -136,7 +127,7 @@ func (s *Service) check(ctx context.Context, sub *store.Subscription, events []s
 		}
 	}
 	if len(problems) > 0 {
-		return &InvalidError{Problems: problems}
+		return invalid(problems)
 	}
 	return nil
 }
@@ -264,7 +255,7 @@ const MaxOverlap = 7 * 24 * time.Hour
 // receiver can switch without losing a delivery.
 func (s *Service) Rotate(ctx context.Context, id string, overlap time.Duration) (*View, error) {
 	if overlap < 0 || overlap > MaxOverlap {
-		return nil, &InvalidError{Problems: map[string]string{"overlap": "must be between 0s and 168h"}}
+		return nil, invalid(map[string]string{"overlap": "must be between 0s and 168h"})
 	}
 	sub, err := s.st.GetSubscription(ctx, id)
 	if err != nil {
@@ -325,7 +316,7 @@ func (s *Service) Test(ctx context.Context, id, typ string) (string, error) {
 		}
 	}
 	if example == nil {
-		return "", &InvalidError{Problems: map[string]string{"event_type": fmt.Sprintf("%q is not an event type", typ)}}
+		return "", invalid(map[string]string{"event_type": fmt.Sprintf("%q is not an event type", typ)})
 	}
 	if _, err := s.st.GetSubscription(ctx, id); err != nil {
 		return "", err
@@ -402,15 +393,25 @@ func (s *Service) Deliveries(ctx context.Context, subID string, p store.Page) ([
 	return out, next, nil
 }
 
-// Delivery returns one delivery of a subscription with its payload and
-// every attempt.
-func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView, error) {
+// deliveryOf reads a delivery that belongs to the subscription; another
+// subscription's is not found.
+func (s *Service) deliveryOf(ctx context.Context, subID, id string) (*store.EventDelivery, error) {
 	d, err := s.st.GetEventDelivery(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if d.SubscriptionID != subID {
 		return nil, fmt.Errorf("delivery %s of subscription %s: %w", id, subID, store.ErrNotFound)
+	}
+	return d, nil
+}
+
+// Delivery returns one delivery of a subscription with its payload and
+// every attempt.
+func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView, error) {
+	d, err := s.deliveryOf(ctx, subID, id)
+	if err != nil {
+		return nil, err
 	}
 	ev, err := s.st.GetEvent(ctx, d.EventID)
 	if err != nil {
@@ -433,12 +434,8 @@ func (s *Service) Delivery(ctx context.Context, subID, id string) (*DeliveryView
 // Resend queues a delivery again for an attempt now (same event id, so a
 // receiver that already has it can drop it).
 func (s *Service) Resend(ctx context.Context, subID, id string) (*DeliveryView, error) {
-	d, err := s.st.GetEventDelivery(ctx, id)
-	if err != nil {
+	if _, err := s.deliveryOf(ctx, subID, id); err != nil {
 		return nil, err
-	}
-	if d.SubscriptionID != subID {
-		return nil, fmt.Errorf("delivery %s of subscription %s: %w", id, subID, store.ErrNotFound)
 	}
 	if err := s.st.ResendDelivery(ctx, id, s.now()); err != nil {
 		return nil, err

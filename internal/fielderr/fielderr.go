@@ -7,6 +7,7 @@ package fielderr
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -38,6 +39,49 @@ func (l *List) Error() string {
 		msgs[i] = fe.Error()
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// Invalid lists what is wrong with a flat input (a connection, a
+// subscription, a user) by field key; the API answers it as problem+json
+// field errors like a List.
+type Invalid struct {
+	// What names the input ("connection"); empty for a generic input.
+	What     string
+	Problems map[string]string
+	// Sentinel is what errors.Is matches (a package's ErrInvalid); may be nil.
+	Sentinel error
+}
+
+func (e *Invalid) Error() string {
+	msgs := make([]string, 0, len(e.Problems))
+	for _, fe := range e.Fields() {
+		msgs = append(msgs, fe.Error())
+	}
+	prefix := "invalid: "
+	if e.What != "" {
+		prefix = "invalid " + e.What + ": "
+	}
+	return prefix + strings.Join(msgs, "; ")
+}
+
+func (e *Invalid) Unwrap() error { return e.Sentinel }
+
+// Title says what was refused: "the connection is invalid".
+func (e *Invalid) Title() string {
+	if e.What == "" {
+		return "invalid input"
+	}
+	return "the " + e.What + " is invalid"
+}
+
+// Fields are the problems as field errors, by key.
+func (e *Invalid) Fields() []*Error {
+	out := make([]*Error, 0, len(e.Problems))
+	for k, msg := range e.Problems {
+		out = append(out, &Error{Path: k, Message: msg})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 // CheckUTF8 reports where b stops being UTF-8 (nil when it all is): JSON

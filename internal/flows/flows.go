@@ -29,23 +29,33 @@ func New(st *store.Store, reg *connectors.Registry, publicURL string) *Service {
 	return &Service{st: st, reg: reg, publicURL: publicURL}
 }
 
-// View is a workflow as the API shows it.
+// Summary is a workflow as lists show it: without its document.
+type Summary struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Active      bool      `json:"active"`
+	Version     int       `json:"version"`
+	TriggerType string    `json:"trigger_type"`
+	WebhookURL  string    `json:"webhook_url,omitempty"`
+	TestURL     string    `json:"test_url,omitempty"`
+	FormURL     string    `json:"form_url,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// View is one workflow as the API shows it: always with its current
+// document (secrets redacted).
 type View struct {
-	ID          string               `json:"id"`
-	Name        string               `json:"name"`
-	Active      bool                 `json:"active"`
-	Version     int                  `json:"version"`
-	TriggerType string               `json:"trigger_type"`
-	WebhookURL  string               `json:"webhook_url,omitempty"`
-	TestURL     string               `json:"test_url,omitempty"`
-	FormURL     string               `json:"form_url,omitempty"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	Document    workflow.RawDocument `json:"document,omitempty"`
+	Summary
+	Document workflow.RawDocument `json:"document"`
 }
 
 func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
-	v := &View{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
+	return &View{Summary: s.summary(w), Document: workflow.RawDocument(Redact(doc))}
+}
+
+func (s *Service) summary(w *store.Workflow) Summary {
+	v := Summary{ID: w.ID, Name: w.Name, Active: w.Active, Version: w.CurrentVersion, TriggerType: w.TriggerType,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	if w.WebhookToken != nil {
 		switch w.TriggerType {
@@ -55,9 +65,6 @@ func (s *Service) view(w *store.Workflow, doc store.JSON) *View {
 		case "form":
 			v.FormURL = s.publicURL + "/forms/" + *w.WebhookToken
 		}
-	}
-	if doc != nil {
-		v.Document = workflow.RawDocument(Redact(doc))
 	}
 	return v
 }
@@ -99,6 +106,11 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	if err != nil {
 		return nil, err
 	}
+	if activate {
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
 	if needsToken(doc.Trigger.Type) {
 		tok, err := NewToken()
@@ -123,11 +135,7 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 // Update stores raw as the next version of workflow id. With expected > 0
 // the current version must be expected (store.ErrPrecondition otherwise).
 func (s *Service) Update(ctx context.Context, id string, raw []byte, expected int) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	current, err := s.st.GetCurrentVersion(ctx, w)
+	w, current, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +171,7 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 // Document returns a workflow's current document as stored, secrets
 // included: for copying it (duplicate), never for showing it.
 func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	_, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +180,7 @@ func (s *Service) Document(ctx context.Context, id string) ([]byte, error) {
 
 // Get returns a workflow with its current document (secrets redacted).
 func (s *Service) Get(ctx context.Context, id string) (*View, error) {
-	w, err := s.st.GetWorkflow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.GetCurrentVersion(ctx, w)
+	w, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -188,20 +188,35 @@ func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 }
 
 // List returns a page of workflows without documents.
-func (s *Service) List(ctx context.Context, p store.Page) ([]*View, string, error) {
+func (s *Service) List(ctx context.Context, p store.Page) ([]*Summary, string, error) {
 	ws, next, err := s.st.ListWorkflows(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]*View, len(ws))
+	out := make([]*Summary, len(ws))
 	for i := range ws {
-		out[i] = s.view(&ws[i], nil)
+		sum := s.summary(&ws[i])
+		out[i] = &sum
 	}
 	return out, next, nil
 }
 
 // SetActive activates or deactivates a workflow.
 func (s *Service) SetActive(ctx context.Context, id string, active bool) (*View, error) {
+	if active {
+		// A step without its connection fails every run: refuse, naming it.
+		raw, err := s.Document(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := workflow.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CheckConnections(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
 	err := s.st.InTx(ctx, func(tx *store.Store, _ *sql.Tx) error {
 		before, err := tx.GetWorkflow(ctx, id)
 		if err != nil {

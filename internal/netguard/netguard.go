@@ -172,7 +172,7 @@ func NewDialer(o Options) func(ctx context.Context, network, addr string) (net.C
 				return fmt.Errorf("%w: unparsable address %q", ErrBlocked, address)
 			}
 			if !policy.Allowed(ap.Addr()) {
-				return fmt.Errorf("%w: %s", ErrBlocked, ap.Addr())
+				return fmt.Errorf("%w: %s is a private, loopback or internal address", ErrBlocked, ap.Addr())
 			}
 			return nil
 		},

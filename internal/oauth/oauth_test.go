@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 const publicURL = "http://sb.test"
@@ -523,18 +524,13 @@ func TestRunUsesTheRefreshedTokenForItsRemainingSteps(t *testing.T) {
 		ver, _ := e.st.GetCurrentVersion(ctx, w)
 		run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{})}
 		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) }), "enqueue")
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			r, _ := e.st.GetRun(ctx, run.ID)
-			if r.State == store.RunSucceeded {
-				break
+		r := waitRun(t, e.st, run.ID)
+		if r.State != store.RunSucceeded {
+			steps, _ := e.st.ListStepRuns(ctx, run.ID)
+			for _, s := range steps {
+				t.Logf("step %s: %s %s", s.StepID, s.State, s.Error)
 			}
-			if r.State == store.RunFailed || time.Now().After(deadline) {
-				steps, _ := e.st.ListStepRuns(ctx, run.ID)
-				for _, s := range steps {
-					t.Logf("step %s: %s %s", s.StepID, s.State, s.Error)
-				}
-				t.Fatalf("run ended %s", r.State)
-			}
+			t.Fatalf("run ended %s", r.State)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -570,18 +566,23 @@ func TestRunStepFailsWhenTheConnectionNeedsReconnecting(t *testing.T) {
 		ver, _ := e.st.GetCurrentVersion(ctx, w)
 		run := &store.Run{ID: store.NewID(), WorkflowID: w.ID, VersionID: ver.ID, Version: 1, TriggerType: "webhook", Trigger: store.MustJSON(map[string]any{})}
 		storetest.Must(t, eng.StartRuns(ctx, func(tx *engine.StartTx) error { return tx.Run(ctx, run) }), "enqueue")
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			r, _ := e.st.GetRun(ctx, run.ID)
-			if r.State == store.RunFailed {
-				steps, _ := e.st.ListStepRuns(ctx, run.ID)
-				if len(steps) != 1 || !strings.Contains(steps[0].Error, `connection "acme" needs to be reconnected: invalid_grant`) || steps[0].Attempts != 1 {
-					t.Fatalf("steps %+v", steps)
-				}
-				return
-			}
-			if r.State == store.RunSucceeded || time.Now().After(deadline) {
-				t.Fatalf("run ended %s", r.State)
-			}
+		if r := waitRun(t, e.st, run.ID); r.State != store.RunFailed {
+			t.Fatalf("run ended %s", r.State)
+		}
+		steps, _ := e.st.ListStepRuns(ctx, run.ID)
+		if len(steps) != 1 || !strings.Contains(steps[0].Error, `connection "acme" needs to be reconnected: invalid_grant`) || steps[0].Attempts != 1 {
+			t.Fatalf("steps %+v", steps)
 		}
 	})
+}
+
+// waitRun waits for the run to succeed or fail and returns it.
+func waitRun(t *testing.T, st *store.Store, id string) *store.Run {
+	t.Helper()
+	var r *store.Run
+	waitfor.Until(t, 20*time.Second, "run "+id+" to finish", func() bool {
+		r, _ = st.GetRun(context.Background(), id)
+		return r != nil && (r.State == store.RunSucceeded || r.State == store.RunFailed)
+	})
+	return r
 }

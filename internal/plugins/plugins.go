@@ -241,7 +241,13 @@ func (m *Manager) Disable(ctx context.Context, id string) (Info, error) {
 }
 
 func (m *Manager) setEnabled(ctx context.Context, id string, on bool) (Info, error) {
-	if err := m.st.SetPluginEnabled(ctx, id, on); err != nil {
+	return m.changed(ctx, id, m.st.SetPluginEnabled(ctx, id, on))
+}
+
+// changed follows a stored change to plugin id (err is the store's): this
+// process syncs at once, and the plugin's new state is returned.
+func (m *Manager) changed(ctx context.Context, id string, err error) (Info, error) {
+	if err != nil {
 		return Info{}, m.notFound(id, err)
 	}
 	if err := m.Sync(ctx); err != nil {
@@ -252,13 +258,7 @@ func (m *Manager) setEnabled(ctx context.Context, id string, on bool) (Info, err
 
 // Activate makes an earlier upload current again (a rollback).
 func (m *Manager) Activate(ctx context.Context, id string, revision int) (Info, error) {
-	if err := m.st.SetPluginVersion(ctx, id, revision); err != nil {
-		return Info{}, m.notFound(id, err)
-	}
-	if err := m.Sync(ctx); err != nil {
-		return Info{}, err
-	}
-	return m.Info(ctx, id)
+	return m.changed(ctx, id, m.st.SetPluginVersion(ctx, id, revision))
 }
 
 // Delete removes a plugin, its versions and its unused modules.

@@ -87,7 +87,7 @@ func (s *Store) CreateFirstUser(ctx context.Context, u *User) error {
 		if n > 0 {
 			return fmt.Errorf("the instance is already set up: %w", ErrConflict)
 		}
-		return (&Store{db: tx, dialect: s.dialect}).CreateUser(ctx, u)
+		return (&Store{db: tx, dialect: s.dialect, lookups: s.lookups, txChanged: new(bool)}).CreateUser(ctx, u)
 	})
 }
 
@@ -106,54 +106,30 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 
 // GetUser returns a user by id.
 func (s *Store) GetUser(ctx context.Context, id string) (*User, error) {
-	var u User
-	if err := s.db.WithContext(ctx).First(&u, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "user "+id)
-	}
-	return &u, nil
+	return first[User](ctx, s.db, "user "+id, "id = ?", id)
 }
 
 // GetUserByEmail returns a user by e-mail (stored lower-cased).
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*User, error) {
-	var u User
-	if err := s.db.WithContext(ctx).First(&u, "email = ?", email).Error; err != nil {
-		return nil, notFound(err, "user "+email)
-	}
-	return &u, nil
+	return first[User](ctx, s.db, "user "+email, "email = ?", email)
 }
 
 // ListUsers lists users by e-mail.
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
-	var out []User
-	if err := s.db.WithContext(ctx).Order("email").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing users: %w", err)
-	}
-	return out, nil
+	return findAll[User](s.db.WithContext(ctx).Order("email"), "listing users")
 }
 
 // UpdateUser saves the given columns.
 func (s *Store) UpdateUser(ctx context.Context, id string, fields map[string]any) error {
 	fields["updated_at"] = time.Now().UTC()
 	res := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
-	if res.Error != nil {
-		return fmt.Errorf("updating user %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("user %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating", "user "+id)
 }
 
 // DeleteUser removes a user and their sessions.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{})
-	if res.Error != nil {
-		return fmt.Errorf("deleting user %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("user %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "deleting", "user "+id)
 }
 
 // CountAdmins counts enabled admins (the last one may not be removed).
@@ -176,11 +152,7 @@ func (s *Store) CreateSession(ctx context.Context, se *Session) error {
 
 // GetSession returns an unexpired session by its hashed id.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (*Session, error) {
-	var se Session
-	if err := s.db.WithContext(ctx).First(&se, "id = ? AND expires_at > ?", id, now.UTC()).Error; err != nil {
-		return nil, notFound(err, "session")
-	}
-	return &se, nil
+	return first[Session](ctx, s.db, "session", "id = ? AND expires_at > ?", id, now.UTC())
 }
 
 // DeleteSession ends a session.
@@ -209,11 +181,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *APIKey) error {
 
 // GetAPIKeyByHash returns an unrevoked key.
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
-	var k APIKey
-	if err := s.db.WithContext(ctx).First(&k, "hash = ? AND revoked_at IS NULL", hash).Error; err != nil {
-		return nil, notFound(err, "API key")
-	}
-	return &k, nil
+	return first[APIKey](ctx, s.db, "API key", "hash = ? AND revoked_at IS NULL", hash)
 }
 
 // TouchAPIKey records a key's last use (at most once a minute per key).
@@ -229,23 +197,13 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error
 
 // ListAPIKeys lists keys, newest first.
 func (s *Store) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
-	var out []APIKey
-	if err := s.db.WithContext(ctx).Order("id DESC").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing API keys: %w", err)
-	}
-	return out, nil
+	return findAll[APIKey](s.db.WithContext(ctx).Order("id DESC"), "listing API keys")
 }
 
 // RevokeAPIKey revokes a key.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, now time.Time) error {
 	res := s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now.UTC())
-	if res.Error != nil {
-		return fmt.Errorf("revoking API key: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("API key %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "revoking", "API key "+id)
 }
 
 // AddAudit records an audit entry.
@@ -261,15 +219,7 @@ func (s *Store) AddAudit(ctx context.Context, e *AuditEntry) error {
 
 // ListAudit lists audit entries, newest first.
 func (s *Store) ListAudit(ctx context.Context, p Page) ([]AuditEntry, string, error) {
-	q := s.db.WithContext(ctx).Order("id DESC").Limit(p.limit() + 1)
-	if p.Cursor != "" {
-		q = q.Where("id < ?", p.Cursor)
-	}
-	var out []AuditEntry
-	if err := q.Find(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("listing audit log: %w", err)
-	}
-	return pageOf(out, p.limit(), func(e AuditEntry) string { return e.ID })
+	return findPage(s.db.WithContext(ctx), p, "listing audit log", func(e AuditEntry) string { return e.ID })
 }
 
 // RecordLoginFailure counts a failed login in one statement, so parallel

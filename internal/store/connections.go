@@ -37,52 +37,28 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 	c.UpdatedAt = time.Now().UTC()
 	res := s.db.WithContext(ctx).Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
 		"name": c.Name, "fields_sealed": c.FieldsSealed, "public": c.Public, "key_id": c.KeyID, "updated_at": c.UpdatedAt})
-	if res.Error != nil {
-		return notFound(res.Error, "updating connection "+c.ID)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("connection %s: %w", c.ID, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating", "connection "+c.ID)
 }
 
 // GetConnection returns a connection by id.
 func (s *Store) GetConnection(ctx context.Context, id string) (*Connection, error) {
-	var c Connection
-	if err := s.db.WithContext(ctx).First(&c, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "connection "+id)
-	}
-	return &c, nil
+	return first[Connection](ctx, s.db, "connection "+id, "id = ?", id)
 }
 
 // GetConnectionByName returns a connection by its name.
 func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connection, error) {
-	var c Connection
-	if err := s.db.WithContext(ctx).First(&c, "name = ?", name).Error; err != nil {
-		return nil, notFound(err, "connection "+name)
-	}
-	return &c, nil
+	return first[Connection](ctx, s.db, "connection "+name, "name = ?", name)
 }
 
 // ListConnections lists every connection, by name.
 func (s *Store) ListConnections(ctx context.Context) ([]Connection, error) {
-	var out []Connection
-	if err := s.db.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing connections: %w", err)
-	}
-	return out, nil
+	return findAll[Connection](s.db.WithContext(ctx).Order("name"), "listing connections")
 }
 
 // DeleteConnection removes a connection.
 func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Connection{})
-	if res.Error != nil {
-		return fmt.Errorf("deleting connection %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("connection %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "deleting", "connection "+id)
 }
 
 // ConnectionOAuth is the OAuth2 part of a connection row: the sealed client
@@ -100,13 +76,7 @@ func (s *Store) UpdateConnectionOAuth(ctx context.Context, c *Connection) error 
 	res := s.db.WithContext(ctx).Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
 		"oauth_sealed": c.OAuthSealed, "oauth_status": c.OAuthStatus, "oauth_error": c.OAuthError,
 		"oauth_expires_at": c.OAuthExpiresAt, "updated_at": c.UpdatedAt})
-	if res.Error != nil {
-		return fmt.Errorf("updating OAuth2 tokens of connection %s: %w", c.ID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("connection %s: %w", c.ID, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating OAuth2 tokens of", "connection "+c.ID)
 }
 
 // LockConnection reads a connection and holds its row until the transaction

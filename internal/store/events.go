@@ -61,13 +61,7 @@ func (s *Store) PruneEvents(ctx context.Context, now time.Time) (int64, error) {
 func (s *Store) SaveSample(ctx context.Context, workflowID string, sample JSON, at time.Time) error {
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", workflowID).
 		Updates(map[string]any{"sample": sample, "sample_at": at.UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("saving sample of workflow %s: %w", workflowID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", workflowID, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "saving sample of", "workflow "+workflowID)
 }
 
 // GetSample returns the captured sample of a workflow (nil when none).
@@ -86,15 +80,10 @@ func (s *Store) GetSample(ctx context.Context, workflowID string) (JSON, *time.T
 // RotateWebhookToken gives a workflow a new webhook token; the old URL stops
 // working at once.
 func (s *Store) RotateWebhookToken(ctx context.Context, workflowID, token string) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", workflowID).
 		Updates(map[string]any{"webhook_token": token, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("rotating webhook token: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", workflowID, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "rotating the webhook token of", "workflow "+workflowID)
 }
 
 // InboxFilter selects inbox entries.
@@ -106,16 +95,18 @@ type InboxFilter struct {
 
 // ListInbound lists a workflow's inbox, newest first.
 func (s *Store) ListInbound(ctx context.Context, f InboxFilter) ([]InboundRequest, string, error) {
-	q := s.db.WithContext(ctx).Where("workflow_id = ?", f.WorkflowID).Order("id DESC").Limit(f.limit() + 1)
+	q := s.db.WithContext(ctx).Where("workflow_id = ?", f.WorkflowID)
 	if f.Verdict != "" {
 		q = q.Where("verdict = ?", f.Verdict)
 	}
-	if f.Cursor != "" {
-		q = q.Where("id < ?", f.Cursor)
+	return findPage(q, f.Page, "listing inbox", func(r InboundRequest) string { return r.ID })
+}
+
+// GetInbound returns one request of a workflow's inbox.
+func (s *Store) GetInbound(ctx context.Context, workflowID, id string) (*InboundRequest, error) {
+	var r InboundRequest
+	if err := s.db.WithContext(ctx).First(&r, "id = ? AND workflow_id = ?", id, workflowID).Error; err != nil {
+		return nil, notFound(err, "inbox request "+id)
 	}
-	var out []InboundRequest
-	if err := q.Find(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("listing inbox: %w", err)
-	}
-	return pageOf(out, f.limit(), func(r InboundRequest) string { return r.ID })
+	return &r, nil
 }

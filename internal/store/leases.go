@@ -115,11 +115,7 @@ func (s *Store) SaveRecords(ctx context.Context, steps []*StepRun, dels []*Deliv
 				sr.ID = NewID()
 			}
 		}
-		err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "run_id"}, {Name: "step_id"}, {Name: "item_key"}},
-			DoUpdates: clause.AssignmentColumns([]string{"state", "input", "output", "error", "attempts",
-				"started_at", "finished_at", "seq"}),
-		}).Create(steps).Error
+		err := s.db.WithContext(ctx).Clauses(stepRunUpsert()).Create(steps).Error
 		if err != nil {
 			return fmt.Errorf("recording steps of run %s: %w", steps[0].RunID, err)
 		}

@@ -42,6 +42,18 @@ func (j JSON) MarshalJSON() ([]byte, error) {
 	return j, nil
 }
 
+// Decoded is the document as a value; empty or unreadable JSON is nil.
+func (j JSON) Decoded() any {
+	if len(j) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(j, &v); err != nil {
+		return nil
+	}
+	return v
+}
+
 // MustJSON marshals v; values here are built from decoded JSON, so a failure
 // is a programming error and is recorded as a JSON string instead.
 func MustJSON(v any) JSON {

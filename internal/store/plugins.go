@@ -132,13 +132,7 @@ func (s *Store) PluginWasm(ctx context.Context, hash string) ([]byte, error) {
 func (s *Store) SetPluginEnabled(ctx context.Context, id string, on bool) error {
 	res := s.db.WithContext(ctx).Model(&Plugin{}).Where("id = ?", id).
 		Updates(map[string]any{"enabled": on, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("switching plugin %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("plugin %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "switching", "plugin "+id)
 }
 
 // SetPluginVersion makes an earlier (or later) version current again.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -44,11 +45,7 @@ func (s *Store) CreateInbound(ctx context.Context, in *InboundRequest) error {
 
 // GetRun returns a run by id.
 func (s *Store) GetRun(ctx context.Context, id string) (*Run, error) {
-	var r Run
-	if err := s.db.WithContext(ctx).First(&r, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "run "+id)
-	}
-	return &r, nil
+	return first[Run](ctx, s.db, "run "+id, "id = ?", id)
 }
 
 // RunFilter selects runs.
@@ -58,6 +55,8 @@ type RunFilter struct {
 	TriggerType string
 	Since       time.Time // created at or after, when set
 	Until       time.Time // created before, when set
+	// Search keeps runs whose trigger input contains this text (case-insensitive).
+	Search string
 	Page
 }
 
@@ -67,7 +66,11 @@ var runListColumns = []string{"id", "workflow_id", "version_id", "version", "sta
 
 // ListRuns lists runs newest first, without their payloads.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error) {
-	q := s.db.WithContext(ctx).Select(runListColumns).Order("id DESC").Limit(f.limit() + 1)
+	return findPage(s.filterRuns(s.db.WithContext(ctx).Select(runListColumns), f), f.Page, "listing runs", func(r Run) string { return r.ID })
+}
+
+// filterRuns adds a filter's conditions (not its page) to a query on runs.
+func (s *Store) filterRuns(q *gorm.DB, f RunFilter) *gorm.DB {
 	if f.WorkflowID != "" {
 		q = q.Where("workflow_id = ?", f.WorkflowID)
 	}
@@ -83,15 +86,20 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	if !f.Until.IsZero() {
 		q = q.Where("created_at < ?", f.Until.UTC())
 	}
-	if f.Cursor != "" {
-		q = q.Where("id < ?", f.Cursor)
+	if f.Search != "" {
+		// The one condition that reads a payload; the other filters and the
+		// page limit bound how much of it is read.
+		pattern := "%" + likeEscaper.Replace(f.Search) + "%"
+		if s.dialect == Postgres {
+			q = q.Where(`trigger::text ILIKE ? ESCAPE '\'`, pattern)
+		} else {
+			q = q.Where(`trigger LIKE ? ESCAPE '\'`, pattern)
+		}
 	}
-	var rs []Run
-	if err := q.Find(&rs).Error; err != nil {
-		return nil, "", fmt.Errorf("listing runs: %w", err)
-	}
-	return pageOf(rs, f.limit(), func(r Run) string { return r.ID })
+	return q
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // ErrBusy is returned by StartRun when the workflow is at its concurrency limit.
 var ErrBusy = errors.New("workflow is at its concurrency limit")
@@ -212,17 +220,23 @@ func (s *Store) SetRunState(ctx context.Context, id, state string) error {
 	return nil
 }
 
+// stepRunUpsert replaces the record of a step (per item) that was saved
+// before, so a step retried or resumed keeps exactly one row.
+func stepRunUpsert() clause.OnConflict {
+	return clause.OnConflict{
+		Columns: []clause.Column{{Name: "run_id"}, {Name: "step_id"}, {Name: "item_key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"state", "input", "output", "error", "attempts",
+			"started_at", "finished_at", "seq"}),
+	}
+}
+
 // SaveStepRun inserts or replaces the record of one step (per item), so a
 // step retried or resumed keeps exactly one row.
 func (s *Store) SaveStepRun(ctx context.Context, sr *StepRun) error {
 	if sr.ID == "" {
 		sr.ID = NewID()
 	}
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "run_id"}, {Name: "step_id"}, {Name: "item_key"}},
-		DoUpdates: clause.AssignmentColumns([]string{"state", "input", "output", "error", "attempts",
-			"started_at", "finished_at", "seq"}),
-	}).Create(sr).Error
+	err := s.db.WithContext(ctx).Clauses(stepRunUpsert()).Create(sr).Error
 	if err != nil {
 		return fmt.Errorf("recording step %s of run %s: %w", sr.StepID, sr.RunID, err)
 	}
@@ -231,11 +245,7 @@ func (s *Store) SaveStepRun(ctx context.Context, sr *StepRun) error {
 
 // ListStepRuns returns a run's step records in execution order.
 func (s *Store) ListStepRuns(ctx context.Context, runID string) ([]StepRun, error) {
-	var out []StepRun
-	if err := s.db.WithContext(ctx).Where("run_id = ?", runID).Order("seq, started_at, id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing steps of run %s: %w", runID, err)
-	}
-	return out, nil
+	return findAll[StepRun](s.db.WithContext(ctx).Where("run_id = ?", runID).Order("seq, started_at, id"), "listing steps of run "+runID)
 }
 
 // CreateDelivery records one outbound attempt.
@@ -254,11 +264,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *Delivery) error {
 
 // ListDeliveries returns a run's outbound attempts, oldest first.
 func (s *Store) ListDeliveries(ctx context.Context, runID string) ([]Delivery, error) {
-	var out []Delivery
-	if err := s.db.WithContext(ctx).Where("run_id = ?", runID).Order("id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing deliveries of run %s: %w", runID, err)
-	}
-	return out, nil
+	return findAll[Delivery](s.db.WithContext(ctx).Where("run_id = ?", runID).Order("id"), "listing deliveries of run "+runID)
 }
 
 // CountDeliveries counts a run's deliveries for a step (for attempt numbers).

@@ -23,7 +23,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
 // ErrNotFound is returned (wrapped) when a row does not exist.
@@ -58,6 +58,11 @@ type Store struct {
 	dialect string
 	hooks   *Hooks
 	sealer  DocumentSealer
+	lookups *lookups
+	// txChanged is set (in a Store bound to a transaction) when the
+	// transaction changed a workflow: the lookups are forgotten again once
+	// it has ended.
+	txChanged *bool
 }
 
 // DocumentSealer seals the secrets inside workflow documents at rest (inline
@@ -116,10 +121,11 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 	// be set before the first table exists; it lets retention give disk back.
 	dsn := "file:" + o.SQLitePath + "?_pragma=auto_vacuum(incremental)&_pragma=journal_mode(WAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	sqlDB, err := sql.Open("sqlite", dsn)
+	conn, err := msqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite %s: %w", o.SQLitePath, err)
 	}
+	sqlDB := sql.OpenDB(stmtCacheConnector{inner: conn})
 	sqlDB.SetMaxOpenConns(1)
 	sqlDB.SetConnMaxLifetime(0)
 	if err := sqlDB.PingContext(ctx); err != nil {
@@ -147,7 +153,7 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("opening GORM on SQLite: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite, lookups: newLookups()}, nil
 }
 
 func versionAtLeast(v string, major, minor int) bool {
@@ -183,7 +189,7 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("opening GORM on PostgreSQL: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres}, nil
+	return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres, lookups: newLookups()}, nil
 }
 
 // redactURL hides the password of a database URL for messages.
@@ -226,12 +232,22 @@ func (s *Store) Close() error {
 // InTx runs fn in one transaction. fn gets a Store bound to the transaction
 // and the *sql.Tx under it, for inserting queue jobs in the same commit.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store, sqlTx *sql.Tx) error) error {
+	changed := s.txChanged
+	if changed == nil {
+		changed = new(bool)
+		defer func() {
+			if *changed { // committed or rolled back: read the rows afresh
+				s.lookups.changed()
+			}
+		}()
+	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		sqlTx, ok := gtx.Statement.ConnPool.(*sql.Tx)
 		if !ok {
 			return fmt.Errorf("transaction is %T, not *sql.Tx", gtx.Statement.ConnPool)
 		}
-		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks, sealer: s.sealer}, sqlTx)
+		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks,
+			sealer: s.sealer, lookups: s.lookups, txChanged: changed}, sqlTx)
 	})
 }
 

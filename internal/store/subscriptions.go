@@ -209,20 +209,12 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *Subscription) error
 
 // GetSubscription returns a subscription by id.
 func (s *Store) GetSubscription(ctx context.Context, id string) (*Subscription, error) {
-	var sub Subscription
-	if err := s.db.WithContext(ctx).First(&sub, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "subscription "+id)
-	}
-	return &sub, nil
+	return first[Subscription](ctx, s.db, "subscription "+id, "id = ?", id)
 }
 
 // ListSubscriptions lists every subscription, newest first.
 func (s *Store) ListSubscriptions(ctx context.Context) ([]Subscription, error) {
-	var out []Subscription
-	if err := s.db.WithContext(ctx).Order("id DESC").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing subscriptions: %w", err)
-	}
-	return out, nil
+	return findAll[Subscription](s.db.WithContext(ctx).Order("id DESC"), "listing subscriptions")
 }
 
 // UpdateSubscription saves every field of sub.
@@ -233,25 +225,13 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub *Subscription) error
 		"headers": sub.Headers, "secret_sealed": sub.SecretSealed, "prev_secret_sealed": sub.PrevSecretSealed,
 		"prev_secret_until": sub.PrevSecretUntil, "enabled": sub.Enabled, "disabled_reason": sub.DisabledReason,
 		"failing_since": sub.FailingSince, "updated_at": sub.UpdatedAt})
-	if res.Error != nil {
-		return fmt.Errorf("updating subscription %s: %w", sub.ID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("subscription %s: %w", sub.ID, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating", "subscription "+sub.ID)
 }
 
 // DeleteSubscription removes a subscription and its deliveries.
 func (s *Store) DeleteSubscription(ctx context.Context, id string) error {
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Subscription{})
-	if res.Error != nil {
-		return fmt.Errorf("deleting subscription %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("subscription %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "deleting", "subscription "+id)
 }
 
 // SubscriptionFailing marks a subscription as failing since at, unless it
@@ -318,20 +298,12 @@ func (s *Store) ClaimDelivery(ctx context.Context, id string, now, until time.Ti
 
 // GetEvent returns a recorded event.
 func (s *Store) GetEvent(ctx context.Context, id string) (*OutboxEvent, error) {
-	var ev OutboxEvent
-	if err := s.db.WithContext(ctx).First(&ev, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "event "+id)
-	}
-	return &ev, nil
+	return first[OutboxEvent](ctx, s.db, "event "+id, "id = ?", id)
 }
 
 // GetEventDelivery returns a delivery.
 func (s *Store) GetEventDelivery(ctx context.Context, id string) (*EventDelivery, error) {
-	var d EventDelivery
-	if err := s.db.WithContext(ctx).First(&d, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "delivery "+id)
-	}
-	return &d, nil
+	return first[EventDelivery](ctx, s.db, "delivery "+id, "id = ?", id)
 }
 
 // DeliveryOutcome is how one attempt ended.
@@ -385,13 +357,7 @@ func (s *Store) AbandonDelivery(ctx context.Context, id, reason string) error {
 func (s *Store) ResendDelivery(ctx context.Context, id string, now time.Time) error {
 	res := s.db.WithContext(ctx).Model(&EventDelivery{}).Where("id = ?", id).
 		Updates(map[string]any{"state": DeliveryPending, "attempts": 0, "next_attempt_at": now.UTC(), "lease_until": nil, "updated_at": now.UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("resending delivery %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delivery %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "resending", "delivery "+id)
 }
 
 // DeliveryView is a delivery with its event's type for lists.
@@ -419,11 +385,7 @@ func (s *Store) ListEventDeliveries(ctx context.Context, subscriptionID string, 
 
 // ListEventAttempts returns a delivery's attempts in order.
 func (s *Store) ListEventAttempts(ctx context.Context, deliveryID string) ([]EventAttempt, error) {
-	var out []EventAttempt
-	if err := s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("created_at, id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("listing attempts of delivery %s: %w", deliveryID, err)
-	}
-	return out, nil
+	return findAll[EventAttempt](s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("created_at, id"), "listing attempts of delivery "+deliveryID)
 }
 
 // PruneEventsBefore deletes events (with their deliveries and attempts)

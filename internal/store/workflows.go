@@ -16,6 +16,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // CreateWorkflow stores a workflow and its first version. w.ID, timestamps
 // and CurrentVersion are filled in.
 func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*WorkflowVersion, error) {
+	defer s.workflowsChanged() // a token rotated away earlier may be reused
 	now := time.Now().UTC()
 	if w.ID == "" {
 		w.ID = NewID()
@@ -54,6 +55,7 @@ func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType st
 // expected (0: any); otherwise it returns ErrPrecondition, so two editors
 // never overwrite each other.
 func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType string, doc JSON, expected int) (*WorkflowVersion, error) {
+	defer s.workflowsChanged()
 	var v *WorkflowVersion
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var w Workflow
@@ -96,52 +98,73 @@ func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType 
 
 // SetWorkflowActive switches a workflow on or off.
 func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
 		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("updating workflow %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "updating", "workflow "+id)
 }
 
 // GetWorkflow returns a workflow by id.
 func (s *Store) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
-	var w Workflow
-	if err := s.db.WithContext(ctx).First(&w, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, "workflow "+id)
-	}
-	return &w, nil
+	return first[Workflow](ctx, s.db, "workflow "+id, "id = ?", id)
 }
 
 // GetWorkflowByToken returns the workflow whose webhook token is token.
 func (s *Store) GetWorkflowByToken(ctx context.Context, token string) (*Workflow, error) {
-	var w Workflow
-	if err := s.db.WithContext(ctx).First(&w, "webhook_token = ?", token).Error; err != nil {
-		return nil, notFound(err, "webhook endpoint")
+	inTx := s.txChanged != nil
+	now := s.lookups.now()
+	if !inTx {
+		if w, ok := s.lookups.token(token); ok {
+			return w, nil
+		}
 	}
-	return &w, nil
+	gen := s.lookups.generation()
+	w, err := first[Workflow](ctx, s.db, "webhook endpoint", "webhook_token = ?", token)
+	if err == nil && !inTx {
+		s.lookups.keepToken(gen, token, w, now)
+	}
+	return w, err
 }
 
 // GetVersion returns one version by its id.
 func (s *Store) GetVersion(ctx context.Context, versionID string) (*WorkflowVersion, error) {
-	var v WorkflowVersion
-	if err := s.db.WithContext(ctx).First(&v, "id = ?", versionID).Error; err != nil {
-		return nil, notFound(err, "workflow version "+versionID)
+	if v, ok := s.lookups.versionByID(versionID); ok {
+		return v, nil
 	}
-	return s.opened(&v)
+	gen := s.lookups.generation()
+	v, err := first[WorkflowVersion](ctx, s.db, "workflow version "+versionID, "id = ?", versionID)
+	if err == nil {
+		v, err = s.opened(v)
+	}
+	if err == nil {
+		s.keepVersion(gen, v)
+	}
+	return v, err
+}
+
+// keepVersion caches a committed version (one read in a transaction may
+// yet be rolled back).
+func (s *Store) keepVersion(gen uint64, v *WorkflowVersion) {
+	if s.txChanged == nil {
+		s.lookups.keepVersion(gen, v)
+	}
 }
 
 // GetCurrentVersion returns the workflow's current version.
 func (s *Store) GetCurrentVersion(ctx context.Context, w *Workflow) (*WorkflowVersion, error) {
-	var v WorkflowVersion
-	err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", w.ID, w.CurrentVersion).Error
-	if err != nil {
-		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion))
+	if v, ok := s.lookups.version(w.ID, w.CurrentVersion); ok {
+		return v, nil
 	}
-	return s.opened(&v)
+	gen := s.lookups.generation()
+	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion),
+		"workflow_id = ? AND version = ?", w.ID, w.CurrentVersion)
+	if err == nil {
+		v, err = s.opened(v)
+	}
+	if err == nil {
+		s.keepVersion(gen, v)
+	}
+	return v, err
 }
 
 // Page is a cursor page request: items after Cursor (ids sort by time, and
@@ -160,35 +183,15 @@ func (p Page) limit() int {
 
 // ListWorkflows lists workflows, newest first.
 func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, error) {
-	q := s.db.WithContext(ctx).Order("id DESC").Limit(p.limit() + 1)
-	if p.Cursor != "" {
-		q = q.Where("id < ?", p.Cursor)
-	}
-	var ws []Workflow
-	if err := q.Find(&ws).Error; err != nil {
-		return nil, "", fmt.Errorf("listing workflows: %w", err)
-	}
-	return pageOf(ws, p.limit(), func(w Workflow) string { return w.ID })
-}
-
-func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string, error) {
-	if len(items) > limit {
-		return items[:limit], id(items[limit-1]), nil
-	}
-	return items, "", nil
+	return findPage(s.db.WithContext(ctx), p, "listing workflows", func(w Workflow) string { return w.ID })
 }
 
 // DeleteWorkflow removes a workflow; its versions, runs, records and inbox
 // go with it.
 func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
-	if res.Error != nil {
-		return fmt.Errorf("deleting workflow %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("workflow %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return oneRow(res, "deleting", "workflow "+id)
 }
 
 // ListVersions lists a workflow's versions, newest first, without documents.
@@ -204,11 +207,11 @@ func (s *Store) ListVersions(ctx context.Context, workflowID string) ([]Workflow
 
 // GetVersionNumber returns one version of a workflow by its number.
 func (s *Store) GetVersionNumber(ctx context.Context, workflowID string, n int) (*WorkflowVersion, error) {
-	var v WorkflowVersion
-	if err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", workflowID, n).Error; err != nil {
-		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", workflowID, n))
+	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", workflowID, n), "workflow_id = ? AND version = ?", workflowID, n)
+	if err != nil {
+		return nil, err
 	}
-	return s.opened(&v)
+	return s.opened(v)
 }
 
 // ScheduledWorkflow is an active schedule-triggered workflow.

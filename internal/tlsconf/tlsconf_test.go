@@ -3,6 +3,7 @@ package tlsconf_test
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf/tlstest"
+	"github.com/switchboard-dev/switchboard/internal/waitfor"
 )
 
 func leaf(t *testing.T, c *tls.Certificate) *x509.Certificate {
@@ -35,7 +37,10 @@ func TestReloaderPicksUpANewCertificateWithoutRestart(t *testing.T) {
 	}
 	ca := tlstest.NewCA(t, "Test CA")
 	write(ca.Server(t, "first"))
-	r, err := tlsconf.NewReloader(certFile, keyFile, nil)
+	// The log says when a changed file was looked at (all calls below run
+	// on this goroutine, so the buffer needs no lock).
+	var logs strings.Builder
+	r, err := tlsconf.NewReloader(certFile, keyFile, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,23 +50,21 @@ func TestReloaderPicksUpANewCertificateWithoutRestart(t *testing.T) {
 	}
 	write(ca.Server(t, "second"))
 	// Files are looked at once a second at most: wait for the new one.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitfor.Until(t, 10*time.Second, "the renewed certificate to be served", func() bool {
 		c, _ = r.GetCertificate(nil)
-		if leaf(t, c).Subject.CommonName == "second" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the renewed certificate was never served")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// A broken renewal keeps the working certificate.
+		return leaf(t, c).Subject.CommonName == "second"
+	})
+	// A broken renewal keeps the working certificate: wait until the
+	// reloader has read the broken file, then look at what it serves. (A
+	// half-written pair above may have logged the same already.)
+	logs.Reset()
 	if err := os.WriteFile(certFile, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
-	c, _ = r.GetCertificate(nil)
+	waitfor.Until(t, 10*time.Second, "the broken renewal to be read", func() bool {
+		c, _ = r.GetCertificate(nil)
+		return strings.Contains(logs.String(), "does not load")
+	})
 	if leaf(t, c).Subject.CommonName != "second" {
 		t.Fatalf("after a broken renewal: %s", leaf(t, c).Subject)
 	}

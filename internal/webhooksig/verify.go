@@ -165,48 +165,37 @@ func (v *Verifier) verify(req Request, now time.Time) *Rejection {
 	case SchemeStandardWebhooks:
 		return v.verifyStandardWebhooks(req, now)
 	case SchemeGitHub:
-		raw := h.Get(HeaderGitHubSignature)
-		if raw == "" {
-			return missing(HeaderGitHubSignature)
+		hv, r := required(h, HeaderGitHubSignature)
+		if r != nil {
+			return r
 		}
-		hexSig, ok := cutPrefixFold(raw, "sha256=")
-		if !ok {
-			return unauthorized("%s must start with sha256=", HeaderGitHubSignature)
-		}
-		sig, err := hex.DecodeString(hexSig)
-		if err != nil {
-			return malformed(HeaderGitHubSignature)
+		sig, r := prefixedHex(hv[0], "sha256=", HeaderGitHubSignature)
+		if r != nil {
+			return r
 		}
 		return v.match(req.Body, "", "", sig)
 	case SchemeStripe:
 		return v.verifyStripe(req, now)
 	case SchemeSlack:
-		ts := h.Get(HeaderSlackTimestamp)
-		if ts == "" {
-			return missing(HeaderSlackTimestamp)
+		hv, r := required(h, HeaderSlackTimestamp, HeaderSlackSignature)
+		if r != nil {
+			return r
 		}
-		raw := h.Get(HeaderSlackSignature)
-		if raw == "" {
-			return missing(HeaderSlackSignature)
-		}
+		ts := hv[0]
 		if r := v.checkTimestamp(HeaderSlackTimestamp, ts, false, now); r != nil {
 			return r
 		}
-		hexSig, ok := cutPrefixFold(raw, "v0=")
-		if !ok {
-			return unauthorized("%s must start with v0=", HeaderSlackSignature)
-		}
-		sig, err := hex.DecodeString(hexSig)
-		if err != nil {
-			return malformed(HeaderSlackSignature)
+		sig, r := prefixedHex(hv[1], "v0=", HeaderSlackSignature)
+		if r != nil {
+			return r
 		}
 		return v.match(req.Body, ts, "", sig)
 	case SchemeShopify:
-		raw := h.Get(HeaderShopifyHMAC)
-		if raw == "" {
-			return missing(HeaderShopifyHMAC)
+		hv, r := required(h, HeaderShopifyHMAC)
+		if r != nil {
+			return r
 		}
-		sig, err := decodeBase64(raw)
+		sig, err := decodeBase64(hv[0])
 		if err != nil {
 			return malformed(HeaderShopifyHMAC)
 		}
@@ -218,6 +207,31 @@ func (v *Verifier) verify(req Request, now time.Time) *Rejection {
 }
 
 func missing(header string) *Rejection { return unauthorized("missing %s header", header) }
+
+// required reads the named headers, in order; the first one absent is the
+// rejection.
+func required(h http.Header, names ...string) ([]string, *Rejection) {
+	vals := make([]string, len(names))
+	for i, name := range names {
+		if vals[i] = h.Get(name); vals[i] == "" {
+			return nil, missing(name)
+		}
+	}
+	return vals, nil
+}
+
+// prefixedHex reads a "<prefix><hex>" signature (sha256=…, v0=…).
+func prefixedHex(raw, prefix, header string) ([]byte, *Rejection) {
+	hexSig, ok := cutPrefixFold(raw, prefix)
+	if !ok {
+		return nil, unauthorized("%s must start with %s", header, prefix)
+	}
+	sig, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return nil, malformed(header)
+	}
+	return sig, nil
+}
 
 func malformed(header string) *Rejection { return unauthorized("malformed %s header", header) }
 
@@ -243,19 +257,11 @@ func (v *Verifier) match(body []byte, timestamp, id string, sigs ...[]byte) *Rej
 }
 
 func (v *Verifier) verifyStandardWebhooks(req Request, now time.Time) *Rejection {
-	h := req.Header
-	id := h.Get(HeaderWebhookID)
-	if id == "" {
-		return missing(HeaderWebhookID)
+	hv, r := required(req.Header, HeaderWebhookID, HeaderWebhookTimestamp, HeaderWebhookSignature)
+	if r != nil {
+		return r
 	}
-	ts := h.Get(HeaderWebhookTimestamp)
-	if ts == "" {
-		return missing(HeaderWebhookTimestamp)
-	}
-	raw := h.Get(HeaderWebhookSignature)
-	if raw == "" {
-		return missing(HeaderWebhookSignature)
-	}
+	id, ts, raw := hv[0], hv[1], hv[2]
 	if r := v.checkTimestamp(HeaderWebhookTimestamp, ts, false, now); r != nil {
 		return r
 	}

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -48,16 +49,28 @@ func Compile(d *Document) (*Compiled, error) {
 	return c, nil
 }
 
+// optional parses src into *dst when src is set; the error names the field
+// at path.
+func optional[T any](dst *T, src, path string, parse func(string) (T, error)) error {
+	if src == "" {
+		return nil
+	}
+	v, err := parse(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	*dst = v
+	return nil
+}
+
 func (c *Compiled) compileSteps(prefix string, steps []Step) ([]*CompiledStep, error) {
 	out := make([]*CompiledStep, 0, len(steps))
 	for i := range steps {
 		s := &steps[i]
 		cs := &CompiledStep{Step: s, Path: fmt.Sprintf("%s[%d]", prefix, i)}
 		var err error
-		if s.If != "" {
-			if cs.If, err = expr.Compile(s.If); err != nil {
-				return nil, fmt.Errorf("%s.if: %w", cs.Path, err)
-			}
+		if err := optional(&cs.If, s.If, cs.Path+".if", expr.Compile); err != nil {
+			return nil, err
 		}
 		if s.Fields != nil {
 			if cs.Fields, err = expr.CompileValue(s.Fields); err != nil {
@@ -73,33 +86,19 @@ func (c *Compiled) compileSteps(prefix string, steps []Step) ([]*CompiledStep, e
 				return nil, fmt.Errorf("%s.input: %w", cs.Path, err)
 			}
 		}
-		if s.Items != "" {
-			if cs.Items, err = expr.Compile(s.Items); err != nil {
-				return nil, fmt.Errorf("%s.items: %w", cs.Path, err)
-			}
-		}
-		if s.Until != "" {
-			if cs.Until, err = expr.Compile(s.Until); err != nil {
-				return nil, fmt.Errorf("%s.until: %w", cs.Path, err)
-			}
-		}
-		if s.For != "" {
-			if cs.For, err = time.ParseDuration(s.For); err != nil {
-				return nil, fmt.Errorf("%s.for: %w", cs.Path, err)
-			}
-		}
-		if s.Timeout != "" {
-			if cs.Timeout, err = time.ParseDuration(s.Timeout); err != nil {
-				return nil, fmt.Errorf("%s.timeout: %w", cs.Path, err)
-			}
+		if err := cmp.Or(
+			optional(&cs.Items, s.Items, cs.Path+".items", expr.Compile),
+			optional(&cs.Until, s.Until, cs.Path+".until", expr.Compile),
+			optional(&cs.For, s.For, cs.Path+".for", time.ParseDuration),
+			optional(&cs.Timeout, s.Timeout, cs.Path+".timeout", time.ParseDuration),
+		); err != nil {
+			return nil, err
 		}
 		for j, p := range s.Paths {
 			cp := CompiledPath{Name: p.Name}
 			pp := fmt.Sprintf("%s.paths[%d]", cs.Path, j)
-			if p.If != "" {
-				if cp.If, err = expr.Compile(p.If); err != nil {
-					return nil, fmt.Errorf("%s.if: %w", pp, err)
-				}
+			if err := optional(&cp.If, p.If, pp+".if", expr.Compile); err != nil {
+				return nil, err
 			}
 			if cp.Steps, err = c.compileSteps(pp+".steps", p.Steps); err != nil {
 				return nil, err

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/switchboard-dev/switchboard/internal/trigger/form"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
 	"github.com/switchboard-dev/switchboard/internal/webhooksig"
 )
 
@@ -42,10 +42,10 @@ type Retention struct {
 
 // Trigger starts runs.
 type Trigger struct {
-	Type     string           `json:"type" enum:"webhook,schedule,form"`
-	Webhook  *WebhookTrigger  `json:"webhook,omitempty"`
-	Schedule *ScheduleTrigger `json:"schedule,omitempty"`
-	Form     *form.Definition `json:"form,omitempty"`
+	Type     string              `json:"type" enum:"webhook,schedule,form"`
+	Webhook  *WebhookTrigger     `json:"webhook,omitempty"`
+	Schedule *ScheduleTrigger    `json:"schedule,omitempty"`
+	Form     *formdef.Definition `json:"form,omitempty"`
 }
 
 // WebhookTrigger configures /hooks/{token}.
@@ -129,6 +129,9 @@ type Step struct {
 
 	If     string         `json:"if,omitempty"`     // filter
 	Fields map[string]any `json:"fields,omitempty"` // map
+	// FieldOrder is the order of Fields' keys as written (Parse fills it;
+	// MarshalJSON keeps it): people read a map in the order they wrote it.
+	FieldOrder []string `json:"-"`
 
 	Mode  string `json:"mode,omitempty" enum:"all,first"` // paths
 	Paths []Path `json:"paths,omitempty"`                 // paths
@@ -188,6 +191,7 @@ func Parse(data []byte) (*Document, error) {
 		return nil, &FieldError{Path: "", Message: "trailing data after the document"}
 	}
 	normalizeNumbers(&d)
+	rememberFieldOrder(data, &d)
 	return &d, nil
 }
 

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/cronspec"
 	"github.com/switchboard-dev/switchboard/internal/expr"
 	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/tlsconf"
-	"github.com/switchboard-dev/switchboard/internal/trigger/schedule"
 )
 
 // FieldError is one problem, at a path such as "steps[1].fields.text": the
@@ -25,11 +25,7 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
-	}
-	return "invalid workflow: " + strings.Join(msgs, "; ")
+	return "invalid workflow: " + (&fielderr.List{Errors: e.Errors}).Error()
 }
 
 func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
@@ -187,14 +183,14 @@ func (v *validator) trigger(t Trigger) {
 			v.add("trigger.schedule.cron", "", "is required")
 			break
 		}
-		if _, err := schedule.Parse(t.Schedule.Cron, t.Schedule.Timezone); err != nil {
+		if _, err := cronspec.Parse(t.Schedule.Cron, t.Schedule.Timezone); err != nil {
 			path := "trigger.schedule.cron"
 			if strings.Contains(err.Error(), "timezone") {
 				path = "trigger.schedule.timezone"
 			}
 			v.add(path, "", "%v", err)
 		}
-		if _, err := schedule.ParseMisfire(t.Schedule.Misfire); err != nil {
+		if _, err := cronspec.ParseMisfire(t.Schedule.Misfire); err != nil {
 			v.add("trigger.schedule.misfire", "", "%v", err)
 		}
 	case "form":

@@ -155,3 +155,49 @@ func TestPipedriveAgainstALocalReceiver(t *testing.T) {
 		t.Fatalf("the token is in the error: %v", err)
 	}
 }
+
+// Test connection reads the token's own user, as Pipedrive documents it:
+// GET /v1/users/me with the api_token query parameter and no body.
+func TestPipedriveConnectionTestReadsTheTokensUser(t *testing.T) {
+	cs, err := Connectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tester connectors.ConnectionTester
+	for _, c := range cs {
+		if c.Spec().ID == "pipedrive" {
+			tester = c
+			if !strings.Contains(c.Spec().Auth.Test, "/users/me") {
+				t.Errorf("spec says the test does %q", c.Spec().Auth.Test)
+			}
+		}
+	}
+	for _, c := range []struct {
+		status int
+		answer string
+		ok     bool
+	}{
+		{200, `{"success":true,"data":{"id":1,"name":"Ada","email":"ada@example.com"}}`, true},
+		{401, `{"success":false,"error":"unauthorized access","errorCode":401}`, false},
+	} {
+		calls := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			if r.Method != http.MethodGet || r.URL.Path != "/v1/users/me" || r.URL.Query().Get("api_token") != "tok-123" || r.ContentLength > 0 {
+				t.Errorf("request %s %s?%s (%d bytes), want GET /v1/users/me?api_token=…", r.Method, r.URL.Path, r.URL.RawQuery, r.ContentLength)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.answer)
+		}))
+		err := tester.TestConnection(context.Background(), connectors.Request{HTTP: srv.Client(),
+			Credentials: map[string]string{"api_token": "tok-123", "base_url": srv.URL + "/v1"}})
+		srv.Close()
+		if calls != 1 || (err == nil) != c.ok {
+			t.Errorf("%d: %d calls, err = %v, want ok=%v", c.status, calls, err, c.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "tok-123") {
+			t.Errorf("error %q leaks the token", err)
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/connectors/wasm/wire"
 )
 
 // ABIVersion is the host ABI this SDK speaks; the host refuses other values.
@@ -183,28 +185,11 @@ func ForStatus(r *Response) error {
 	}
 }
 
-// wire types of ABI v1 (see docs/wasm-plugins.md).
-type invokeRequest struct {
-	Action         string            `json:"action"`
-	Input          map[string]any    `json:"input"`
-	Secrets        map[string]string `json:"secrets"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-}
-
-type invokeReply struct {
-	Output any        `json:"output,omitempty"`
-	Error  *wireError `json:"error,omitempty"`
-}
-
-type wireError struct {
-	Kind       string  `json:"kind"`
-	Message    string  `json:"message"`
-	RetryAfter float64 `json:"retry_after,omitempty"` // seconds
-}
-
+// The guest side of the HTTP reply (ABI v1, docs/wasm-plugins.md); the
+// other messages are in wire.
 type httpReply struct {
 	Response
-	Error *wireError `json:"error,omitempty"`
+	Error *wire.Error `json:"error,omitempty"`
 }
 
 var registered *Spec
@@ -230,23 +215,23 @@ func specJSON() []byte {
 
 // invoke runs one call from its request JSON and returns the reply JSON.
 func invoke(raw []byte) []byte {
-	var req invokeRequest
-	reply := invokeReply{}
+	var req wire.InvokeRequest
+	reply := wire.InvokeReply{}
 	if err := json.Unmarshal(raw, &req); err != nil {
-		reply.Error = &wireError{Kind: KindPermanent, Message: "plugin could not read its request: " + err.Error()}
+		reply.Error = &wire.Error{Kind: KindPermanent, Message: "plugin could not read its request: " + err.Error()}
 	} else {
 		reply = run(req)
 	}
 	b, err := json.Marshal(reply)
 	if err != nil {
-		b, _ = json.Marshal(invokeReply{Error: &wireError{Kind: KindPermanent, Message: "plugin output is not JSON: " + err.Error()}})
+		b, _ = json.Marshal(wire.InvokeReply{Error: &wire.Error{Kind: KindPermanent, Message: "plugin output is not JSON: " + err.Error()}})
 	}
 	return b
 }
 
-func run(req invokeRequest) (reply invokeReply) {
+func run(req wire.InvokeRequest) (reply wire.InvokeReply) {
 	if registered == nil {
-		return invokeReply{Error: &wireError{Kind: KindPermanent, Message: "plugin registered no spec"}}
+		return wire.InvokeReply{Error: &wire.Error{Kind: KindPermanent, Message: "plugin registered no spec"}}
 	}
 	var act *Action
 	for i := range registered.Actions {
@@ -255,11 +240,11 @@ func run(req invokeRequest) (reply invokeReply) {
 		}
 	}
 	if act == nil || act.Run == nil {
-		return invokeReply{Error: &wireError{Kind: KindBadInput, Message: fmt.Sprintf("plugin has no action %q", req.Action)}}
+		return wire.InvokeReply{Error: &wire.Error{Kind: KindBadInput, Message: fmt.Sprintf("plugin has no action %q", req.Action)}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			reply = invokeReply{Error: &wireError{Kind: KindPermanent, Message: fmt.Sprintf("plugin panicked: %v", r)}}
+			reply = wire.InvokeReply{Error: &wire.Error{Kind: KindPermanent, Message: fmt.Sprintf("plugin panicked: %v", r)}}
 		}
 	}()
 	if req.Input == nil {
@@ -267,17 +252,17 @@ func run(req invokeRequest) (reply invokeReply) {
 	}
 	out, err := act.Run(&Call{Action: req.Action, Input: req.Input, Secrets: req.Secrets, IdempotencyKey: req.IdempotencyKey})
 	if err != nil {
-		return invokeReply{Error: toWire(err)}
+		return wire.InvokeReply{Error: toWire(err)}
 	}
-	return invokeReply{Output: out}
+	return wire.InvokeReply{Output: out}
 }
 
-func toWire(err error) *wireError {
+func toWire(err error) *wire.Error {
 	var e *Error
 	if errors.As(err, &e) {
-		return &wireError{Kind: e.Kind, Message: e.Err.Error(), RetryAfter: e.RetryAfter.Seconds()}
+		return &wire.Error{Kind: e.Kind, Message: e.Err.Error(), RetryAfter: e.RetryAfter.Seconds()}
 	}
-	return &wireError{Kind: KindRetryable, Message: err.Error()}
+	return &wire.Error{Kind: KindRetryable, Message: err.Error()}
 }
 
 // Do sends req through the host and returns its response. A refused or

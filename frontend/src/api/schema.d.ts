@@ -16,8 +16,14 @@ export interface paths {
     delete: operations["delete_api_keys_by_id"];
   };
   "/api/v1/audit": {
-    /** Who changed what, newest first */
+    /** Who changed what, newest first (filters: actor, action, since, until) */
     get: operations["get_audit"];
+  };
+  "/api/v1/auth/links/{token}": {
+    /** What a one-time link is for (invitation or reset) and whose it is */
+    get: operations["get_auth_links_by_token"];
+    /** Set the password through a one-time link and sign in */
+    post: operations["post_auth_links_by_token"];
   };
   "/api/v1/auth/login": {
     /** Sign in with e-mail and password; sets the session and CSRF cookies */
@@ -95,6 +101,10 @@ export interface paths {
     /** Make an earlier upload of a plugin current again */
     post: operations["post_connectors_by_id_versions_by_version_activate"];
   };
+  "/api/v1/dashboard": {
+    /** The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention */
+    get: operations["get_dashboard"];
+  };
   "/api/v1/event-types": {
     /** The catalog of Switchboard's own events, with versioned example payloads */
     get: operations["get_event_types"];
@@ -108,8 +118,12 @@ export interface paths {
     get: operations["get_oauth_callback"];
   };
   "/api/v1/runs": {
-    /** List runs (filters: workflow, state, trigger, since, until) */
+    /** List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input) */
     get: operations["get_runs"];
+  };
+  "/api/v1/runs/count": {
+    /** How many runs the same filters select (capped at 100,000) */
+    get: operations["get_runs_count"];
   };
   "/api/v1/runs/replay": {
     /** Replay every run a filter selects */
@@ -126,6 +140,20 @@ export interface paths {
   "/api/v1/runs/{id}/replay": {
     /** Replay a run from the start or its failed step */
     post: operations["post_runs_by_id_replay"];
+  };
+  "/api/v1/schedules/describe": {
+    /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+    get: operations["get_schedules_describe"];
+  };
+  "/api/v1/settings": {
+    /** Instance settings that are safe to change while it runs (retention) */
+    get: operations["get_settings"];
+    /** Change instance settings; every process applies them on its next pass */
+    put: operations["put_settings"];
+  };
+  "/api/v1/settings/retention": {
+    /** Go back to the configured retention */
+    delete: operations["delete_settings_retention"];
   };
   "/api/v1/steps/test": {
     /** Run one action step alone with sample data (calls the service; records nothing) */
@@ -171,6 +199,10 @@ export interface paths {
     /** Add a user */
     post: operations["post_users"];
   };
+  "/api/v1/users/invite": {
+    /** Invite a person: creates the user and answers a one-time link (shown once) where they choose their password */
+    post: operations["post_users_invite"];
+  };
   "/api/v1/users/{id}": {
     /** A user */
     get: operations["get_users_by_id"];
@@ -179,6 +211,10 @@ export interface paths {
     /** Change a user's name, role, password or disabled flag */
     patch: operations["patch_users_by_id"];
   };
+  "/api/v1/users/{id}/reset-link": {
+    /** A one-time password-reset link for a user (shown once; replaces earlier unused links) */
+    post: operations["post_users_by_id_reset_link"];
+  };
   "/api/v1/workflows": {
     /** List workflows */
     get: operations["get_workflows"];
@@ -186,7 +222,7 @@ export interface paths {
     post: operations["post_workflows"];
   };
   "/api/v1/workflows/import": {
-    /** Import an exported document as a new workflow */
+    /** Import an exported document as a new workflow, switched off (?active=true turns it on) */
     post: operations["post_workflows_import"];
   };
   "/api/v1/workflows/validate": {
@@ -220,6 +256,14 @@ export interface paths {
   "/api/v1/workflows/{id}/inbox": {
     /** Every request the webhook got, with its verdict */
     get: operations["get_workflows_by_id_inbox"];
+  };
+  "/api/v1/workflows/{id}/inbox/{item}/resend": {
+    /** Run the workflow's current version with a recorded request, whatever its verdict then */
+    post: operations["post_workflows_by_id_inbox_by_item_resend"];
+  };
+  "/api/v1/workflows/{id}/inbox/{item}/sample": {
+    /** Keep a recorded request as the workflow's sample data */
+    post: operations["post_workflows_by_id_inbox_by_item_sample"];
   };
   "/api/v1/workflows/{id}/sample": {
     /** The sample data captured by the test URL */
@@ -291,6 +335,12 @@ export interface components {
       name: string;
       sample_output?: unknown;
     };
+    AttentionConnection: {
+      connector: string;
+      id: string;
+      name: string;
+      reason: string;
+    };
     AuditEntry: {
       action: string;
       actor_id: string;
@@ -298,6 +348,9 @@ export interface components {
       actor_name: string;
       /** Format: date-time */
       at: string;
+      detail?: {
+        [key: string]: unknown;
+      };
       id: string;
       ip: string;
       request_id: string;
@@ -308,11 +361,18 @@ export interface components {
       items: components["schemas"]["AuditEntry"][] | null;
       next_cursor: string;
     };
+    AuthInviteInput: {
+      email: string;
+      name?: string;
+      /** @enum {string} */
+      role: "admin" | "editor" | "viewer";
+    };
     AuthSpec: {
       fields?: components["schemas"]["FieldSpec"][];
       /** @enum {string} */
       kind: "none" | "token" | "basic" | "custom" | "oauth2";
       optional?: boolean;
+      test?: string;
     };
     AuthStatus: {
       needs_setup: boolean;
@@ -338,6 +398,7 @@ export interface components {
       path: string;
     };
     Connection: {
+      attention?: string;
       connector: string;
       /** Format: date-time */
       created_at: string;
@@ -351,8 +412,11 @@ export interface components {
       secret_set: {
         [key: string]: boolean;
       } | null;
+      /** @enum {string} */
+      status: "connected" | "needs_attention";
       /** Format: date-time */
       updated_at: string;
+      used_by: components["schemas"]["ConnectionsUsage"][];
     };
     ConnectionInput: {
       connector: string;
@@ -391,7 +455,17 @@ export interface components {
     };
     ConnectionTestResult: {
       error?: string;
+      message: string;
       ok: boolean;
+      /** @description false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why */
+      tested: boolean;
+    };
+    ConnectionsUsage: {
+      active: boolean;
+      /** @description ids of the steps that use it ("" is the trigger's signature check) */
+      steps: string[];
+      workflow_id: string;
+      workflow_name: string;
     };
     ConnectorInfo: {
       enabled: boolean;
@@ -428,6 +502,32 @@ export interface components {
       name?: string;
       password: string;
     };
+    DashboardBucket: {
+      /** Format: date-time */
+      start: string;
+      states: {
+        [key: string]: number;
+      } | null;
+    };
+    DashboardView: {
+      /** Format: int64 */
+      bucket_seconds: number;
+      buckets: components["schemas"]["DashboardBucket"][] | null;
+      connections_needing_attention: components["schemas"]["AttentionConnection"][] | null;
+      failing_workflows: components["schemas"]["FailingWorkflow"][] | null;
+      p50_ms: null | number;
+      p95_ms: null | number;
+      queue: components["schemas"]["QueueView"];
+      range: string;
+      /** Format: date-time */
+      since: string;
+      success_rate: null | number;
+      totals: {
+        [key: string]: number;
+      } | null;
+      /** Format: date-time */
+      until: string;
+    };
     Delivery: {
       attempt: number;
       /** Format: date-time */
@@ -444,12 +544,18 @@ export interface components {
       latency_ms: number;
       method: string;
       request_body: string;
-      request_headers: unknown;
+      request_headers: components["schemas"]["HeaderMap"];
       response_body: string;
-      response_headers: unknown;
+      response_headers: components["schemas"]["HeaderMap"];
       status: number;
       step_id: string;
       url: string;
+    };
+    EngineRetentionSetting: {
+      /** @description how long run history is kept, as a Go duration (720h); 0 keeps it forever */
+      max_age: string;
+      /** @description newest runs kept per workflow (0: no limit) */
+      max_runs: number;
     };
     EvaluateRequest: {
       /** @description sample data: trigger, steps, vars */
@@ -510,6 +616,12 @@ export interface components {
       items: components["schemas"]["EventType"][] | null;
       next_cursor: string;
     };
+    FailingWorkflow: {
+      /** Format: int64 */
+      failed: number;
+      name: string;
+      workflow_id: string;
+    };
     FieldError: {
       column?: number;
       line?: number;
@@ -564,15 +676,18 @@ export interface components {
       message?: string;
       redirect?: string;
     };
+    HeaderMap: ({
+      [key: string]: string | string[];
+    }) | null;
     InboxItem: {
       body: string;
       body_base64: string;
       body_size: number;
-      headers: unknown;
+      headers: components["schemas"]["HeaderMap"];
       id: string;
       method: string;
       path: string;
-      query: unknown;
+      query: components["schemas"]["HeaderMap"];
       reason: string;
       received_at: string;
       run_id: null | string;
@@ -587,6 +702,10 @@ export interface components {
     InstalledList: {
       items: components["schemas"]["InstalledConnector"][];
     };
+    InvitedUser: {
+      link: components["schemas"]["UserLinkView"];
+      user: components["schemas"]["User"];
+    };
     KeyOwner: {
       deleted: boolean;
       disabled: boolean;
@@ -598,6 +717,17 @@ export interface components {
        * @enum {string}
        */
       role: "" | "admin" | "editor" | "viewer";
+    };
+    LinkInfoView: {
+      email: string;
+      /** Format: date-time */
+      expires_at: string;
+      /** @enum {string} */
+      kind: "invite" | "reset";
+      name: string;
+    };
+    LinkPassword: {
+      password: string;
     };
     Me: {
       csrf_token?: string;
@@ -652,9 +782,36 @@ export interface components {
       title: string;
       type: string;
     };
+    QueueView: {
+      /** Format: date-time */
+      oldest_queued_at: null | string;
+      oldest_queued_id: null | string;
+      /** Format: int64 */
+      queued: number;
+      /** Format: int64 */
+      running: number;
+      /** Format: int64 */
+      waiting: number;
+    };
     ReplayOptions: {
       from: string;
       version: string;
+    };
+    RetentionView: {
+      /** @description what the configuration (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS) says */
+      default: components["schemas"]["EngineRetentionSetting"];
+      /** @description how long run history is kept (0: forever) */
+      max_age: string;
+      /** @description newest runs kept per workflow (0: no limit) */
+      max_runs: number;
+      /**
+       * @description whether an admin changed it here or it comes from the configuration
+       * @enum {string}
+       */
+      source: "configuration" | "admin";
+      /** Format: date-time */
+      updated_at?: null | string;
+      updated_by?: string;
     };
     RotateSecret: {
       overlap?: string;
@@ -676,6 +833,12 @@ export interface components {
       trigger_type: string;
       version: number;
       workflow_id: string;
+      workflow_name?: string;
+    };
+    RunCount: {
+      capped: boolean;
+      /** Format: int64 */
+      count: number;
     };
     RunDetail: {
       attempt: number;
@@ -687,7 +850,10 @@ export interface components {
       /** Format: date-time */
       finished_at: null | string;
       id: string;
+      /** Format: date-time */
+      next_attempt_at: null | string;
       replay_of: null | string;
+      replays: components["schemas"]["RunLink"][] | null;
       /** Format: date-time */
       started_at: null | string;
       /** @enum {string} */
@@ -697,6 +863,13 @@ export interface components {
       trigger_type: string;
       version: number;
       workflow_id: string;
+      workflow_name?: string;
+    };
+    RunLink: {
+      /** Format: date-time */
+      created_at: string;
+      id: string;
+      state: string;
     };
     RunPage: {
       items: components["schemas"]["Run"][] | null;
@@ -708,6 +881,14 @@ export interface components {
       /** @description the trigger data captured by the test URL (null: none yet) */
       sample: components["schemas"]["TriggerInput"];
     };
+    ScheduleDescription: {
+      cron: string;
+      /** @description the spec in English, or the spec itself when there is no sentence for it */
+      description: string;
+      /** @description the next five fire times (RFC 3339, in the schedule's zone) */
+      next: string[] | null;
+      timezone: string;
+    };
     ScheduleInfo: {
       active: boolean;
       cron: string;
@@ -716,6 +897,12 @@ export interface components {
       /** @description the next five fire times (RFC 3339, in the schedule's zone) */
       next: string[] | null;
       timezone: string;
+    };
+    SettingsInput: {
+      retention: components["schemas"]["EngineRetentionSetting"];
+    };
+    SettingsView: {
+      retention: components["schemas"]["RetentionView"];
     };
     SignedIn: {
       csrf_token: string;
@@ -823,6 +1010,7 @@ export interface components {
       disabled: boolean;
       email: string;
       id: string;
+      invite_pending: boolean;
       name: string;
       /** @enum {string} */
       role: "admin" | "editor" | "viewer";
@@ -833,6 +1021,14 @@ export interface components {
       name: string;
       password: string;
       role: string;
+    };
+    UserLinkView: {
+      /** Format: date-time */
+      expires_at: string;
+      /** @enum {string} */
+      kind: "invite" | "reset";
+      /** @description the one-time link to hand to the person: it is shown only in this answer */
+      url: string;
     };
     UserPage: {
       items: components["schemas"]["User"][] | null;
@@ -889,7 +1085,6 @@ export interface components {
       active: boolean;
       /** Format: date-time */
       created_at: string;
-      document?: components["schemas"]["WorkflowDocument"];
       form_url?: string;
       id: string;
       name: string;
@@ -909,6 +1104,21 @@ export interface components {
       expression?: string;
       header?: string;
       window?: string;
+    };
+    WorkflowDetail: {
+      active: boolean;
+      /** Format: date-time */
+      created_at: string;
+      document: components["schemas"]["WorkflowDocument"];
+      form_url?: string;
+      id: string;
+      name: string;
+      test_url?: string;
+      trigger_type: string;
+      /** Format: date-time */
+      updated_at: string;
+      version: number;
+      webhook_url?: string;
     };
     WorkflowDocument: {
       name: string;
@@ -1088,6 +1298,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1140,7 +1356,7 @@ export interface operations {
       };
     };
   };
-  /** Who changed what, newest first */
+  /** Who changed what, newest first (filters: actor, action, since, until) */
   get_audit: {
     parameters: {
       query?: {
@@ -1148,6 +1364,14 @@ export interface operations {
         cursor?: string;
         /** @description page size (default 50) */
         limit?: number;
+        /** @description an actor's id, or part of their name or e-mail */
+        actor?: string;
+        /** @description an action (user.update), or every action of a kind ending in a dot (user.) */
+        action?: string;
+        /** @description entries at or after (RFC 3339) */
+        since?: string;
+        /** @description entries before (RFC 3339) */
+        until?: string;
       };
     };
     responses: {
@@ -1171,6 +1395,91 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** What a one-time link is for (invitation or reset) and whose it is */
+  get_auth_links_by_token: {
+    parameters: {
+      path: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LinkInfoView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Set the password through a one-time link and sign in */
+  post_auth_links_by_token: {
+    parameters: {
+      path: {
+        token: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["LinkPassword"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SignedIn"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1199,6 +1508,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1283,6 +1598,12 @@ export interface operations {
       };
       /** @description Bad Request */
       400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1385,6 +1706,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -1478,6 +1805,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1737,6 +2070,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2013,6 +2352,53 @@ export interface operations {
       };
     };
   };
+  /** The home dashboard: runs by state over a range (?range=hour|day|week), success rate, p50/p95 duration, failing workflows, queue, connections needing attention */
+  get_dashboard: {
+    parameters: {
+      query?: {
+        /** @description the time range (default day) */
+        range?: "hour" | "day" | "week";
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DashboardView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** The catalog of Switchboard's own events, with versioned example payloads */
   get_event_types: {
     responses: {
@@ -2080,6 +2466,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2121,6 +2513,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2129,7 +2527,7 @@ export interface operations {
       };
     };
   };
-  /** List runs (filters: workflow, state, trigger, since, until) */
+  /** List runs, newest first (filters: workflow, state, trigger, since, until, q = text in the trigger input) */
   get_runs: {
     parameters: {
       query?: {
@@ -2146,6 +2544,8 @@ export interface operations {
         since?: string;
         /** @description runs created before (RFC 3339) */
         until?: string;
+        /** @description text to find in the trigger input (at most 200 characters) */
+        q?: string;
       };
     };
     responses: {
@@ -2169,6 +2569,68 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** How many runs the same filters select (capped at 100,000) */
+  get_runs_count: {
+    parameters: {
+      query?: {
+        /** @description a workflow id */
+        workflow?: string;
+        state?: "queued" | "running" | "waiting" | "succeeded" | "failed" | "filtered" | "canceled";
+        /** @description trigger type: webhook, schedule, form, manual, replay */
+        trigger?: string;
+        /** @description runs created at or after (RFC 3339) */
+        since?: string;
+        /** @description runs created before (RFC 3339) */
+        until?: string;
+        /** @description text to find in the trigger input (at most 200 characters) */
+        q?: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RunCount"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2209,6 +2671,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2356,6 +2824,177 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A cron spec (?cron=, ?timezone=) in words and its next five fire times, for the editor */
+  get_schedules_describe: {
+    parameters: {
+      query: {
+        /** @description a robfig/cron/v3 spec: five or six fields, or a descriptor such as @daily or @every 1h */
+        cron: string;
+        /** @description an IANA time zone (default UTC) */
+        timezone?: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleDescription"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Instance settings that are safe to change while it runs (retention) */
+  get_settings: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change instance settings; every process applies them on its next pass */
+  put_settings: {
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["SettingsInput"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Go back to the configured retention */
+  delete_settings_retention: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SettingsView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2392,6 +3031,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2467,6 +3112,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2612,6 +3263,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2660,6 +3317,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2809,6 +3472,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -2856,6 +3525,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2931,6 +3606,58 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Invite a person: creates the user and answers a one-time link (shown once) where they choose their password */
+  post_users_invite: {
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["AuthInviteInput"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["InvitedUser"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3076,6 +3803,58 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A one-time password-reset link for a user (shown once; replaces earlier unused links) */
+  post_users_by_id_reset_link: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["UserLinkView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3119,6 +3898,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3144,7 +3929,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3161,6 +3946,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3173,8 +3964,14 @@ export interface operations {
       };
     };
   };
-  /** Import an exported document as a new workflow */
+  /** Import an exported document as a new workflow, switched off (?active=true turns it on) */
   post_workflows_import: {
+    parameters: {
+      query?: {
+        /** @description true turns the imported workflow on (default: switched off) */
+        active?: "true" | "false";
+      };
+    };
     requestBody?: {
       content: {
         "application/json": components["schemas"]["WorkflowDocument"];
@@ -3184,7 +3981,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3201,6 +3998,12 @@ export interface operations {
       };
       /** @description Forbidden */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3245,6 +4048,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3264,7 +4073,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3319,7 +4128,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3342,6 +4151,12 @@ export interface operations {
       };
       /** @description Not Found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3409,7 +4224,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3455,7 +4270,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3501,7 +4316,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3601,6 +4416,106 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["InboxItemPage"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Run the workflow's current version with a recorded request, whatever its verdict then */
+  post_workflows_by_id_inbox_by_item_resend: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Run"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Keep a recorded request as the workflow's sample data */
+  post_workflows_by_id_inbox_by_item_sample: {
+    parameters: {
+      path: {
+        id: string;
+        item: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Sample"];
         };
       };
       /** @description Bad Request */
@@ -3770,6 +4685,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3914,6 +4835,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unprocessable Entity */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A problem (RFC 9457) */
       default: {
         content: {
@@ -3934,7 +4861,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */
@@ -3980,7 +4907,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["Workflow"];
+          "application/json": components["schemas"]["WorkflowDetail"];
         };
       };
       /** @description Bad Request */

@@ -6,11 +6,12 @@ import { lazy, Suspense, useCallback, useContext, useEffect, useMemo, useReducer
 import { ApiError, type Editable, type FieldError, type RunDetail, type StepDoc, type TriggerDoc, type WorkflowDetail, type WorkflowDocument } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { ErrorNotice, Link, Loading, NavigateContext, StateBadge, Switch } from '../components.tsx'
+import { ErrorNotice, Link, Loading, NavigateContext, SidePanelHead, StateBadge, Switch } from '../components.tsx'
 import { clearDraft, loadDraft, saveDraft } from '../drafts.ts'
 import { isFinalRunState } from '../format.ts'
 import { queryKeys, useConnectors } from '../queries.ts'
 import { editorRoute, HOME, runsRoute, setNavigationGuard } from '../route.ts'
+import { testQuestion } from './testConfirm.ts'
 import { AddStepDialog } from './AddStepDialog.tsx'
 import { nodeButtonId, SampleContext, type EditorContextValue } from './context.ts'
 import {
@@ -344,6 +345,9 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
 
   const test = async () => {
     if (!canEdit) return
+    // A test calls the real services (sends the message, creates the contact): ask first.
+    const question = testQuestion(doc, specs)
+    if (question && !window.confirm(question)) return
     setTestError(null)
     let wf = workflow
     if (!wf || dirty) {
@@ -375,7 +379,13 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
       setAnnounce(wf.active ? 'The workflow is on.' : 'The workflow is off.')
       void queryClient.invalidateQueries({ queryKey: queryKeys.workflows })
     } catch (err) {
-      setSaveState({ kind: 'error', message: err instanceof Error ? err.message : String(err) })
+      if (err instanceof ApiError && err.fieldErrors.length) {
+        // Refused (a step without its connection): say which step, and flag it on the canvas.
+        setErrors(err.fieldErrors)
+        setSaveState({ kind: 'error', message: `Not turned on: ${err.fieldErrors.map((f) => f.message).join('; ')}` })
+      } else {
+        setSaveState({ kind: 'error', message: err instanceof Error ? err.message : String(err) })
+      }
     } finally {
       setActiveBusy(false)
     }
@@ -543,6 +553,11 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
             <Link to={runsRoute(workflow.id)} className="btn">
               Runs
             </Link>
+            {workflow.webhook_url ? (
+              <Link to={`/workflows/${encodeURIComponent(workflow.id)}/inbox`} className="btn">
+                Inbox
+              </Link>
+            ) : null}
           </>
         ) : null}
         {canEdit ? (
@@ -621,6 +636,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
                 sample={sample.data}
                 listening={listening}
                 onListen={startListening}
+                stepIds={walkSteps(doc).map((e) => e.step.id)}
               />
             ) : selectedEntry ? (
               <StepPanel
@@ -675,12 +691,7 @@ function Overview({
 }) {
   return (
     <div className="overview">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Workflow</p>
-          <h2 className="side-panel__title">{stepsCount ? 'Select a step' : 'Add the first step'}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind="Workflow" title={stepsCount ? 'Select a step' : 'Add the first step'} />
       <p className="muted">
         Select the trigger or a step on the canvas to edit it. Use the <strong>+</strong> buttons to add steps.
         Press <kbd>?</kbd> for keyboard shortcuts.
@@ -733,15 +744,7 @@ function Shortcuts({ onClose }: { onClose: () => void }) {
   ]
   return (
     <div>
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Help</p>
-          <h2 className="side-panel__title">Keyboard shortcuts</h2>
-        </div>
-        <button type="button" className="btn btn--small" onClick={onClose}>
-          Close
-        </button>
-      </header>
+      <SidePanelHead kind="Help" title="Keyboard shortcuts" onClose={onClose} />
       <table className="table table--compact">
         <tbody>
           {rows.map(([k, v]) => (

@@ -5,8 +5,9 @@ import { useEffect, useId, useState } from 'react'
 import { useApi } from '../apiContext.ts'
 import { canTestStep, testLogicStep, type StepTestResult } from './stepTest.ts'
 import type { ConnectorSpec, PathDoc, RetryDoc, StepDoc, StepRun, WorkflowDocument } from '../api.ts'
+import { explainError } from '../features/runs/errors.ts'
 import { useCanEdit } from '../auth.tsx'
-import { JsonBlock, StateBadge } from '../components.tsx'
+import { JsonBlock, SidePanelHead, StateBadge } from '../components.tsx'
 import { fieldErrors, isValidStepId, stepIds, stepKindLabel, type LocatedError } from './doc.ts'
 import { ConnectionPicker, ExprField, FieldShell, KeyValueField, SpecForm } from './fields.tsx'
 
@@ -52,12 +53,7 @@ export function StepPanel(props: StepPanelProps) {
 
   return (
     <div className="step-panel" data-step-panel={step.id}>
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">{step.type === 'action' ? 'Action' : 'Logic'}</p>
-          <h2 className="side-panel__title">{step.name || kind}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind={step.type === 'action' ? 'Action' : 'Logic'} title={step.name || kind} />
 
       {general.map((e, i) => (
         <div key={i} className="notice notice--error" role="alert">
@@ -230,19 +226,16 @@ function StepIdField({
 type Setter = (patch: Partial<StepDoc>, key: string) => void
 type Errs = (field: string) => string[]
 
-function PathsEditor({
-  step,
-  idPrefix,
-  set,
-  errs,
-  getData,
-}: {
+/** What every step kind's editor gets: the step, how to change it, its errors. */
+interface KindEditorProps {
   step: StepDoc
   idPrefix: string
   set: Setter
   errs: Errs
   getData: () => Record<string, unknown>
-}) {
+}
+
+function PathsEditor({ step, idPrefix, set, errs, getData }: KindEditorProps) {
   const canEdit = useCanEdit()
   const paths: PathDoc[] = step.paths ?? []
   const setPath = (j: number, patch: Partial<PathDoc>, key: string) =>
@@ -319,19 +312,7 @@ function PathsEditor({
   )
 }
 
-function DelayEditor({
-  step,
-  idPrefix,
-  set,
-  errs,
-  getData,
-}: {
-  step: StepDoc
-  idPrefix: string
-  set: Setter
-  errs: Errs
-  getData: () => Record<string, unknown>
-}) {
+function DelayEditor({ step, idPrefix, set, errs, getData }: KindEditorProps) {
   const canEdit = useCanEdit()
   const mode = step.until !== undefined && step.for === undefined ? 'until' : 'for'
   return (
@@ -382,7 +363,7 @@ function ActionEditor({
   idPrefix,
   set,
   errs,
-}: StepPanelProps & { idPrefix: string; set: Setter; errs: Errs }) {
+}: StepPanelProps & KindEditorProps) {
   const canEdit = useCanEdit()
   const { connector, action } = actionSpec(connectors, step.action)
   return (
@@ -438,7 +419,7 @@ function ActionEditor({
   )
 }
 
-function AdvancedEditor({ step, idPrefix, set, errs }: { step: StepDoc; idPrefix: string; set: Setter; errs: Errs }) {
+function AdvancedEditor({ step, idPrefix, set, errs }: Omit<KindEditorProps, 'getData'>) {
   const canEdit = useCanEdit()
   const retry = step.retry
   return (
@@ -514,7 +495,7 @@ function TestResult({ results }: { results: StepRun[] }) {
             {r.item_key ? <span className="muted small"> item {r.item_key}</span> : null}
             {r.attempts > 1 ? <span className="muted small"> · {r.attempts} attempts</span> : null}
           </p>
-          {r.error ? <p className="error-text pre-wrap">{r.error}</p> : null}
+          {r.error ? <ErrorInWords message={r.error} /> : null}
           <JsonBlock value={r.output} label="Output of the step" />
         </div>
       ))}
@@ -523,6 +504,27 @@ function TestResult({ results }: { results: StepRun[] }) {
   )
 }
 
+
+/** A recorded error, whole, with a sentence in plain words when we know one. */
+function ErrorInWords({ message }: { message: string }) {
+  return (
+    <>
+      <p className="error-text pre-wrap">{message}</p>
+      <ErrorHint message={message} />
+    </>
+  )
+}
+
+function ErrorHint({ message }: { message: string }) {
+  const words = explainError(message)
+  if (!words) return null
+  return (
+    <p className="small" data-testid="error-words">
+      {words.summary}
+      {words.hint ? ` ${words.hint}` : ''}
+    </p>
+  )
+}
 
 function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Record<string, unknown>; onTried: (output: unknown) => void }) {
   const api = useApi()
@@ -550,9 +552,12 @@ function TryStep({ step, getData, onTried }: { step: StepDoc; getData: () => Rec
       {result ? (
         <div role="status" className="try-step__result">
           {result.error ? (
-            <p className="error-text">
-              {result.error.field ? <code>{result.error.field}</code> : null} {result.error.message}
-            </p>
+            <>
+              <p className="error-text">
+                {result.error.field ? <code>{result.error.field}</code> : null} {result.error.message}
+              </p>
+              <ErrorHint message={result.error.message} />
+            </>
           ) : (
             <JsonBlock value={result.output} label="Output of this step with the sample data" />
           )}

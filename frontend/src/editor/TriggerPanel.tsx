@@ -3,18 +3,18 @@
 // next fire times; a small form builder with a link to the hosted form.
 
 import { useQuery } from '@tanstack/react-query'
-import { useId, useState, type FormEvent } from 'react'
-import type { Sample, TriggerDoc, WorkflowDetail } from '../api.ts'
+import { useEffect, useId, useState, type FormEvent } from 'react'
+import { ApiError, type Sample, type ScheduleDescription, type TriggerDoc, type WorkflowDetail } from '../api.ts'
 
 type WebhookDoc = NonNullable<TriggerDoc['webhook']>
 type ScheduleDoc = NonNullable<TriggerDoc['schedule']>
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { CopyButton, JsonBlock } from '../components.tsx'
+import { CopyButton, JsonBlock, SidePanelHead } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
-import { describeCron } from './cron.ts'
 import { fieldErrors, type LocatedError } from './doc.ts'
 import { FieldShell } from './fields.tsx'
+import { SecretsList, TriggerExtras } from './TriggerExtras.tsx'
 
 export interface TriggerPanelProps {
   trigger: TriggerDoc
@@ -26,6 +26,8 @@ export interface TriggerPanelProps {
   sample: Sample | undefined
   listening: boolean
   onListen: (on: boolean) => void
+  /** Every step id, for the synchronous answer's step. */
+  stepIds?: string[]
 }
 
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE']
@@ -36,12 +38,7 @@ export function TriggerPanel(props: TriggerPanelProps) {
   const general = props.errors.filter((e) => e.trigger && (e.field === '' || e.field === 'type'))
   return (
     <div className="trigger-panel">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Trigger</p>
-          <h2 className="side-panel__title">{label}</h2>
-        </div>
-      </header>
+      <SidePanelHead kind="Trigger" title={label} />
       {general.map((e, i) => (
         <div key={i} className="notice notice--error" role="alert">
           {e.message}
@@ -56,7 +53,7 @@ export function TriggerPanel(props: TriggerPanelProps) {
 
 // ---- webhook ---------------------------------------------------------------------------
 
-function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen }: TriggerPanelProps) {
+function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen, stepIds }: TriggerPanelProps) {
   const canEdit = useCanEdit()
   const uid = useId()
   const webhook: WebhookDoc = trigger.webhook ?? {}
@@ -134,7 +131,17 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
               value={verify?.scheme ?? 'none'}
               disabled={!canEdit}
               onChange={(e) =>
-                setWebhook({ verify: e.target.value === 'none' ? undefined : { ...(verify ?? {}), scheme: e.target.value } }, 'webhook.verify.scheme')
+                setWebhook(
+                  {
+                    verify:
+                      e.target.value !== 'none'
+                        ? { ...(verify ?? {}), scheme: e.target.value }
+                        : verify?.allow_ips?.length
+                          ? { scheme: 'none', allow_ips: verify.allow_ips }
+                          : undefined,
+                  },
+                  'webhook.verify.scheme',
+                )
               }
             >
               <option value="none">Anyone with the URL</option>
@@ -149,21 +156,7 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
           </FieldShell>
           {verify && verify.scheme && verify.scheme !== 'none' ? (
             <>
-              <FieldShell
-                id={`${uid}-secret`}
-                label={verify.scheme === 'token' ? 'Token' : 'Signing secret'}
-                help="Stored in the workflow; for shared secrets prefer a connection."
-                errors={errs('webhook.verify.secrets')}
-              >
-                <input
-                  id={`${uid}-secret`}
-                  type="password"
-                  autoComplete="off"
-                  value={verify.secrets?.[0] ?? ''}
-                  readOnly={!canEdit}
-                  onChange={(e) => setWebhook({ verify: { ...verify, secrets: e.target.value ? [e.target.value] : undefined } }, 'webhook.verify.secret')}
-                />
-              </FieldShell>
+              <SecretsList verify={verify} setVerify={(v, key) => setWebhook({ verify: v }, key)} errs={errs} />
               {verify.scheme === 'token' || verify.scheme === 'hmac' ? (
                 <FieldShell id={`${uid}-header`} label="Header" errors={errs('webhook.verify.header')}>
                   <input
@@ -187,6 +180,8 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
           ) : null}
         </div>
       </details>
+
+      <TriggerExtras webhook={webhook} setWebhook={setWebhook} errs={errs} stepIds={stepIds ?? []} />
 
       <section className="panel-section" aria-labelledby={`${uid}-test`}>
         <h3 id={`${uid}-test`}>Test event</h3>
@@ -321,6 +316,46 @@ function SendTestRequest({ testUrl, methods, onSent }: { testUrl: string; method
 
 // ---- schedule --------------------------------------------------------------------------
 
+/** How long typing must pause before the spec is sent to be described. */
+export const DESCRIBE_DELAY_MS = 300
+
+/** A JSON value, once it has stopped changing for ms (compared by content, so a re-render with an
+ * equal value does not restart the wait). */
+function useDebounced<T>(value: T, ms: number): T {
+  const key = JSON.stringify(value)
+  const [settled, setSettled] = useState({ key, value })
+  useEffect(() => {
+    if (key === settled.key) return
+    const t = setTimeout(() => setSettled({ key, value: JSON.parse(key) as T }), ms)
+    return () => clearTimeout(t)
+  }, [key, ms, settled.key])
+  return settled.value
+}
+
+function TypedSchedule({ words }: { words: { data?: ScheduleDescription; error: Error | null; isFetching: boolean } }) {
+  if (words.error) {
+    const message = words.error instanceof ApiError ? words.error.problem.detail || words.error.message : words.error.message
+    return (
+      <p data-testid="cron-words" className="error-text" role="alert">
+        {message}
+      </p>
+    )
+  }
+  if (!words.data) return <p className="muted small">{words.isFetching ? 'Reading the schedule…' : ''}</p>
+  const next = words.data.next?.[0]
+  return (
+    <p data-testid="cron-words">
+      <strong>{words.data.description}</strong> ({words.data.timezone})
+      {next ? (
+        <>
+          {' '}
+          · next <time dateTime={next}>{next.slice(0, 16).replace('T', ' ')}</time>
+        </>
+      ) : null}
+    </p>
+  )
+}
+
 function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPanelProps) {
   const api = useApi()
   const canEdit = useCanEdit()
@@ -332,6 +367,16 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
     queryKey: ['schedule', workflow?.id, workflow?.version],
     queryFn: ({ signal }) => api.scheduleInfo(workflow!.id, signal),
     enabled: !!workflow?.id,
+  })
+  // The spec being typed, in the server's words (the same describer as the saved one), once
+  // typing pauses.
+  const edited = (dirty || !workflow) && (schedule.cron !== info.data?.cron || (schedule.timezone || 'UTC') !== info.data?.timezone)
+  const typed = useDebounced({ cron: schedule.cron.trim(), timezone: (schedule.timezone ?? '').trim() }, DESCRIBE_DELAY_MS)
+  const words = useQuery({
+    queryKey: ['schedule-describe', typed.cron, typed.timezone],
+    queryFn: ({ signal }) => api.describeSchedule(typed.cron, typed.timezone, signal),
+    enabled: edited && typed.cron !== '',
+    staleTime: Infinity,
   })
   return (
     <>
@@ -354,11 +399,7 @@ function SchedulePanel({ trigger, workflow, dirty, errors, onChange }: TriggerPa
         </select>
       </FieldShell>
       <section className="panel-section" aria-label="Schedule in words">
-        {(dirty || !workflow) && schedule.cron !== info.data?.cron ? (
-          <p data-testid="cron-words">
-            <strong>{describeCron(schedule.cron) ?? 'A custom schedule'}</strong> ({schedule.timezone || 'UTC'})
-          </p>
-        ) : null}
+        {edited && typed.cron !== '' ? <TypedSchedule words={words} /> : null}
         {info.data ? (
           <>
             <p>

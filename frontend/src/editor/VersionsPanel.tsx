@@ -1,11 +1,62 @@
-// Version history: every saved version, with "restore" (saved again as the newest version).
+// Version history: every saved version, what changed from the one before it, and "restore"
+// (saved again as the newest version).
 
 import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
+import type { ApiClient, Schemas } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { ErrorNotice, JsonBlock, Loading, RelativeTime } from '../components.tsx'
+import { ErrorNotice, JsonBlock, Loading, RelativeTime, SidePanelHead } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
+
+export type VersionDiff = Omit<Schemas['VersionDiff'], 'changes'> & { changes: Schemas['Change'][] }
+
+export async function getVersionDiff(api: ApiClient, id: string, version: number, signal?: AbortSignal): Promise<VersionDiff> {
+  const raw = await api.request<Schemas['VersionDiff']>(
+    'GET',
+    `/api/v1/workflows/${encodeURIComponent(id)}/versions/${version}/diff`,
+    undefined,
+    signal,
+  )
+  return { ...raw, changes: raw.changes ?? [] }
+}
+
+/** A changed value in a few words: strings as they are, the rest as compact JSON. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return ''
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}
+
+function Changes({ workflowId, version }: { workflowId: string; version: number }) {
+  const api = useApi()
+  const diff = useQuery({
+    queryKey: ['version-diff', workflowId, version],
+    queryFn: ({ signal }) => getVersionDiff(api, workflowId, version, signal),
+  })
+  if (diff.isPending) return <Loading what={`the changes of version ${version}`} />
+  if (diff.isError) return <ErrorNotice error={diff.error} what="the changes" onRetry={() => void diff.refetch()} />
+  const { changes, from } = diff.data
+  if (!changes.length) return <p className="muted small">No change from v{from}.</p>
+  return (
+    <ul className="version-diff" aria-label={`Changes from version ${from} to ${version}`}>
+      {changes.map((c) => (
+        <li key={c.path} className={`version-diff__item is-${c.change}`} data-path={c.path}>
+          <code>{c.path}</code> <span className="badge">{c.change}</span>
+          {c.change !== 'added' ? (
+            <del className="version-diff__before" aria-label="before">
+              {showValue(c.before)}
+            </del>
+          ) : null}
+          {c.change !== 'removed' ? (
+            <ins className="version-diff__after" aria-label="after">
+              {showValue(c.after)}
+            </ins>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  )
+}
 
 export function VersionsPanel({
   workflowId,
@@ -33,18 +84,11 @@ export function VersionsPanel({
     enabled: open !== null,
   })
   const [busy, setBusy] = useState<number | null>(null)
+  const [changesOf, setChangesOf] = useState<number | null>(null)
   const items = [...(versions.data ?? [])].sort((a, b) => b.version - a.version)
   return (
     <div className="versions-panel">
-      <header className="side-panel__head">
-        <div>
-          <p className="side-panel__kind">Workflow</p>
-          <h2 className="side-panel__title">Version history</h2>
-        </div>
-        <button type="button" className="btn btn--small" onClick={onClose}>
-          Close
-        </button>
-      </header>
+      <SidePanelHead kind="Workflow" title="Version history" onClose={onClose} />
       <p className="field__help">Every save is a version. Runs keep the version they started on.</p>
       {versions.isPending ? (
         <Loading what="versions" />
@@ -71,6 +115,17 @@ export function VersionsPanel({
                   >
                     {open === v.version ? 'Hide' : 'View'}
                   </button>
+                  {v.version > 1 ? (
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      aria-expanded={changesOf === v.version}
+                      aria-label={`Changes in version ${v.version}`}
+                      onClick={() => setChangesOf(changesOf === v.version ? null : v.version)}
+                    >
+                      Changes
+                    </button>
+                  ) : null}
                   {canEdit && v.version !== current ? (
                     <button
                       type="button"
@@ -91,6 +146,7 @@ export function VersionsPanel({
                   ) : null}
                 </span>
               </div>
+              {changesOf === v.version ? <Changes workflowId={workflowId} version={v.version} /> : null}
               {open === v.version ? (
                 doc.data ? (
                   <JsonBlock value={doc.data.document} label={`Document of version ${v.version}`} />

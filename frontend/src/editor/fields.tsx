@@ -646,12 +646,11 @@ function TestConnection({ id, name }: { id: string; name: string }) {
   const run = async () => {
     setState({ kind: 'busy' })
     try {
+      // The server says what it contacted, or that it contacted nothing.
       const r = await api.testConnection(id)
-      setState({ kind: 'done', ok: r.ok, text: r.ok ? 'The service accepted the credentials.' : (r.error ?? 'The test failed.') })
+      setState({ kind: 'done', ok: r.ok, text: r.message || r.error || (r.ok ? 'Accepted.' : 'The test failed.') })
     } catch (err) {
-      const text =
-        err instanceof ApiError && err.status === 501 ? 'This app cannot check credentials without running a step.' : err instanceof Error ? err.message : String(err)
-      setState({ kind: 'done', ok: false, text })
+      setState({ kind: 'done', ok: false, text: err instanceof Error ? err.message : String(err) })
     }
   }
   return (

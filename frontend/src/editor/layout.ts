@@ -122,6 +122,18 @@ export function layoutDocument(doc: WorkflowDocument): Layout {
       counter += 1
       const number = counter
       const insert = { list, index: i, place: i === 0 ? `at the start of ${place}` : `before step ${s.id}` }
+      // The step's own box, top at `top`, joined to what comes before it.
+      const placeStep = (top: number) => {
+        nodes.push({
+          id: nodeId,
+          type: 'step',
+          position: { x: cx - NODE_W / 2, y: top },
+          width: NODE_W,
+          height: NODE_H,
+          data: { stepId: s.id, number },
+        })
+        edges.push({ id: `e:${prev}->${nodeId}`, source: prev, target: nodeId, insert, label })
+      }
       if (s.type === 'for_each') {
         const groupId = `group:${s.id}`
         nodes.push({
@@ -133,27 +145,11 @@ export function layoutDocument(doc: WorkflowDocument): Layout {
           data: { stepId: s.id },
           zIndex: -1,
         })
-        nodes.push({
-          id: nodeId,
-          type: 'step',
-          position: { x: cx - NODE_W / 2, y: y + PAD },
-          width: NODE_W,
-          height: NODE_H,
-          data: { stepId: s.id, number },
-        })
-        edges.push({ id: `e:${prev}->${nodeId}`, source: prev, target: nodeId, insert, label })
+        placeStep(y + PAD)
         placeList(s.steps ?? [], `${path}.steps`, cx, y + PAD + NODE_H + GAP_Y, nodeId, `the loop ${s.id}`)
         prev = groupId
       } else if (s.type === 'paths') {
-        nodes.push({
-          id: nodeId,
-          type: 'step',
-          position: { x: cx - NODE_W / 2, y },
-          width: NODE_W,
-          height: NODE_H,
-          data: { stepId: s.id, number },
-        })
-        edges.push({ id: `e:${prev}->${nodeId}`, source: prev, target: nodeId, insert, label })
+        placeStep(y)
         const branches = (s.paths ?? []).map((p) => listSize(p.steps ?? []))
         const total = branches.reduce((a, b) => a + b.w, 0) + GAP_X * Math.max(0, branches.length - 1)
         let x = cx - total / 2
@@ -177,15 +173,7 @@ export function layoutDocument(doc: WorkflowDocument): Layout {
         })
         prev = dotId
       } else {
-        nodes.push({
-          id: nodeId,
-          type: 'step',
-          position: { x: cx - NODE_W / 2, y },
-          width: NODE_W,
-          height: NODE_H,
-          data: { stepId: s.id, number },
-        })
-        edges.push({ id: `e:${prev}->${nodeId}`, source: prev, target: nodeId, insert, label })
+        placeStep(y)
         prev = nodeId
       }
       label = undefined

@@ -1,537 +1,435 @@
-// Package form is the hosted-form trigger: the form definition a workflow
-// document carries at trigger.form, its validation with exact paths, the
-// server-side parsing of a submission into typed values, and the rendering of
-// an accessible page that works without JavaScript. It uses the standard
-// library only; serving, storing and starting runs happen in internal/api.
+// Package form receives /forms/{token} requests: it shows a workflow's
+// hosted form and checks each submission — lookup, rate, size, content
+// type, honeypot, fields — before committing the inbox row, the run and its
+// queue job together (engine.StartRuns). Every submission to a known form
+// lands in its inbox. The definition, parsing and rendering are
+// internal/formdef; the API only adapts the Response to gin.
 package form
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/netip"
 	"net/url"
-	"regexp"
-	"regexp/syntax"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/switchboard-dev/switchboard/internal/fielderr"
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/formdef"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/webhooksig"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
-// Field types.
+// Engine is what hosted forms need from engine.Engine: the compiled
+// current document, and runs started in the transaction of their inbox row.
+type Engine interface {
+	Compiled(ctx context.Context, versionID string) (*workflow.Compiled, error)
+	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
+}
+
+// Options tune the hosted forms.
+type Options struct {
+	// RatePerMinute caps submissions per client IP per form (default 10).
+	RatePerMinute int
+	// Limits holds the "form" limiter (shared through the database on
+	// PostgreSQL); nil limits per process.
+	Limits *ratelimit.Registry
+	// TrustedProxies are peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Receiver serves hosted forms: the page, and submissions that start runs.
+type Receiver struct {
+	st  *store.Store
+	eng Engine
+	o   Options
+
+	limit *ratelimit.Limiter // buckets by workflow id and client IP
+}
+
+// New returns a Receiver.
+func New(st *store.Store, eng Engine, o Options) *Receiver {
+	if o.RatePerMinute <= 0 {
+		o.RatePerMinute = 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Limits == nil {
+		o.Limits = ratelimit.NewRegistry(nil)
+	}
+	return &Receiver{st: st, eng: eng, o: o,
+		limit: o.Limits.Limiter("form", ratelimit.Limit{PerMinute: o.RatePerMinute, Burst: o.RatePerMinute})}
+}
+
+// Response is what the browser gets: an HTML page, or a 303 to Redirect.
+type Response struct {
+	Status   int
+	Header   http.Header // includes Content-Type when there is a body
+	Body     []byte
+	Redirect string // set for a redirect after a valid submission
+}
+
+// maxFormBody bounds a submission; 64 KiB is far more than any form needs.
+const maxFormBody = 64 << 10
+
 const (
-	TypeText     = "text"
-	TypeTextarea = "textarea"
-	TypeEmail    = "email"
-	TypeNumber   = "number"
-	TypeDate     = "date"
-	TypeSelect   = "select"
-	TypeRadio    = "radio"
-	TypeCheckbox = "checkbox"
-	TypeHidden   = "hidden"
+	notFoundTitle   = "Form not found"
+	notFoundMessage = "This form does not exist or is no longer accepting responses. Check the address, or ask the person who sent it to you."
 )
 
-// DateLayout is how dates are written in definitions, posted by browsers and
-// handed to runs.
-const DateLayout = "2006-01-02"
+// NotFound is the page for an unknown or closed form.
+func NotFound() *Response { return notice(http.StatusNotFound, notFoundTitle, notFoundMessage) }
 
-// Limits on a definition, so one form cannot make a page of megabytes.
-const (
-	MaxFields      = 100
-	maxKeyLength   = 64
-	maxLabelLength = 200
-	maxHelpLength  = 1000
-	maxDescLength  = 5000
-	maxPattern     = 1000
-	maxOptions     = 500
-)
-
-// Definition is a hosted form, at trigger.form in a workflow document.
-type Definition struct {
-	// Title is the page heading (default: the workflow's name).
-	Title string `json:"title,omitempty"`
-	// Description is shown under the title; blank lines separate paragraphs.
-	Description string `json:"description,omitempty"`
-	// Fields are the form's inputs, in page order.
-	Fields []Field `json:"fields"`
-	// SubmitLabel is the button's text (default "Submit").
-	SubmitLabel string `json:"submit_label,omitempty"`
-	// EmbedOrigins are the sites (scheme://host[:port]) that may show the
-	// form in a frame; none by default, so no other site can frame it.
-	EmbedOrigins []string `json:"embed_origins,omitempty"`
-	// Success is what a person sees after a valid submission: a message
-	// (default "Thank you. Your response has been received.") or a redirect.
-	Success *Success `json:"success,omitempty"`
+// hostedForm is a form found by its token.
+type hostedForm struct {
+	w       *store.Workflow
+	version *store.WorkflowVersion
+	def     formdef.Definition
 }
 
-// Success is the answer to a valid submission: set message or redirect.
-type Success struct {
-	// Message shown on the success page.
-	Message string `json:"message,omitempty"`
-	// Redirect is an absolute http(s) URL the browser is sent to (303).
-	Redirect string `json:"redirect,omitempty"`
-}
-
-// Field is one input of a form.
-type Field struct {
-	// Key names the value in the run's trigger (trigger.fields.<key>): a
-	// letter, then letters, digits and _.
-	Key string `json:"key"`
-	// Label is the text bound to the input (required except for hidden fields).
-	Label string `json:"label,omitempty"`
-	// Type is text (default), textarea, email, number, date, select, radio,
-	// checkbox or hidden.
-	Type string `json:"type,omitempty"`
-	// Required fields must be filled in (a required checkbox must be ticked).
-	Required bool `json:"required,omitempty"`
-	// Min and Max bound a number (a JSON number) or a date ("2006-01-02").
-	Min *Bound `json:"min,omitempty"`
-	Max *Bound `json:"max,omitempty"`
-	// MinLength and MaxLength bound the length in characters of text,
-	// textarea, email and hidden values.
-	MinLength int `json:"min_length,omitempty"`
-	MaxLength int `json:"max_length,omitempty"`
-	// Pattern is a Go regular expression the whole value must match
-	// (it is anchored at both ends).
-	Pattern string `json:"pattern,omitempty"`
-	// Help is a hint shown with the field.
-	Help string `json:"help,omitempty"`
-	// Default is the value shown when the page opens: a string, a number,
-	// or true/false for a checkbox.
-	Default any `json:"default,omitempty"`
-	// Options are the choices of a select or radio field.
-	Options []Option `json:"options,omitempty"`
-	// Prefill takes the field's value from the page's query string
-	// (/forms/{token}?email=a@b.c), over the default.
-	Prefill bool `json:"prefill,omitempty"`
-}
-
-// Option is one choice of a select or radio field.
-type Option struct {
-	Value string `json:"value"`
-	// Label shown to people (default: the value).
-	Label string `json:"label,omitempty"`
-}
-
-// Bound is a min or max: a number for number fields, a date for date fields.
-// In JSON it is a number or a "YYYY-MM-DD" string.
-type Bound struct {
-	Number *float64
-	Date   string
-}
-
-// NumberBound returns a numeric bound.
-func NumberBound(f float64) *Bound { return &Bound{Number: &f} }
-
-// DateBound returns a date bound ("2006-01-02").
-func DateBound(d string) *Bound { return &Bound{Date: d} }
-
-// MarshalJSON writes a number or a string.
-func (b Bound) MarshalJSON() ([]byte, error) {
-	if b.Number != nil {
-		return json.Marshal(*b.Number)
+// Page answers GET: the form, with prefilled values from the query.
+func (r *Receiver) Page(ctx context.Context, token string, req *http.Request) *Response {
+	hf, stop := r.find(ctx, token, req)
+	if stop != nil {
+		return stop
 	}
-	return json.Marshal(b.Date)
+	return r.page(http.StatusOK, hf.def, func(w io.Writer) error {
+		return formdef.Render(w, hf.def, formdef.Data{Values: formdef.Initial(hf.def, req.URL.Query())})
+	})
 }
 
-// UnmarshalJSON reads a number or a string.
-func (b *Bound) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '"' {
-		*b = Bound{}
-		return json.Unmarshal(data, &b.Date)
+// Submit answers POST: it checks one submission — rate, size, content
+// type, honeypot, fields — and starts a run with the typed values. Every
+// submission to a known form lands in the inbox.
+func (r *Receiver) Submit(ctx context.Context, token string, req *http.Request) *Response {
+	hf, stop := r.find(ctx, token, req)
+	if stop != nil {
+		return stop
 	}
-	var f float64
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("must be a number or a date such as \"2026-01-31\", not %s", data)
+	s := &submission{r: r, ctx: ctx, req: req, hf: hf}
+	s.received = r.o.Now().UTC()
+	client, _ := webhooksig.IPAllowed(req.RemoteAddr, strings.Join(req.Header.Values("X-Forwarded-For"), ","),
+		nil, r.o.TrustedProxies)
+	ip := ""
+	if client.IsValid() {
+		ip = client.String()
 	}
-	*b = Bound{Number: &f}
+	s.ip = ip
+	s.in = r.inbound(token, req, hf.w, ip)
+	s.in.ReceivedAt = s.received
+	for _, check := range []func() *Response{
+		s.rateLimit,
+		s.readBody,
+		s.contentType,
+		s.decode,
+		s.honeypot,
+		s.fields,
+	} {
+		if resp := check(); resp != nil {
+			return resp
+		}
+	}
+	return s.startRun()
+}
+
+// find loads the active form behind the token, or returns the 404 or 503
+// page. An inactive workflow's form answers 404 like an unknown one (a
+// submission to it is recorded).
+func (r *Receiver) find(ctx context.Context, token string, req *http.Request) (*hostedForm, *Response) {
+	w, err := r.st.GetWorkflowByToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, NotFound()
+	}
+	if err != nil {
+		return nil, r.unavailable(err)
+	}
+	if w.TriggerType != "form" {
+		return nil, NotFound()
+	}
+	if !w.Active {
+		if req.Method == http.MethodPost {
+			r.record(ctx, r.inbound(token, req, w, ""), store.VerdictRejected, "the workflow behind this form is not active")
+		}
+		return nil, NotFound()
+	}
+	version, err := r.st.GetCurrentVersion(ctx, w)
+	if err != nil {
+		return nil, r.unavailable(err)
+	}
+	compiled, err := r.eng.Compiled(ctx, version.ID)
+	if err != nil {
+		return nil, r.unavailable(err)
+	}
+	doc := compiled.Doc
+	if doc.Trigger.Type != "form" || doc.Trigger.Form == nil {
+		return nil, NotFound()
+	}
+	def := *doc.Trigger.Form
+	if strings.TrimSpace(def.Title) == "" {
+		def.Title = doc.Name
+	}
+	return &hostedForm{w: w, version: version, def: def}, nil
+}
+
+// submission is one POST on its way through the checks; each check returns
+// the page that ends it, or nil to go on.
+type submission struct {
+	r        *Receiver
+	ctx      context.Context
+	req      *http.Request
+	hf       *hostedForm
+	received time.Time
+	ip       string // the client behind trusted proxies; "" when unknown
+	in       *store.InboundRequest
+
+	raw    []byte         // readBody
+	posted url.Values     // decode
+	values map[string]any // fields
+}
+
+func (s *submission) reject(reason string) { s.r.record(s.ctx, s.in, store.VerdictRejected, reason) }
+
+func (s *submission) rateLimit() *Response {
+	wait, ok := s.r.allow(s.ctx, s.hf.w.ID, s.ip, s.received)
+	if ok {
+		return nil
+	}
+	s.reject("rate limit exceeded for this form")
+	resp := notice(http.StatusTooManyRequests, "Too many submissions",
+		fmt.Sprintf("This form has received too many submissions from your network. Wait %s and try again.", plainDuration(wait)))
+	resp.Header.Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	return resp
+}
+
+func (s *submission) readBody() *Response {
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, s.req.Body, maxFormBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.in.BodySize = maxFormBody + 1
+		s.reject(fmt.Sprintf("body is larger than the %d-byte limit", maxFormBody))
+		return notice(http.StatusRequestEntityTooLarge, "Submission too large", "What you entered is too long to send. Shorten it and try again.")
+	}
+	if err != nil {
+		s.reject("reading body: " + err.Error())
+		return notice(http.StatusBadRequest, "Submission not received", "Your answers could not be read. Go back and try again.")
+	}
+	s.raw = raw
+	s.in.BodySize, s.in.Body = len(raw), string(raw)
 	return nil
 }
 
-func (b *Bound) String() string {
-	if b == nil {
-		return ""
+func (s *submission) contentType() *Response {
+	if mt, _, _ := mime.ParseMediaType(s.req.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		s.reject(fmt.Sprintf("content type %q is not a form submission", mt))
+		return notice(http.StatusUnsupportedMediaType, "Submission not received",
+			"This address takes form submissions (application/x-www-form-urlencoded) only.")
 	}
-	if b.Number != nil {
-		return formatNumber(*b.Number)
-	}
-	return b.Date
+	return nil
 }
 
-func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-// kind is the field's type with the default applied.
-func (f *Field) kind() string {
-	if f.Type == "" {
-		return TypeText
+func (s *submission) decode() *Response {
+	posted, err := url.ParseQuery(string(s.raw))
+	if err != nil {
+		s.reject("the body is not valid form encoding")
+		return notice(http.StatusBadRequest, "Submission not received", "Your answers could not be read. Go back and try again.")
 	}
-	return f.Type
+	s.posted = posted
+	return nil
 }
 
-func (f *Field) label() string {
-	if f.Label != "" {
-		return f.Label
-	}
-	return f.Key
-}
-
-func (o Option) label() string {
-	if o.Label != "" {
-		return o.Label
-	}
-	return o.Value
-}
-
-// FieldError is one problem in a definition, at a path such as
-// "trigger.form.fields[2].pattern".
-type FieldError = fielderr.Error
-
-// ValidationError lists every problem ValidateAt found.
-type ValidationError = fielderr.List
-
-var keyPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
-
-var typeNames = "text, textarea, email, number, date, select, radio, checkbox or hidden"
-
-type checker struct {
-	errs []*FieldError
-}
-
-func (c *checker) add(path, format string, args ...any) {
-	c.errs = append(c.errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
-}
-
-// ValidateAt checks the definition as written in a workflow document and
-// returns a *ValidationError whose paths start with path ("trigger.form").
-func (d Definition) ValidateAt(path string) error {
-	c := &checker{}
-	if len(d.Title) > maxLabelLength {
-		c.add(path+".title", "is longer than %d characters", maxLabelLength)
-	}
-	if len(d.Description) > maxDescLength {
-		c.add(path+".description", "is longer than %d characters", maxDescLength)
-	}
-	if len(d.SubmitLabel) > maxLabelLength {
-		c.add(path+".submit_label", "is longer than %d characters", maxLabelLength)
-	}
-	for i, o := range d.EmbedOrigins {
-		if !validOrigin(o) {
-			c.add(fmt.Sprintf("%s.embed_origins[%d]", path, i), "must be an origin such as https://example.com (scheme and host, no path)")
-		}
-	}
-	if s := d.Success; s != nil {
-		switch {
-		case s.Message != "" && s.Redirect != "":
-			c.add(path+".success", "set message or redirect, not both")
-		case s.Redirect != "":
-			u, err := url.Parse(s.Redirect)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				c.add(path+".success.redirect", "must be an absolute http or https URL")
-			}
-		case len(s.Message) > maxDescLength:
-			c.add(path+".success.message", "is longer than %d characters", maxDescLength)
-		}
-	}
-	switch {
-	case len(d.Fields) == 0:
-		c.add(path+".fields", "needs at least one field")
-	case len(d.Fields) > MaxFields:
-		c.add(path+".fields", "has %d fields; at most %d are allowed", len(d.Fields), MaxFields)
-	}
-	keys := map[string]int{}
-	for i := range d.Fields {
-		f := &d.Fields[i]
-		p := fmt.Sprintf("%s.fields[%d]", path, i)
-		switch {
-		case f.Key == "":
-			c.add(p+".key", "is required")
-		case len(f.Key) > maxKeyLength || !keyPattern.MatchString(f.Key):
-			c.add(p+".key", "must start with a letter and hold only letters, digits and _ (at most %d)", maxKeyLength)
-		default:
-			if j, dup := keys[f.Key]; dup {
-				c.add(p+".key", "duplicates the key of fields[%d]", j)
-			} else {
-				keys[f.Key] = i
-			}
-		}
-		checkField(c, p, f)
-	}
-	if len(c.errs) == 0 {
+// honeypot: a bot that filled the trap field gets what a person would, and
+// nothing starts.
+func (s *submission) honeypot() *Response {
+	if !s.hf.def.HoneypotFilled(s.posted) {
 		return nil
 	}
-	return &ValidationError{Errors: c.errs}
+	s.reject("honeypot")
+	return s.r.succeeded(s.hf.def)
 }
 
-func checkField(c *checker, p string, f *Field) {
-	kind := f.kind()
-	switch kind {
-	case TypeText, TypeTextarea, TypeEmail, TypeNumber, TypeDate, TypeSelect, TypeRadio, TypeCheckbox, TypeHidden:
-	default:
-		c.add(p+".type", "unknown field type %q (%s)", f.Type, typeNames)
-		return
+// fields parses the values; invalid ones show the form again with messages.
+func (s *submission) fields() *Response {
+	values, fieldErrors := formdef.Parse(s.hf.def, s.posted)
+	if len(fieldErrors) == 0 {
+		s.values = values
+		return nil
 	}
-	if f.Label == "" && kind != TypeHidden {
-		c.add(p+".label", "is required: every visible field needs a label")
-	} else if len(f.Label) > maxLabelLength {
-		c.add(p+".label", "is longer than %d characters", maxLabelLength)
-	}
-	if len(f.Help) > maxHelpLength {
-		c.add(p+".help", "is longer than %d characters", maxHelpLength)
-	}
-	textual := kind == TypeText || kind == TypeTextarea || kind == TypeEmail || kind == TypeHidden
+	s.reject("invalid fields: " + strings.Join(sortedKeys(fieldErrors), ", "))
+	return s.r.page(http.StatusUnprocessableEntity, s.hf.def, func(w io.Writer) error {
+		return formdef.Render(w, s.hf.def, formdef.Data{Values: s.posted, Errors: fieldErrors})
+	})
+}
 
-	// Bounds.
-	for _, b := range []struct {
-		name  string
-		bound *Bound
-	}{{"min", f.Min}, {"max", f.Max}} {
-		if b.bound == nil {
-			continue
+// startRun commits the inbox row, the run and its job together and answers
+// with the success page; when nothing could be kept the form comes back
+// with what was typed.
+func (s *submission) startRun() *Response {
+	hf, in := s.hf, s.in
+	trigger := map[string]any{"fields": s.values, "submitted_at": s.received.Format(time.RFC3339Nano), "ip": in.SourceIP}
+	run := &store.Run{ID: store.NewID(), WorkflowID: hf.w.ID, VersionID: hf.version.ID, Version: hf.version.Version,
+		State: store.RunQueued, TriggerType: "form", Trigger: store.MustJSON(trigger), CreatedAt: s.received}
+	err := s.r.eng.StartRuns(s.ctx, func(tx *engine.StartTx) error {
+		in.Verdict, in.RunID = store.VerdictAccepted, &run.ID
+		if err := tx.Store().CreateInbound(s.ctx, in); err != nil {
+			return err
 		}
-		switch kind {
-		case TypeNumber:
-			if b.bound.Number == nil {
-				c.add(p+"."+b.name, "must be a number for a number field")
-			}
-		case TypeDate:
-			if b.bound.Number != nil {
-				c.add(p+"."+b.name, "must be a date such as \"2026-01-31\" for a date field")
-			} else if _, err := time.Parse(DateLayout, b.bound.Date); err != nil {
-				c.add(p+"."+b.name, "must be a date written YYYY-MM-DD, not %q", b.bound.Date)
-			}
+		return tx.Run(s.ctx, run)
+	})
+	if err != nil {
+		s.r.o.Logger.Error("form submission could not be recorded", "workflow_id", hf.w.ID, "error", err)
+		resp := s.r.page(http.StatusServiceUnavailable, hf.def, func(w io.Writer) error {
+			return formdef.Render(w, hf.def, formdef.Data{Values: s.posted,
+				Problem: "Your response could not be saved just now. Nothing was sent; please submit it again in a moment."})
+		})
+		resp.Header.Set("Retry-After", "5")
+		return resp
+	}
+	resp := s.r.succeeded(hf.def)
+	resp.Header.Set("X-Switchboard-Run-Id", run.ID)
+	return resp
+}
+
+// succeeded answers a valid submission: the success page, or a 303 redirect.
+func (r *Receiver) succeeded(def formdef.Definition) *Response {
+	if to := def.Redirect(); to != "" {
+		return &Response{Status: http.StatusSeeOther, Header: http.Header{}, Redirect: to}
+	}
+	return r.page(http.StatusOK, def, func(w io.Writer) error { return formdef.RenderSuccess(w, def) })
+}
+
+// inbound starts an inbox entry for a submission. The path keeps only the
+// start of the token, which is the form's secret.
+func (r *Receiver) inbound(token string, req *http.Request, w *store.Workflow, clientIP string) *store.InboundRequest {
+	tok := token
+	if len(tok) > 4 {
+		tok = tok[:4] + "…"
+	}
+	if clientIP == "" {
+		if a, ok := webhooksig.IPAllowed(req.RemoteAddr, "", nil, nil); ok && a.IsValid() {
+			clientIP = a.String()
+		}
+	}
+	headers := map[string]any{}
+	for k, vs := range req.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Cookie", "Authorization", "Proxy-Authorization", "X-Api-Key":
+			headers[k] = "[redacted]"
 		default:
-			c.add(p+"."+b.name, "applies only to number and date fields (use min_length and max_length for text)")
+			headers[k] = strings.Join(vs, ", ")
 		}
 	}
-	if f.Min != nil && f.Max != nil {
-		switch {
-		case kind == TypeNumber && f.Min.Number != nil && f.Max.Number != nil && *f.Min.Number > *f.Max.Number:
-			c.add(p+".max", "is less than min")
-		case kind == TypeDate && f.Min.Number == nil && f.Max.Number == nil && validDate(f.Min.Date) &&
-			validDate(f.Max.Date) && f.Min.Date > f.Max.Date:
-			c.add(p+".max", "is before min")
-		}
+	query := map[string]any{}
+	for k, vs := range req.URL.Query() {
+		query[k] = strings.Join(vs, ",")
 	}
+	return &store.InboundRequest{WorkflowID: w.ID, ReceivedAt: r.o.Now().UTC(), Method: req.Method,
+		Path: "/forms/" + tok, Headers: store.MustJSON(headers), Query: store.MustJSON(query), SourceIP: clientIP}
+}
 
-	// Lengths and pattern.
-	if f.MinLength != 0 || f.MaxLength != 0 {
-		switch {
-		case !textual:
-			c.add(p, "min_length and max_length apply only to text, textarea, email and hidden fields")
-		case f.MinLength < 0:
-			c.add(p+".min_length", "must be 0 or more")
-		case f.MaxLength < 0:
-			c.add(p+".max_length", "must be 0 (no limit) or more")
-		case f.MaxLength > 0 && f.MinLength > f.MaxLength:
-			c.add(p+".max_length", "is less than min_length")
-		}
-	}
-	if f.Pattern != "" {
-		switch {
-		case !textual:
-			c.add(p+".pattern", "applies only to text, textarea, email and hidden fields")
-		case len(f.Pattern) > maxPattern:
-			c.add(p+".pattern", "is longer than %d characters", maxPattern)
-		default:
-			if _, err := compilePattern(f.Pattern); err != nil {
-				c.add(p+".pattern", "%s", describeRegexpError(err))
-			}
-		}
-	}
-
-	// Options.
-	choice := kind == TypeSelect || kind == TypeRadio
-	switch {
-	case choice && len(f.Options) == 0:
-		c.add(p+".options", "needs at least one option for a %s field", kind)
-	case !choice && len(f.Options) > 0:
-		c.add(p+".options", "apply only to select and radio fields")
-	case len(f.Options) > maxOptions:
-		c.add(p+".options", "has %d options; at most %d are allowed", len(f.Options), maxOptions)
-	}
-	if choice {
-		seen := map[string]int{}
-		for j, o := range f.Options {
-			op := fmt.Sprintf("%s.options[%d]", p, j)
-			if o.Value == "" {
-				c.add(op+".value", "is required")
-				continue
-			}
-			if k, dup := seen[o.Value]; dup {
-				c.add(op+".value", "duplicates the value of options[%d]", k)
-			}
-			seen[o.Value] = j
-			if len(o.Label) > maxLabelLength {
-				c.add(op+".label", "is longer than %d characters", maxLabelLength)
-			}
-		}
-	}
-
-	// Default.
-	if f.Default != nil {
-		checkDefault(c, p+".default", f)
+// record writes a refused submission to the inbox; a failure is logged,
+// never shown: the refusal stands.
+func (r *Receiver) record(ctx context.Context, in *store.InboundRequest, verdict, reason string) {
+	in.Verdict, in.Reason = verdict, reason
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.st.CreateInbound(ctx, in); err != nil {
+		r.o.Logger.Warn("recording form submission in the inbox", "workflow_id", in.WorkflowID, "verdict", verdict, "error", err)
 	}
 }
 
-func checkDefault(c *checker, p string, f *Field) {
-	switch kind := f.kind(); kind {
-	case TypeCheckbox:
-		if _, ok := f.Default.(bool); !ok {
-			c.add(p, "must be true or false for a checkbox")
-		}
-	case TypeNumber:
-		s, ok := scalarString(f.Default)
-		if _, isBool := f.Default.(bool); !ok || isBool || !numberPattern.MatchString(s) {
-			c.add(p, "must be a number for a number field")
-		}
-	case TypeDate:
-		if s, ok := f.Default.(string); !ok || !validDate(s) {
-			c.add(p, "must be a date written YYYY-MM-DD")
-		}
-	case TypeSelect, TypeRadio:
-		s, _ := scalarString(f.Default)
-		found := false
-		for _, o := range f.Options {
-			found = found || o.Value == s
-		}
-		if !found {
-			c.add(p, "must be the value of one of the options")
-		}
-	default:
-		if _, ok := scalarString(f.Default); !ok {
-			c.add(p, "must be a string or a number")
-		}
+// allow takes a token from the bucket of this form and client (burst: a
+// minute's allowance) and says how long to wait when it is empty.
+func (r *Receiver) allow(ctx context.Context, workflowID, client string, now time.Time) (time.Duration, bool) {
+	d, err := r.limit.Allow(ctx, workflowID+"|"+client, ratelimit.Limit{}, now)
+	if err != nil {
+		r.o.Logger.Debug("form rate limit not checked", "error", err)
 	}
+	if d.Allowed {
+		return 0, true
+	}
+	return max(d.RetryAfter, time.Second).Round(time.Second), false
 }
 
-// scalarString writes a default as the text an input shows.
-func scalarString(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case float64:
-		return formatNumber(x), true
-	case int:
-		return strconv.Itoa(x), true
-	case bool:
-		if x {
-			return "true", true
+// page renders an HTML page with fn and the headers every form page
+// carries.
+func (r *Receiver) page(status int, def formdef.Definition, fn func(io.Writer) error) *Response {
+	var buf bytes.Buffer
+	if err := fn(&buf); err != nil {
+		r.o.Logger.Error("rendering form page", "error", err)
+		return notice(http.StatusInternalServerError, "Something went wrong", "This form could not be shown. Try again later.")
+	}
+	formAction := "'self'"
+	if u, err := url.Parse(def.Redirect()); err == nil && u.Host != "" {
+		// Browsers apply form-action to the redirect after the post too.
+		formAction += " " + u.Scheme + "://" + u.Host
+	}
+	return &Response{Status: status, Header: htmlHeaders(formAction, def.FrameAncestors()), Body: buf.Bytes()}
+}
+
+func (r *Receiver) unavailable(err error) *Response {
+	r.o.Logger.Error("form could not be loaded", "error", err)
+	resp := notice(http.StatusServiceUnavailable, "Form unavailable", "This form cannot be used just now. Try again in a moment.")
+	resp.Header.Set("Retry-After", "5")
+	return resp
+}
+
+// notice is a plain HTML page.
+func notice(status int, heading, message string) *Response {
+	var buf bytes.Buffer
+	if err := formdef.RenderNotice(&buf, heading, message); err != nil {
+		return &Response{Status: status, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+			Body: []byte(heading + "\n\n" + message + "\n")}
+	}
+	return &Response{Status: status, Header: htmlHeaders("'none'", "'none'"), Body: buf.Bytes()}
+}
+
+// htmlHeaders lock a form page down: no scripts, no other origins, no
+// caching, no referrer (the URL holds the form's token).
+func htmlHeaders(formAction, frameAncestors string) http.Header {
+	h := http.Header{}
+	// default-src 'none' already forbids every script. No sandbox: a
+	// sandboxed page loses autofocus, which moves a no-JS visitor to the
+	// error summary after a failed submission.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action "+
+		formAction+"; frame-ancestors "+frameAncestors)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	return h
+}
+
+func plainDuration(d time.Duration) string {
+	if s := int(d.Round(time.Second).Seconds()); s < 60 {
+		if s == 1 {
+			return "a second"
 		}
-		return "false", true
+		return strconv.Itoa(s) + " seconds"
 	}
-	return "", false
+	return "a minute"
 }
 
-func validDate(s string) bool {
-	_, err := time.Parse(DateLayout, s)
-	return err == nil
-}
-
-// compilePattern checks the pattern on its own, then anchors it.
-func compilePattern(p string) (*regexp.Regexp, error) {
-	if _, err := regexp.Compile(p); err != nil {
-		return nil, err
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return regexp.Compile(`^(?:` + p + `)$`)
-}
-
-func describeRegexpError(err error) string {
-	if se, ok := err.(*syntax.Error); ok {
-		return fmt.Sprintf("invalid regexp: %s: `%s`", se.Code, se.Expr)
-	}
-	return "invalid regexp: " + err.Error()
-}
-
-// honeypotNames are tried in order; the first no field uses is the trap.
-var honeypotNames = []string{"website", "homepage", "company_url", "hp_website"}
-
-// Honeypot is the name of the hidden field people leave empty and spam bots
-// fill in: "website", unless a real field already has that key.
-func (d Definition) Honeypot() string {
-	for _, n := range honeypotNames {
-		used := false
-		for i := range d.Fields {
-			used = used || d.Fields[i].Key == n
-		}
-		if !used {
-			return n
-		}
-	}
-	return "hp_" + strconv.Itoa(len(d.Fields))
-}
-
-// HoneypotFilled reports whether a submission filled in the trap field.
-func (d Definition) HoneypotFilled(posted url.Values) bool {
-	return strings.TrimSpace(posted.Get(d.Honeypot())) != ""
-}
-
-// SuccessMessage is the text of the success page.
-func (d Definition) SuccessMessage() string {
-	if d.Success != nil && d.Success.Message != "" {
-		return d.Success.Message
-	}
-	return "Thank you. Your response has been received."
-}
-
-// Redirect is where a valid submission sends the browser ("" for none).
-func (d Definition) Redirect() string {
-	if d.Success != nil {
-		return d.Success.Redirect
-	}
-	return ""
-}
-
-// Initial returns what the fields show when the page opens: each field's
-// default, replaced by the query string's value for prefill fields.
-func Initial(d Definition, query url.Values) url.Values {
-	out := url.Values{}
-	for i := range d.Fields {
-		f := &d.Fields[i]
-		if f.Prefill {
-			if vs, ok := query[f.Key]; ok && len(vs) > 0 {
-				out.Set(f.Key, vs[0])
-				continue
-			}
-		}
-		if f.Default == nil {
-			continue
-		}
-		if f.kind() == TypeCheckbox {
-			if b, _ := f.Default.(bool); b {
-				out.Set(f.Key, "on")
-			}
-			continue
-		}
-		if s, ok := scalarString(f.Default); ok {
-			out.Set(f.Key, s)
-		}
-	}
-	return out
-}
-
-// validOrigin accepts scheme://host[:port] with nothing after it, so an
-// origin cannot smuggle other CSP directives.
-func validOrigin(o string) bool {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return false
-	}
-	return !strings.ContainsAny(o, " ;,'\"")
-}
-
-// FrameAncestors is the CSP frame-ancestors source list for the form.
-func (d Definition) FrameAncestors() string {
-	if len(d.EmbedOrigins) == 0 {
-		return "'none'"
-	}
-	out := make([]string, len(d.EmbedOrigins))
-	for i, o := range d.EmbedOrigins {
-		out[i] = strings.TrimSuffix(o, "/")
-	}
-	return strings.Join(out, " ")
+	sort.Strings(keys)
+	return keys
 }

@@ -1,9 +1,15 @@
+// Package schedule is the cron trigger's loop: it fires each due tick of
+// the active schedules (internal/cronspec computes them) through seams
+// (Source, Firer, Clock) that the application wires to the database and the
+// queue.
 package schedule
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/cronspec"
 )
 
 // Entry is one active schedule trigger, as the Source reports it.
@@ -11,7 +17,7 @@ type Entry struct {
 	WorkflowID string
 	Spec       string // robfig/cron/v3 spec
 	Timezone   string // IANA name; "" is UTC
-	Misfire    Misfire
+	Misfire    cronspec.Misfire
 	// LastFired is the fire time of the workflow's latest scheduled run; the
 	// zero time if it never fired. It should be the later of that and the
 	// moment the schedule was last activated or edited, so that time spent
@@ -65,8 +71,8 @@ func (t systemTimer) Stop() bool          { return t.t.Stop() }
 type Options struct {
 	// Reload is how often the Source is read again (default 30s).
 	Reload time.Duration
-	// Grace is how late a tick may fire under MisfireSkip (default
-	// DefaultGrace, one minute).
+	// Grace is how late a tick may fire under cronspec.MisfireSkip (default
+	// cronspec.DefaultGrace, one minute).
 	Grace time.Duration
 	// Retry is the wait after a failed Fire or Schedules call (default 5s).
 	Retry  time.Duration
@@ -91,8 +97,8 @@ type Scheduler struct {
 
 type entryState struct {
 	Entry
-	sched     *Schedule
-	policy    Misfire
+	sched     *cronspec.Schedule
+	policy    cronspec.Misfire
 	lastFired time.Time // the later of Entry.LastFired and our own fires
 	wake      time.Time // when to evaluate next; zero: never
 }
@@ -103,7 +109,7 @@ func New(src Source, firer Firer, o Options) *Scheduler {
 		o.Reload = 30 * time.Second
 	}
 	if o.Grace <= 0 {
-		o.Grace = DefaultGrace
+		o.Grace = cronspec.DefaultGrace
 	}
 	if o.Retry <= 0 {
 		o.Retry = 5 * time.Second
@@ -230,17 +236,17 @@ func (s *Scheduler) reload(ctx context.Context, now time.Time) bool {
 }
 
 func (s *Scheduler) newEntry(e Entry, now time.Time) (*entryState, error) {
-	sched, err := Parse(e.Spec, e.Timezone)
+	sched, err := cronspec.Parse(e.Spec, e.Timezone)
 	if err != nil {
 		return nil, err
 	}
-	policy, err := ParseMisfire(string(e.Misfire))
+	policy, err := cronspec.ParseMisfire(string(e.Misfire))
 	if err != nil {
 		return nil, err
 	}
 	st := &entryState{Entry: e, sched: sched, policy: policy, lastFired: e.LastFired, wake: now}
 	if st.lastFired.IsZero() {
-		// Never fired: the schedule starts now (Due's rule for a zero
+		// Never fired: the schedule starts now (cronspec.Due's rule for a zero
 		// lastFired), pinned so later evaluations agree.
 		st.lastFired = now.Add(-s.o.Grace)
 	}
@@ -263,7 +269,7 @@ func (s *Scheduler) fireDue(ctx context.Context, now time.Time) {
 
 func (s *Scheduler) evaluate(ctx context.Context, st *entryState, now time.Time) {
 	log := s.o.Logger.With("workflow_id", st.WorkflowID)
-	fireAt, next, ok := DueWithin(st.sched, st.policy, st.lastFired, now, s.o.Grace)
+	fireAt, next, ok := cronspec.DueWithin(st.sched, st.policy, st.lastFired, now, s.o.Grace)
 	if !ok {
 		if missed := st.sched.Next(st.lastFired); !missed.IsZero() && !missed.After(now) {
 			log.Info("schedule: missed ticks skipped (misfire policy skip)",

@@ -9,7 +9,23 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/cronspec"
 )
+
+// at is wall-clock time s ("2006-01-02 15:04:05") in zone tz.
+func at(t *testing.T, tz, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation(tz)
+	if err == nil {
+		var v time.Time
+		if v, err = time.ParseInLocation(time.DateTime, s, loc); err == nil {
+			return v
+		}
+	}
+	t.Fatal(err)
+	return time.Time{}
+}
 
 // fakeClock is a Clock whose time moves only when the test says so. Tests
 // wait until every Scheduler is blocked on a timer (it has finished with the
@@ -244,11 +260,11 @@ func start(t *testing.T, scheds ...*Scheduler) {
 func expectedKeys(t *testing.T, from, to time.Time, entries ...Entry) []string {
 	var out []string
 	for _, e := range entries {
-		s, err := Parse(e.Spec, e.Timezone)
+		s, err := cronspec.Parse(e.Spec, e.Timezone)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tk := range fires(s, from, to) {
+		for tk := s.Next(from); !tk.IsZero() && !tk.After(to); tk = s.Next(tk) {
 			out = append(out, key(e.WorkflowID, tk))
 		}
 	}
@@ -262,7 +278,7 @@ func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
 		{WorkflowID: "quarter", Spec: "*/15 * * * *", Timezone: "UTC"},
 		{WorkflowID: "night", Spec: "30 2 * * *", Timezone: "Europe/Berlin"},
 		{WorkflowID: "hourly-berlin", Spec: "0 * * * *", Timezone: "Europe/Berlin"},
-		{WorkflowID: "every", Spec: "@every 50m", Misfire: MisfireRunOnce},
+		{WorkflowID: "every", Spec: "@every 50m", Misfire: cronspec.MisfireRunOnce},
 	}
 	// Two days spanning Berlin's fall back.
 	begin := at(t, "UTC", "2025-10-25 00:00:00")
@@ -286,7 +302,7 @@ func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
 
 	// Never fired before: each schedule starts at begin, with a tick due
 	// exactly then counting as due.
-	want := expectedKeys(t, begin.Add(-DefaultGrace), end, entries...)
+	want := expectedKeys(t, begin.Add(-cronspec.DefaultGrace), end, entries...)
 	got := store.fired()
 	if !slices.Equal(got, want) {
 		t.Fatalf("fired %d ticks, want %d\ngot  %v\nwant %v", len(got), len(want), got, want)
@@ -303,7 +319,7 @@ func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
 	t.Logf("%d ticks fired once each; wins by scheduler: %v", len(got), wins)
 	// On the fall-back day the night schedule fired once, the Berlin hourly
 	// one 25 times.
-	berlin := MustParse("@daily", "Europe/Berlin").Location()
+	berlin := cronspec.MustParse("@daily", "Europe/Berlin").Location()
 	perDay := func(id, day string) (n int) {
 		for _, k := range got {
 			wid, ts, _ := strings.Cut(k, "@")
@@ -390,13 +406,13 @@ func TestSchedulerAfterDowntime(t *testing.T) {
 	lastFired := at(t, "Europe/Berlin", "2025-06-02 09:00:00")
 	now := at(t, "Europe/Berlin", "2025-06-05 12:00:00") // three days down
 	for _, tc := range []struct {
-		policy Misfire
+		policy cronspec.Misfire
 		want   []string
 	}{
 		// Missed ticks dropped; the next one tomorrow.
-		{MisfireSkip, []string{"w@2025-06-06T07:00:00Z"}},
+		{cronspec.MisfireSkip, []string{"w@2025-06-06T07:00:00Z"}},
 		// One fire at start for the latest missed tick, then tomorrow's.
-		{MisfireRunOnce, []string{"w@2025-06-05T07:00:00Z", "w@2025-06-06T07:00:00Z"}},
+		{cronspec.MisfireRunOnce, []string{"w@2025-06-05T07:00:00Z", "w@2025-06-06T07:00:00Z"}},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			t.Parallel()

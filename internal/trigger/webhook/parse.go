@@ -234,14 +234,3 @@ func capBytes(b []byte) []byte {
 	}
 	return bytes.Clone(b[:min(len(b), inboundBodyCap)])
 }
-
-func decode(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil
-	}
-	return v
-}

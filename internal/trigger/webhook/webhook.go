@@ -659,7 +659,7 @@ func (r *Receiver) waitForReply(ctx context.Context, runID string, resp *workflo
 		}
 		for _, s := range steps {
 			if s.StepID == resp.Step && s.ItemKey == "" {
-				return syncReply(h, decode(s.Output)), nil
+				return syncReply(h, s.Output.Decoded()), nil
 			}
 		}
 		return &Reply{Status: http.StatusOK, Header: h, Body: map[string]any{"run_id": runID, "state": run.State}}, nil

@@ -1,0 +1,63 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchboard-dev/switchboard/internal/engine"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+)
+
+func TestRetentionSettingAppliesOnTheNextPassWithoutRestart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dialect)
+		b := &bundle{st: st, eng: newInsertOnlyEngine(t, st), flows: newFlows(st)}
+		v, err := b.flows.Create(ctx, []byte(`{"schema":"switchboard/v1","name":"plain",
+		 "trigger":{"type":"webhook"},"steps":[{"id":"m","type":"map","fields":{"a":1}}]}`), true)
+		storetest.Must(t, err, "create")
+		w, _ := st.GetWorkflow(ctx, v.ID)
+		ver, _ := st.GetCurrentVersion(ctx, w)
+		for i := 0; i < 10; i++ {
+			storetest.Must(t, st.CreateRun(ctx, &store.Run{WorkflowID: w.ID, VersionID: ver.ID, Version: 1,
+				State: store.RunSucceeded, TriggerType: "webhook", Trigger: store.JSON(`{}`)}), "run")
+		}
+		// The engine was built with no retention: nothing goes.
+		n, err := b.eng.Prune(ctx)
+		storetest.Must(t, err, "prune")
+		if n != 0 {
+			t.Fatalf("pruned %d runs with no retention, want 0", n)
+		}
+		storetest.Must(t, st.PutSetting(ctx, &store.Setting{Key: engine.RetentionKey, Value: store.JSON(`{"max_age":"0","max_runs":3}`)}), "setting")
+		n, err = b.eng.Prune(ctx)
+		storetest.Must(t, err, "prune")
+		if n != 7 {
+			t.Fatalf("pruned %d runs after the setting kept 3, want 7", n)
+		}
+		r, set, err := engine.LoadRetention(ctx, st, engine.Retention{MaxRuns: 99})
+		storetest.Must(t, err, "load")
+		if !set || r.MaxRuns != 3 || r.MaxAge != 0 {
+			t.Fatalf("LoadRetention = %+v set=%v", r, set)
+		}
+	})
+}
+
+func TestRetentionSettingCheckNamesTheBadField(t *testing.T) {
+	for _, c := range []struct {
+		in    engine.RetentionSetting
+		field string
+	}{
+		{engine.RetentionSetting{MaxAge: "soon"}, "max_age"},
+		{engine.RetentionSetting{MaxAge: "30s"}, "max_age"},
+		{engine.RetentionSetting{MaxAge: "-1h"}, "max_age"},
+		{engine.RetentionSetting{MaxAge: "720h", MaxRuns: -1}, "max_runs"},
+	} {
+		if _, p := c.in.Check(); p[c.field] == "" {
+			t.Errorf("%+v: problems %v, want one on %s", c.in, p, c.field)
+		}
+	}
+	if r, p := (engine.RetentionSetting{MaxAge: "24h", MaxRuns: 5}).Check(); p != nil || r.MaxAge.Hours() != 24 || r.MaxRuns != 5 {
+		t.Fatalf("good setting: %+v %v", r, p)
+	}
+}
