@@ -1085,14 +1085,17 @@ export interface components {
       active: boolean;
       /** Format: date-time */
       created_at: string;
+      /** @description under the hooks URL; absent for viewers */
       form_url?: string;
       id: string;
       name: string;
+      /** @description absent for viewers */
       test_url?: string;
       trigger_type: string;
       /** Format: date-time */
       updated_at: string;
       version: number;
+      /** @description under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs */
       webhook_url?: string;
     };
     WorkflowClientCert: {
@@ -1110,14 +1113,17 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       document: components["schemas"]["WorkflowDocument"];
+      /** @description under the hooks URL; absent for viewers */
       form_url?: string;
       id: string;
       name: string;
+      /** @description absent for viewers */
       test_url?: string;
       trigger_type: string;
       /** Format: date-time */
       updated_at: string;
       version: number;
+      /** @description under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs */
       webhook_url?: string;
     };
     WorkflowDocument: {
