@@ -327,6 +327,20 @@ test.describe('operations console', () => {
     await expect(page.getByTestId('save-status')).toHaveText(/Not turned on: step alert \(slack\.post_message\) needs a Slack connection/)
     await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
     await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
+    await checkA11y('the editor with a flagged step')
+
+    // A connection made right there, named in words; the key is derived. Then it turns on.
+    const panel = page.getByRole('complementary', { name: 'Settings' })
+    await panel.getByRole('button', { name: 'New connection' }).click()
+    await panel.getByLabel('Connection name').fill('Team Slack')
+    await expect(panel.getByTestId('connection-key')).toHaveText('team-slack')
+    await panel.getByLabel('Bot token').fill('xoxb-not-a-real-token')
+    await panel.getByRole('button', { name: 'Save connection' }).click()
+    await expect(node).toHaveText(/via team-slack/)
+    await expect(node).not.toHaveClass(/has-error/)
+    page.once('dialog', (d) => void d.accept()) // "Save your changes first?"
+    await page.getByRole('switch', { name: 'Active' }).click()
+    await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'true')
   })
 
   test('the version history shows what changed in a version', async () => {
@@ -399,6 +413,24 @@ test.describe('operations console', () => {
     assert.equal(wh.respond, 'sync')
     assert.deepEqual(wh.response, { step: 'reply', timeout: '5s' })
     assert.equal(wh.rate_limit, 30)
+  })
+
+  test('new runs appear in the runs list and on the dashboard without a reload', async () => {
+    await page.goto(`${server.base}/runs?workflow=${orders.id}`)
+    await expect(page.locator(`tr[data-run-id="${failedRunId}"]`)).toBeVisible()
+    receiver.state.status = 200
+    const hook = await api(server, 'POST', new URL(orders.webhook_url).pathname, { id: 99, customer: { name: 'Live Update' } })
+    assert.equal(hook.status, 202, hook.text)
+    // No reload, no click: the list asks again by itself.
+    await expect(page.locator(`tr[data-run-id="${hook.json.run_id}"]`)).toBeVisible({ timeout: 20_000 })
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click()
+    const total = page.getByTestId('dash-total')
+    await expect(total).toBeVisible()
+    const before = await total.innerText()
+    const again = await api(server, 'POST', new URL(orders.webhook_url).pathname, { id: 100, customer: { name: 'Live Again' } })
+    assert.equal(again.status, 202, again.text)
+    await expect(total).not.toHaveText(before, { timeout: 20_000 })
   })
 
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {
