@@ -433,6 +433,36 @@ test.describe('operations console', () => {
     await expect(total).not.toHaveText(before, { timeout: 20_000 })
   })
 
+  test('a new webhook workflow shows its URL before the first save, and keeps it', async () => {
+    await page.goto(server.base + '/')
+    await page.getByRole('button', { name: 'New workflow' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New workflow' })
+    await dialog.getByLabel('Workflow name').fill('URL first')
+    await dialog.getByRole('radio', { name: 'Webhook', exact: true }).check()
+    await dialog.getByRole('button', { name: 'Create workflow' }).click()
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/workflows/new')
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    const shown = page.getByTestId('webhook-url')
+    await expect(shown).toHaveText(new RegExp(`^${server.base}/hooks/[A-Za-z0-9_-]{32}$`))
+    const before = (await shown.innerText()).trim()
+    await page.screenshot({ path: path.join(outDir, 'console-draft-webhook-url.png') })
+    await checkA11y('the draft trigger panel')
+
+    await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: /^Map data/ }).click()
+    await page.getByRole('button', { name: 'Add field' }).click()
+    await page.keyboard.type('ok')
+    await page.getByRole('textbox', { name: 'Value of ok' }).click()
+    await page.keyboard.type('yes')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/, { timeout: 15_000 })
+    const id = new URL(page.url()).pathname.split('/').pop()
+    const saved = await api(server, 'GET', `/api/v1/workflows/${id}`)
+    assert.equal(saved.json.webhook_url, before, 'the URL shown before saving is the saved one')
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    await expect(page.getByTestId('webhook-url')).toHaveText(before)
+  })
+
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {
     assert.ok(failedRunId, 'no failed run')
     await test.step('viewer', async () => {
