@@ -23,6 +23,9 @@ type RunControl interface {
 	TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error)
 	// CountJobsByState counts queue jobs per state (for /metrics).
 	CountJobsByState(ctx context.Context) (map[string]int64, error)
+	// NextAttemptAt is when the queue next works on a waiting run
+	// (store.ErrNotFound: not scheduled).
+	NextAttemptAt(ctx context.Context, run *store.Run) (time.Time, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {
