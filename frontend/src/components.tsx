@@ -361,3 +361,24 @@ export function ConfirmButton({
     </button>
   )
 }
+
+/** A column of a data table: its heading, right-aligned for numbers, or heard but not seen. */
+export type Column = string | { label: string; num?: boolean; hidden?: boolean }
+
+/** The header row of a data table. */
+export function TableHead({ columns }: { columns: Column[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => {
+          const col = typeof c === 'string' ? { label: c } : c
+          return (
+            <th key={col.label} scope="col" className={col.num ? 'num' : undefined}>
+              {col.hidden ? <span className="visually-hidden">{col.label}</span> : col.label}
+            </th>
+          )
+        })}
+      </tr>
+    </thead>
+  )
+}

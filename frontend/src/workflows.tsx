@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch } from './components.tsx'
+import { ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -68,21 +68,9 @@ export function WorkflowsPage({ now }: { now: number }) {
       ) : (
         <div className="table-wrap">
           <table className="table" aria-label="Workflows">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Active</th>
-                <th scope="col">Last run</th>
-                <th scope="col" className="num">
-                  Success (7 days)
-                </th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={['Name', 'Trigger', 'Active', 'Last run', { label: 'Success (7 days)', num: true }, 'Updated', { label: 'Actions', hidden: true }]}
+            />
             <tbody>
               {shown.map((wf) => (
                 <WorkflowRow key={wf.id} wf={wf} now={now} />

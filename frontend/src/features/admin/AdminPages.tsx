@@ -7,7 +7,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { ApiError, type Role, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useSession } from '../../auth.tsx'
-import { CopyButton, ErrorNotice, Link, Loading, Modal, RelativeTime, useNow } from '../../components.tsx'
+import { CopyButton, ErrorNotice, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import './admin.css'
 
@@ -159,14 +159,7 @@ export function UsersPage() {
       {items.length ? (
         <div className="table-wrap">
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={['User', 'Role', 'State', 'Actions']} />
             <tbody>
               {items.map((u) => {
                 const self = u.id === me.user?.id
@@ -373,16 +366,7 @@ export function KeysPage() {
       {keys.data?.items?.length ? (
         <div className="table-wrap">
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Role</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Last used</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Key', 'Role', 'Owner', 'Last used', 'State']} />
             <tbody>
               {keys.data.items.map((k) => (
                 <tr key={k.id}>
@@ -516,15 +500,7 @@ export function AuditPage() {
         audit.data.items?.length ? (
           <div className="table-wrap">
             <table className="table table--compact" aria-label="Audit entries">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">What changed</th>
-                </tr>
-              </thead>
+              <TableHead columns={['When', 'Who', 'Action', 'Target', 'What changed']} />
               <tbody>
                 {audit.data.items.map((e) => (
                   <tr key={e.id}>

@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useId, useState, type ChangeEvent } from 'react'
 import { ApiError, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { ErrorNotice, Loading, Switch } from '../../components.tsx'
+import { ErrorNotice, Loading, Switch, TableHead } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import { ConnectorIcon } from '../connections/ConnectorIcon.tsx'
 import { AdminFrame, errorText } from './AdminPages.tsx'
@@ -214,16 +214,7 @@ function ConnectorTable({ items, editable, onChanged }: { items: Installed[]; ed
       ) : null}
       <div className="table-wrap">
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Connector</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Version</th>
-              <th scope="col">Actions</th>
-              <th scope="col">{editable ? 'In service' : 'State'}</th>
-              {editable ? <th scope="col">Manage</th> : null}
-            </tr>
-          </thead>
+          <TableHead columns={['Connector', 'Kind', 'Version', 'Actions', editable ? 'In service' : 'State', ...(editable ? ['Manage'] : [])]} />
           <tbody>
             {items.map((c) => (
               <tr key={c.id}>

@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { ApiError } from '../../api.ts'
-import { CopyButton, ErrorNotice, HttpStatusBadge, JsonBlock, Loading, RelativeTime, StateBadge } from '../../components.tsx'
+import { CopyButton, ErrorNotice, HttpStatusBadge, JsonBlock, Loading, RelativeTime, StateBadge, TableHead } from '../../components.tsx'
 import { useWorkflows } from '../../queries.ts'
 import './subscriptions.css'
 import { createSubscriptionsClient, parseHeaderLines, type EventDelivery, type Subscription } from './api.ts'
@@ -66,13 +66,7 @@ export function SubscriptionsPage({ now }: { now: number }) {
           {list.data && list.data.length === 0 ? <p className="muted">No subscriptions yet.</p> : null}
           {list.data && list.data.length > 0 ? (
             <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">State</th>
-                </tr>
-              </thead>
+              <TableHead columns={['URL', 'Events', 'State']} />
               <tbody>
                 {list.data.map((s) => (
                   <tr key={s.id} aria-selected={s.id === selected}>
@@ -307,16 +301,7 @@ function SubscriptionDetail({
       {deliveries.data && deliveries.data.length === 0 ? <p className="muted">Nothing sent yet.</p> : null}
       {deliveries.data?.length ? (
         <table className="table" aria-label="Deliveries">
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">State</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last status</th>
-              <th scope="col">When</th>
-              <th scope="col" />
-            </tr>
-          </thead>
+          <TableHead columns={['Event', 'State', 'Attempts', 'Last status', 'When', '']} />
           <tbody>
             {deliveries.data.map((d) => (
               <DeliveryRow key={d.id} sub={sub} d={d} now={now} open={open === d.id} onToggle={() => setOpen(open === d.id ? null : d.id)} />
