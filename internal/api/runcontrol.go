@@ -76,10 +76,10 @@ func (s *server) replayRun(c *gin.Context) {
 }
 
 type bulkReplay struct {
-	Workflow string    `json:"workflow"`
-	State    string    `json:"state"`
-	Since    time.Time `json:"since"`
-	Until    time.Time `json:"until"`
+	Workflow string    `json:"workflow" description:"the workflow whose runs are replayed"`
+	State    string    `json:"state,omitempty" enum:"succeeded,failed,filtered,canceled"`
+	Since    time.Time `json:"since,omitempty" description:"runs created at or after"`
+	Until    time.Time `json:"until,omitempty" description:"runs created before"`
 	engine.ReplayOptions
 }
 
