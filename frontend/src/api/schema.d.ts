@@ -229,6 +229,10 @@ export interface paths {
     /** Check a document without saving it */
     post: operations["post_workflows_validate"];
   };
+  "/api/v1/workflows/webhook-url": {
+    /** A webhook URL for a workflow not saved yet (pass its token as ?webhook_token= when creating it) */
+    get: operations["get_workflows_webhook_url"];
+  };
   "/api/v1/workflows/{id}": {
     /** A workflow with its current document (ETag: its version) */
     get: operations["get_workflows_by_id"];
@@ -748,6 +752,11 @@ export interface components {
       name: string;
       /** @enum {string} */
       role: "admin" | "editor" | "viewer";
+    };
+    NewWebhookView: {
+      test_url: string;
+      token: string;
+      webhook_url: string;
     };
     OAuthStart: {
       authorize_url: string;
@@ -3925,6 +3934,8 @@ export interface operations {
       query?: {
         /** @description false saves the workflow switched off */
         active?: "true" | "false";
+        /** @description the token of GET /workflows/webhook-url, so the URL shown before the first save is the one that works */
+        webhook_token?: string;
       };
     };
     requestBody?: {
@@ -4057,6 +4068,41 @@ export interface operations {
       };
       /** @description Unprocessable Entity */
       422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A webhook URL for a workflow not saved yet (pass its token as ?webhook_token= when creating it) */
+  get_workflows_webhook_url: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NewWebhookView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
