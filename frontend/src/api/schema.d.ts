@@ -382,13 +382,23 @@ export interface components {
       needs_setup: boolean;
     };
     BulkReplay: {
-      from: string;
-      /** Format: date-time */
-      since: string;
-      state: string;
-      /** Format: date-time */
-      until: string;
-      version: string;
+      /** @enum {string} */
+      from?: "start" | "failed";
+      /**
+       * Format: date-time
+       * @description runs created at or after
+       */
+      since?: string;
+      /** @enum {string} */
+      state?: "succeeded" | "failed" | "filtered" | "canceled";
+      /**
+       * Format: date-time
+       * @description runs created before
+       */
+      until?: string;
+      /** @enum {string} */
+      version?: "pinned" | "current";
+      /** @description the workflow whose runs are replayed */
       workflow: string;
     };
     BulkReplayResult: {
@@ -803,8 +813,10 @@ export interface components {
       waiting: number;
     };
     ReplayOptions: {
-      from: string;
-      version: string;
+      /** @enum {string} */
+      from?: "start" | "failed";
+      /** @enum {string} */
+      version?: "pinned" | "current";
     };
     RetentionView: {
       /** @description what the configuration (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS) says */
