@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -23,6 +22,9 @@ type RunControl interface {
 	TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error)
 	// CountJobsByState counts queue jobs per state (for /metrics).
 	CountJobsByState(ctx context.Context) (map[string]int64, error)
+	// NextAttemptAt is when the queue next works on a waiting run
+	// (store.ErrNotFound: not scheduled).
+	NextAttemptAt(ctx context.Context, run *store.Run) (time.Time, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {
@@ -48,7 +50,10 @@ func decodeOptional(c *gin.Context, v any) bool {
 	if len(raw) == 0 {
 		return true
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if !utf8Body(c, raw) {
+		return false
+	}
+	if err := unmarshalStrict(raw, v, false); err != nil {
 		problem(c, http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
 		return false
 	}
@@ -73,10 +78,10 @@ func (s *server) replayRun(c *gin.Context) {
 }
 
 type bulkReplay struct {
-	Workflow string    `json:"workflow"`
-	State    string    `json:"state"`
-	Since    time.Time `json:"since"`
-	Until    time.Time `json:"until"`
+	Workflow string    `json:"workflow" description:"the workflow whose runs are replayed"`
+	State    string    `json:"state,omitempty" enum:"succeeded,failed,filtered,canceled"`
+	Since    time.Time `json:"since,omitempty" description:"runs created at or after"`
+	Until    time.Time `json:"until,omitempty" description:"runs created before"`
 	engine.ReplayOptions
 }
 

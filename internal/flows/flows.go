@@ -8,7 +8,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -36,9 +38,9 @@ type Summary struct {
 	Active      bool      `json:"active"`
 	Version     int       `json:"version"`
 	TriggerType string    `json:"trigger_type"`
-	WebhookURL  string    `json:"webhook_url,omitempty"`
-	TestURL     string    `json:"test_url,omitempty"`
-	FormURL     string    `json:"form_url,omitempty"`
+	WebhookURL  string    `json:"webhook_url,omitempty" description:"under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs"`
+	TestURL     string    `json:"test_url,omitempty" description:"absent for viewers"`
+	FormURL     string    `json:"form_url,omitempty" description:"under the hooks URL; absent for viewers"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -98,6 +100,35 @@ func needsToken(triggerType string) bool { return triggerType == "webhook" || tr
 
 // Create validates and stores a new workflow, active when activate is set.
 func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View, error) {
+	return s.CreateWithToken(ctx, raw, activate, "")
+}
+
+// tokenPattern is what NewToken makes: 24 random bytes, base64url.
+var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`)
+
+// NewWebhookURL is a webhook URL for a workflow not saved yet, so the editor
+// can show it before the first save; CreateWithToken then keeps the token.
+func (s *Service) NewWebhookURL() (token, url string, err error) {
+	tok, err := NewToken()
+	if err != nil {
+		return "", "", err
+	}
+	return tok, s.publicURL + "/hooks/" + tok, nil
+}
+
+// CreateWithToken is Create keeping a token NewWebhookURL gave (empty: a new
+// one), so the URL shown before the first save is the one that works.
+func (s *Service) CreateWithToken(ctx context.Context, raw []byte, activate bool, token string) (*View, error) {
+	if token != "" {
+		if !tokenPattern.MatchString(token) {
+			return nil, &workflow.FieldError{Path: "webhook_token", Message: "must be a token from GET /workflows/webhook-url (32 characters of A-Z, a-z, 0-9, - and _)"}
+		}
+		if _, err := s.st.GetWorkflowByToken(ctx, token); err == nil {
+			return nil, fmt.Errorf("webhook token already belongs to a workflow: %w", store.ErrConflict)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
 	raw, err := restoreSecrets(raw, nil)
 	if err != nil {
 		return nil, err
@@ -113,9 +144,11 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
 	if needsToken(doc.Trigger.Type) {
-		tok, err := NewToken()
-		if err != nil {
-			return nil, err
+		tok := token
+		if tok == "" {
+			if tok, err = NewToken(); err != nil {
+				return nil, err
+			}
 		}
 		w.WebhookToken = &tok
 	}

@@ -131,7 +131,7 @@ func (s *Store) SaveRecords(ctx context.Context, steps []*StepRun, dels []*Deliv
 		}
 		err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"state", "status", "response_headers", "response_body", "latency_ms", "error"}),
+			DoUpdates: clause.AssignmentColumns([]string{"state", "status", "response_headers", "response_body", "latency_ms", "error", "error_kind"}),
 		}).Create(dels).Error
 		if err != nil {
 			return fmt.Errorf("recording deliveries of run %s: %w", dels[0].RunID, err)

@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { ApiError, type ConnectorSpec, type FieldSpec } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
+import { slugify } from '../format.ts'
 import { useConnections } from '../queries.ts'
 import type { ExprMode } from './completion.ts'
 import { Preview } from './Preview.tsx'
@@ -568,6 +569,12 @@ export function SpecForm({
 
 // ---- connections ---------------------------------------------------------------------------------
 
+/** key, or key-2, key-3 … when a connection already has it. */
+export function uniqueKey(key: string, taken: string[]): string {
+  if (!taken.includes(key)) return key
+  for (let n = 2; ; n++) if (!taken.includes(`${key}-${n}`)) return `${key}-${n}`
+}
+
 export function suggestConnectionName(connector: string, taken: string[]): string {
   const base = connector.replace(/[^a-zA-Z0-9_.-]/g, '-')
   if (!taken.includes(base)) return base
@@ -681,7 +688,9 @@ export function NewConnectionForm({
   const api = useApi()
   const queryClient = useQueryClient()
   const uid = useId()
+  // People type a name ("Team Slack"); steps refer to the key derived from it ("team-slack").
   const [name, setName] = useState(() => suggestConnectionName(spec.id, taken))
+  const key = uniqueKey(slugify(name) || spec.id, taken)
   const [values, setValues] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -700,7 +709,7 @@ export function NewConnectionForm({
       if (v !== undefined && v !== '') payload[f.key] = v
     }
     try {
-      const conn = await api.createConnection({ name: name.trim(), connector: spec.id, fields: payload })
+      const conn = await api.createConnection({ name: key, connector: spec.id, fields: payload })
       await queryClient.invalidateQueries({ queryKey: ['connections'] })
       onCreated(conn.name)
     } catch (err) {
@@ -723,7 +732,17 @@ export function NewConnectionForm({
           {error}
         </div>
       ) : null}
-      <FieldShell id={`${uid}-name`} label="Connection name" required help="Steps refer to the connection by this name." errors={fieldErrs.name ? [fieldErrs.name] : undefined}>
+      <FieldShell
+        id={`${uid}-name`}
+        label="Connection name"
+        required
+        help={
+          <>
+            Any name, such as “Team Slack”. Steps refer to it as <code data-testid="connection-key">{key}</code>.
+          </>
+        }
+        errors={fieldErrs.name ? [fieldErrs.name] : undefined}
+      >
         <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoFocus aria-describedby={`${uid}-name-help`} />
       </FieldShell>
       {fields.map((f) => {
