@@ -382,3 +382,27 @@ export function TableHead({ columns }: { columns: Column[] }) {
     </thead>
   )
 }
+
+/** Words for an API error, with its field errors. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    const fields = err.fieldErrors.map((f) => `${f.path}: ${f.message}`)
+    return fields.length ? `${err.message} — ${fields.join('; ')}` : err.message
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** An error to show, or nothing when there is none: a notice, or with `inline` a line under a field. */
+export function Alert({ error, inline = false }: { error: unknown; inline?: boolean }) {
+  if (!error) return null
+  const text = typeof error === 'string' ? error : errorText(error)
+  return inline ? (
+    <p className="field__error" role="alert">
+      {text}
+    </p>
+  ) : (
+    <div className="notice notice--error" role="alert">
+      {text}
+    </div>
+  )
+}

@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
+import { Alert, ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -290,11 +290,7 @@ export function NewWorkflowDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title="New workflow" onClose={onClose} wide>
       <form onSubmit={(e) => void submit(e)} className="new-workflow">
-        {error ? (
-          <div className="notice notice--error" role="alert">
-            {error}
-          </div>
-        ) : null}
+        <Alert error={error} />
         <div className="field">
           <label htmlFor={`${id}-name`}>Workflow name</label>
           <input

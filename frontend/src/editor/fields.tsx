@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { ApiError, type ConnectorSpec, type FieldSpec } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
+import { Alert } from '../components.tsx'
 import { useConnections } from '../queries.ts'
 import type { ExprMode } from './completion.ts'
 import { Preview } from './Preview.tsx'
@@ -457,11 +458,7 @@ export function SpecField({
             onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
           >
             {spec.default === undefined ? <option value="">{spec.required ? 'Choose…' : '—'}</option> : null}
-            {(spec.options ?? []).map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label || o.value}
-              </option>
-            ))}
+            <OptionList options={spec.options} />
           </select>
         </FieldShell>
       )
@@ -718,11 +715,7 @@ export function NewConnectionForm({
     <form className="subform" onSubmit={(e) => void submit(e)} aria-labelledby={`${uid}-title`}>
       <h4 id={`${uid}-title`}>New {spec.name} connection</h4>
       <p className="field__help">Secrets are stored encrypted and never shown again.</p>
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       <FieldShell id={`${uid}-name`} label="Connection name" required help="Steps refer to the connection by this name." errors={fieldErrs.name ? [fieldErrs.name] : undefined}>
         <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoFocus aria-describedby={`${uid}-name-help`} />
       </FieldShell>
@@ -735,11 +728,7 @@ export function NewConnectionForm({
             <FieldShell key={f.key} id={fid} label={f.label} required={f.required} help={help} errors={errs}>
               <select id={fid} value={values[f.key] ?? String(f.default ?? '')} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}>
                 {f.default === undefined ? <option value="">—</option> : null}
-                {(f.options ?? []).map((o) => (
-                  <option key={o.value} value={o.value}>
-                    {o.label || o.value}
-                  </option>
-                ))}
+                <OptionList options={f.options} />
               </select>
             </FieldShell>
           )
@@ -767,5 +756,18 @@ export function NewConnectionForm({
         </button>
       </div>
     </form>
+  )
+}
+
+/** The choices of a select field from a spec; a choice without a label shows its value. */
+export function OptionList({ options }: { options?: { value: string; label?: string }[] }) {
+  return (
+    <>
+      {(options ?? []).map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label || o.value}
+        </option>
+      ))}
+    </>
   )
 }

@@ -7,7 +7,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { ApiError, type Role, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useSession } from '../../auth.tsx'
-import { CopyButton, ErrorNotice, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
+import { Alert, CopyButton, ErrorNotice, errorText, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import './admin.css'
 
@@ -22,15 +22,6 @@ export const ADMIN_TABS = [
   { to: '/admin/connectors', label: 'Connectors' },
   { to: '/admin/settings', label: 'Settings' },
 ] as const
-
-/** Words for an API error, with its field errors. */
-export function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    const fields = err.fieldErrors.map((f) => `${f.path}: ${f.message}`)
-    return fields.length ? `${err.message} — ${fields.join('; ')}` : err.message
-  }
-  return err instanceof Error ? err.message : String(err)
-}
 
 /** The frame of every admin page: title, tabs, and a refusal for non-admins. */
 export function AdminFrame({ title, current, children }: { title: string; current: string; children: ReactNode }) {
@@ -134,11 +125,7 @@ export function UsersPage() {
         Invite people with a one-time link: they choose their own password. Roles: {ROLES.map((r) => `${r} (${ROLE_HELP[r]})`).join('; ')}.
       </p>
       {link ? <ShownOnce label={link.label} value={link.url} note={link.note} onDone={() => setLink(null)} /> : null}
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       <div className="toolbar">
         <button type="button" className="btn btn--primary" onClick={() => setInviting(true)}>
           Invite a user
@@ -355,11 +342,7 @@ export function KeysPage() {
         <button type="submit" className="btn btn--primary" disabled={create.isPending}>
           Create key
         </button>
-        {create.error ? (
-          <p className="field__error" role="alert">
-            {errorText(create.error)}
-          </p>
-        ) : null}
+        <Alert error={create.error} inline />
       </form>
       {keys.isPending ? <Loading what="API keys" /> : null}
       {keys.error ? <ErrorNotice error={keys.error} what="API keys" onRetry={() => void keys.refetch()} /> : null}
