@@ -406,3 +406,21 @@ export function Alert({ error, inline = false }: { error: unknown; inline?: bool
     </div>
   )
 }
+
+/** Recorded HTTP headers, one row each; repeated values are joined. */
+export function HeaderTable({ headers, label }: { headers: Record<string, string | string[]> | null | undefined; label: string }) {
+  const entries = Object.entries(headers ?? {})
+  if (!entries.length) return <p className="muted small">No headers recorded.</p>
+  return (
+    <table className="table table--compact headers" aria-label={label}>
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td className="mono">{Array.isArray(v) ? v.join(', ') : String(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
