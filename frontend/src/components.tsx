@@ -179,6 +179,26 @@ export function Loading({ what }: { what: string }) {
   )
 }
 
+/** A list from a query: "Loading …" at first, the error with a retry when nothing is shown, `empty` when there is nothing to list. */
+export function ListResult({
+  query,
+  what,
+  count,
+  empty,
+  children,
+}: {
+  query: { isPending: boolean; isError: boolean; error: unknown; refetch: () => unknown }
+  what: string
+  /** How many items the page has to show. */
+  count: number
+  empty: ReactNode
+  children: ReactNode
+}) {
+  if (query.isPending) return <Loading what={what} />
+  if (query.isError && count === 0) return <ErrorNotice error={query.error} what={what} onRetry={() => void query.refetch()} />
+  return <>{count === 0 ? empty : children}</>
+}
+
 /** The part of a query a page shows: the data, drawn by children; "Loading …" while it loads; the error with a retry when there is nothing to show. */
 export function QueryResult<T>({
   query,

@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { Alert, ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
+import { Alert, ConfirmButton, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -49,36 +49,39 @@ export function WorkflowsPage({ now }: { now: number }) {
           ) : null}
         </div>
       </div>
-      {workflows.isPending ? (
-        <Loading what="workflows" />
-      ) : workflows.isError && items.length === 0 ? (
-        <ErrorNotice error={workflows.error} what="workflows" onRetry={() => void workflows.refetch()} />
-      ) : items.length === 0 ? (
-        <div className="empty">
-          <p className="empty__title">No workflows yet</p>
-          <p>{canEdit ? 'Create one from scratch or start from a template.' : 'An editor has not created any workflow yet.'}</p>
-          {canEdit ? (
-            <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
-              Create your first workflow
-            </button>
-          ) : null}
-        </div>
-      ) : shown.length === 0 ? (
-        <p className="muted">No workflow matches “{search}”.</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Workflows">
-            <TableHead
-              columns={['Name', 'Trigger', 'Active', 'Last run', { label: 'Success (7 days)', num: true }, 'Updated', { label: 'Actions', hidden: true }]}
-            />
-            <tbody>
-              {shown.map((wf) => (
-                <WorkflowRow key={wf.id} wf={wf} now={now} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListResult
+        query={workflows}
+        what="workflows"
+        count={items.length}
+        empty={
+          <div className="empty">
+            <p className="empty__title">No workflows yet</p>
+            <p>{canEdit ? 'Create one from scratch or start from a template.' : 'An editor has not created any workflow yet.'}</p>
+            {canEdit ? (
+              <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
+                Create your first workflow
+              </button>
+            ) : null}
+          </div>
+        }
+      >
+        {shown.length === 0 ? (
+          <p className="muted">No workflow matches “{search}”.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-label="Workflows">
+              <TableHead
+                columns={['Name', 'Trigger', 'Active', 'Last run', { label: 'Success (7 days)', num: true }, 'Updated', { label: 'Actions', hidden: true }]}
+              />
+              <tbody>
+                {shown.map((wf) => (
+                  <WorkflowRow key={wf.id} wf={wf} now={now} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListResult>
       {workflows.hasNextPage ? (
         <button
           type="button"
