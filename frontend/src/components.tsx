@@ -444,3 +444,33 @@ export function HeaderTable({ headers, label }: { headers: Record<string, string
     </table>
   )
 }
+
+/** The buttons under a form: Cancel, and the submit button that says what it does and, while busy, that it is doing it. */
+export function FormActions({
+  onCancel,
+  busy,
+  disabled = busy,
+  label,
+  busyLabel,
+  subform = false,
+}: {
+  onCancel: () => void
+  busy: boolean
+  /** When the submit button is off for another reason too; default while busy. */
+  disabled?: boolean
+  label: string
+  busyLabel: string
+  /** A form inside another form's panel rather than a dialog's. */
+  subform?: boolean
+}) {
+  return (
+    <div className={subform ? 'subform__actions' : 'modal__actions'}>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn--primary" disabled={disabled}>
+        {busy ? busyLabel : label}
+      </button>
+    </div>
+  )
+}

@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { Alert, ConfirmButton, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
+import { Alert, ConfirmButton, FormActions, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -317,14 +317,7 @@ export function NewWorkflowDialog({ onClose }: { onClose: () => void }) {
             <Choice key={t.id} name={`${id}-start`} value={`template:${t.id}`} title={t.title} help={t.description} checked={start === `template:${t.id}`} onSelect={setStart} />
           ))}
         </fieldset>
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create workflow'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} busyLabel="Creating…" label="Create workflow" />
       </form>
     </Modal>
   )

@@ -6,7 +6,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { ApiError, type ConnectorSpec, type FieldSpec } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
-import { Alert } from '../components.tsx'
+import { Alert, FormActions } from '../components.tsx'
 import { useConnections } from '../queries.ts'
 import type { ExprMode } from './completion.ts'
 import { Preview } from './Preview.tsx'
@@ -62,6 +62,16 @@ export function FieldShell({
         </span>
       )}
       {children}
+      <FieldNotes id={id} help={help} errors={errors} />
+      {extra}
+    </div>
+  )
+}
+
+/** What goes under a field: its help, then its errors (the first one is what aria-describedby names). */
+function FieldNotes({ id, help, errors }: { id: string; help?: ReactNode; errors?: string[] }) {
+  return (
+    <>
       {help ? (
         <p id={`${id}-help`} className="field__help">
           {help}
@@ -72,8 +82,7 @@ export function FieldShell({
           {e}
         </p>
       ))}
-      {extra}
-    </div>
+    </>
   )
 }
 
@@ -432,16 +441,7 @@ export function SpecField({
             {spec.label}
             {spec.required ? <span className="required-mark" aria-hidden="true">*</span> : null}
           </label>
-          {help ? (
-            <p id={`${id}-help`} className="field__help">
-              {help}
-            </p>
-          ) : null}
-          {errors?.map((e, i) => (
-            <p key={i} className="field__error" role="alert">
-              {e}
-            </p>
-          ))}
+          <FieldNotes id={id} help={help} errors={errors} />
         </div>
       )
     }
@@ -747,14 +747,7 @@ export function NewConnectionForm({
           </FieldShell>
         )
       })}
-      <div className="subform__actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save connection'}
-        </button>
-      </div>
+      <FormActions subform onCancel={onCancel} busy={busy} busyLabel="Saving…" label="Save connection" />
     </form>
   )
 }

@@ -7,7 +7,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { ApiError, type Role, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useSession } from '../../auth.tsx'
-import { Alert, CopyButton, ErrorNotice, errorText, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
+import { Alert, CopyButton, ErrorNotice, errorText, FormActions, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import './admin.css'
 
@@ -260,14 +260,7 @@ function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: 
           <RoleSelect id={`${id}-role`} value={role} onChange={setRole} />
           <p className="field__help">{ROLE_HELP[role]}</p>
         </div>
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={invite.isPending}>
-            {invite.isPending ? 'Inviting…' : 'Create invitation link'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={invite.isPending} busyLabel="Inviting…" label="Create invitation link" />
       </form>
     </Modal>
   )

@@ -8,7 +8,7 @@ import { useEffect, useId, useMemo, useState, type FormEvent } from 'react'
 import { ApiError, type Connection, type ConnectorSpec, type NewConnection, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { Alert, ErrorNotice, errorText, Link, Loading, Modal } from '../../components.tsx'
+import { Alert, ErrorNotice, errorText, FormActions, Link, Loading, Modal } from '../../components.tsx'
 import { OptionList } from '../../editor/fields.tsx'
 import { editorRoute } from '../../route.ts'
 import { ConnectorIcon } from './ConnectorIcon.tsx'
@@ -354,14 +354,7 @@ export function ConnectionForm({ spec, conn, onClose }: { spec: ConnectorSpec; c
             <p className="field__help">After saving, use Connect on the connection to authorize it.</p>
           </fieldset>
         ) : null}
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={save.isPending || !key}>
-            {save.isPending ? 'Saving…' : 'Save connection'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={save.isPending} disabled={save.isPending || !key} busyLabel="Saving…" label="Save connection" />
       </form>
     </Modal>
   )
