@@ -228,11 +228,7 @@ function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: 
   return (
     <Modal title="Invite a user" onClose={onClose}>
       <form onSubmit={submit} noValidate>
-        {invite.error && !fieldErr('email') && !fieldErr('role') ? (
-          <div className="notice notice--error" role="alert">
-            {errorText(invite.error)}
-          </div>
-        ) : null}
+        <Alert error={!fieldErr('email') && !fieldErr('role') && invite.error} />
         <div className="field">
           <label htmlFor={`${id}-email`}>E-mail</label>
           <input
@@ -590,11 +586,7 @@ export function SettingsPage() {
             The configuration says {ret.default.max_age === '0' ? 'keep forever' : ret.default.max_age} and {ret.default.max_runs || 'no limit of'} runs per
             workflow (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS). A workflow&apos;s own retention setting still wins.
           </p>
-          {save.error && !fieldErr('retention.max_age') && !fieldErr('retention.max_runs') ? (
-            <div className="notice notice--error" role="alert">
-              {errorText(save.error)}
-            </div>
-          ) : null}
+          <Alert error={!fieldErr('retention.max_age') && !fieldErr('retention.max_runs') && save.error} />
           <div className="field">
             <label htmlFor={`${id}-age`}>Keep runs for</label>
             <input
