@@ -192,6 +192,14 @@ test.describe('admin area and connections', () => {
     await expect(row.getByText('admin@example.com')).toBeVisible()
     await page.reload()
     await expect(page.getByRole('row', { name: /deploy script/ }).getByText(/ago|just now|seconds?/)).toBeVisible()
+    // Revoking asks first; the key stops working at once.
+    page.once('dialog', (d) => void d.accept())
+    await page.getByRole('button', { name: 'Revoke deploy script' }).click()
+    await expect(page.getByRole('row', { name: /deploy script/ }).getByText('revoked')).toBeVisible()
+    const after = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${key}`, `${server.base}/api/v1/workflows`], {
+      encoding: 'utf8',
+    })
+    assert.equal(after, '401')
   })
 
   test('uploads a broken connector, sees the error on its line, fixes it', async () => {

@@ -345,6 +345,62 @@ test.describe('operations console', () => {
     await checkA11y('the version diff')
   })
 
+  test('the trigger panel sets secrets for rotation, an IP allowlist, dedupe, event types, a synchronous answer and a rate limit', async () => {
+    const created = await api(server, 'POST', '/api/v1/workflows', {
+      schema: 'switchboard/v1',
+      name: 'Trigger settings',
+      trigger: { type: 'webhook' },
+      steps: [{ id: 'reply', type: 'map', fields: { ok: 'yes' } }],
+    })
+    assert.equal(created.status, 201, created.text)
+    const wf = created.json
+    await page.goto(`${server.base}/workflows/${wf.id}`)
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    const panel = page.getByRole('complementary', { name: 'Settings' })
+
+    await panel.getByText('Verification', { exact: true }).click()
+    await panel.getByLabel('Check who sent the request').selectOption('hmac')
+    await panel.getByLabel('Signing secret 1', { exact: true }).fill('old-secret-0123456789')
+    await panel.getByRole('button', { name: 'Add a signing secret' }).click()
+    await panel.getByLabel('Signing secret 2', { exact: true }).fill('new-secret-0123456789')
+    await panel.getByLabel('Header', { exact: true }).fill('X-Signature')
+
+    await panel.getByText('Allowed IP addresses').click()
+    await panel.getByLabel('Only accept requests from').fill('127.0.0.1, 10.0.0.0/8')
+    await panel.getByLabel('Only accept requests from').blur()
+
+    await panel.getByText('Duplicate deliveries').click()
+    await panel.getByLabel('Event id header').fill('X-Event-Id')
+    await panel.getByLabel('Remember ids for').fill('24h')
+
+    await panel.getByText('Event types', { exact: true }).click()
+    await panel.getByLabel('Accepted event types').fill('order.created\norder.paid')
+    await panel.getByLabel('Accepted event types').blur()
+    await panel.getByLabel('Event type header').fill('X-Event')
+
+    await panel.getByText('Answer and rate limit').click()
+    await panel.getByLabel('Answer the sender').selectOption('sync')
+    await expect(panel.getByLabel('Answer with the output of')).toHaveValue('reply')
+    await panel.getByLabel('Wait at most').fill('5s')
+    await panel.getByLabel('Requests per minute').fill('30')
+    await page.screenshot({ path: path.join(outDir, 'console-trigger-settings.png'), fullPage: true })
+    await checkA11y('the trigger settings')
+
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect(page.getByTestId('save-status').filter({ hasText: 'Saved · v2' })).toBeVisible()
+    const saved = await api(server, 'GET', `/api/v1/workflows/${wf.id}/versions/2`)
+    const wh = saved.json.document.trigger.webhook
+    assert.equal(wh.verify.scheme, 'hmac')
+    assert.equal(wh.verify.secrets.length, 2, JSON.stringify(wh.verify))
+    assert.equal(wh.verify.header, 'X-Signature')
+    assert.deepEqual(wh.verify.allow_ips, ['127.0.0.1', '10.0.0.0/8'])
+    assert.deepEqual(wh.dedupe, { header: 'X-Event-Id', window: '24h' })
+    assert.deepEqual(wh.events, { accept: ['order.created', 'order.paid'], header: 'X-Event' })
+    assert.equal(wh.respond, 'sync')
+    assert.deepEqual(wh.response, { step: 'reply', timeout: '5s' })
+    assert.equal(wh.rate_limit, 30)
+  })
+
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {
     assert.ok(failedRunId, 'no failed run')
     await test.step('viewer', async () => {

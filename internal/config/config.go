@@ -69,7 +69,7 @@ func Defaults() Config {
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
 		Role:            "all",
-		Workers:         16,
+		Workers:         64,
 		MaxBodyBytes:    1 << 20,
 		WebhookRate:     6000,
 		Metrics:         "public",

@@ -74,7 +74,7 @@ func (x *execution) flush(ctx context.Context, fin *final, extra ...*store.Deliv
 	// describe happened.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := x.e.st.InTx(wctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+	err := x.e.writeRun(wctx, func(tx *store.Store, sqlTx *sql.Tx) error {
 		if err := tx.AdvanceRun(wctx, adv); err != nil {
 			return err
 		}
@@ -116,6 +116,19 @@ func (x *execution) flush(ctx context.Context, fin *final, extra ...*store.Deliv
 		x.jobRetired = true
 	}
 	return nil
+}
+
+// writeRun commits one write of a run's execution. On SQLite, whose one
+// connection serializes every write anyway, concurrent writes of many runs
+// share a commit with each other and with run starts (fn is clean: its only
+// failure before writing is a lost lease). On PostgreSQL they stay
+// transactions of their own: there the round trips, not the commits, set the
+// pace, and a shared commit would run them one after another.
+func (e *Engine) writeRun(ctx context.Context, fn func(tx *store.Store, sqlTx *sql.Tx) error) error {
+	if e.st.Dialect() != store.SQLite {
+		return e.st.InTx(ctx, fn)
+	}
+	return e.commit(ctx, func(stx *StartTx) error { return fn(stx.st, stx.sqlTx) }, true)
 }
 
 // retireJob deletes a run's job; one that River is working right now (a

@@ -76,7 +76,16 @@ func (t *StartTx) done(committed bool) {
 // the others' writes in place, and every caller returns only after the
 // commit that holds its writes.
 func (e *Engine) StartRuns(ctx context.Context, fn func(tx *StartTx) error) error {
-	r := &startReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return e.commit(ctx, fn, false)
+}
+
+// commit hands fn to the group commit and waits for the commit that holds
+// its writes. A clean fn (the writes of a run's execution, see flush) gets
+// no savepoint of its own: it fails only with store.ErrLeaseLost before any
+// write, and any other failure of it rolls the whole batch back and every
+// call of the batch is run again in a transaction of its own.
+func (e *Engine) commit(ctx context.Context, fn func(tx *StartTx) error, clean bool) error {
+	r := &startReq{ctx: ctx, fn: fn, clean: clean, done: make(chan struct{})}
 	g := &e.group
 	g.mu.Lock()
 	g.queue = append(g.queue, r)
@@ -96,11 +105,12 @@ func (e *Engine) StartRuns(ctx context.Context, fn func(tx *StartTx) error) erro
 
 // startReq is one StartRuns call waiting for its commit.
 type startReq struct {
-	ctx  context.Context
-	fn   func(tx *StartTx) error
-	err  error
-	stx  *StartTx
-	done chan struct{}
+	ctx   context.Context
+	fn    func(tx *StartTx) error
+	clean bool
+	err   error
+	stx   *StartTx
+	done  chan struct{}
 }
 
 // groupCommit gathers concurrent StartRuns calls.
@@ -147,43 +157,23 @@ func (e *Engine) commitBatches(first bool) {
 }
 
 func (e *Engine) commitBatch(batch []*startReq) {
-	// The shared transaction outlives any one caller's context; each fn's
-	// statements still use its own.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), time.Minute)
-	defer cancel()
-	shared := len(batch) > 1
-	err := e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
-		ok := 0
+	err := e.tryBatch(batch)
+	if errors.Is(err, errRedoAlone) {
+		// A clean call failed part-way: each call again on its own.
 		for _, r := range batch {
-			stx := &StartTx{st: tx, sqlTx: sqlTx, e: e}
-			if shared {
-				if err := tx.Savepoint(ctx, "start_run"); err != nil {
-					return err
+			r.err, r.stx = nil, nil
+			if aerr := e.tryBatch([]*startReq{r}); aerr != nil {
+				if r.stx != nil {
+					r.stx.done(false) // its fn ran, its commit failed
+					r.stx = nil
+				}
+				if r.err == nil {
+					r.err = aerr
 				}
 			}
-			if r.err = r.fn(stx); r.err != nil {
-				stx.done(false)
-				if !shared {
-					return r.err
-				}
-				if err := tx.RollbackToSavepoint(ctx, "start_run"); err != nil {
-					return err
-				}
-				continue
-			}
-			if shared {
-				if err := tx.ReleaseSavepoint(ctx, "start_run"); err != nil {
-					return err
-				}
-			}
-			r.stx = stx
-			ok++
 		}
-		if ok == 0 {
-			return errNothingToCommit
-		}
-		return nil
-	})
+		err = nil
+	}
 	for _, r := range batch {
 		if r.stx != nil {
 			if err != nil {
@@ -196,6 +186,69 @@ func (e *Engine) commitBatch(batch []*startReq) {
 		close(r.done)
 	}
 }
+
+// tryBatch runs the calls of batch in one transaction. It leaves r.stx set
+// for each call whose writes are in the transaction (r.err for the others)
+// and returns the transaction's error; errRedoAlone means nothing of it was
+// kept and no call's outcome is set.
+func (e *Engine) tryBatch(batch []*startReq) error {
+	// The shared transaction outlives any one caller's context; each fn's
+	// statements still use its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), time.Minute)
+	defer cancel()
+	shared := len(batch) > 1
+	err := e.st.InTx(ctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+		ok := 0
+		for _, r := range batch {
+			stx := &StartTx{st: tx, sqlTx: sqlTx, e: e}
+			savepoint := shared && !r.clean
+			if savepoint {
+				if err := tx.Savepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+			}
+			if r.err = r.fn(stx); r.err != nil {
+				stx.done(false)
+				switch {
+				case !shared:
+					return r.err
+				case r.clean && errors.Is(r.err, store.ErrLeaseLost):
+					continue // failed before writing anything
+				case r.clean:
+					return errRedoAlone
+				}
+				if err := tx.RollbackToSavepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+				continue
+			}
+			if savepoint {
+				if err := tx.ReleaseSavepoint(ctx, "start_run"); err != nil {
+					return err
+				}
+			}
+			r.stx = stx
+			ok++
+		}
+		if ok == 0 {
+			return errNothingToCommit
+		}
+		return nil
+	})
+	if errors.Is(err, errRedoAlone) {
+		// Nothing of it is kept: the local runs it started give their slots back.
+		for _, r := range batch {
+			if r.stx != nil {
+				r.stx.done(false)
+				r.stx = nil
+			}
+		}
+	}
+	return err
+}
+
+// errRedoAlone rolls back a batch in which a clean call failed after writing.
+var errRedoAlone = errors.New("a call of the shared commit failed: each is run alone")
 
 // errNothingToCommit rolls back a batch whose every call failed.
 var errNothingToCommit = errors.New("no run to start")

@@ -87,7 +87,7 @@ func (s *Store) CreateFirstUser(ctx context.Context, u *User) error {
 		if n > 0 {
 			return fmt.Errorf("the instance is already set up: %w", ErrConflict)
 		}
-		return (&Store{db: tx, dialect: s.dialect}).CreateUser(ctx, u)
+		return (&Store{db: tx, dialect: s.dialect, lookups: s.lookups, txChanged: new(bool)}).CreateUser(ctx, u)
 	})
 }
 

@@ -80,6 +80,7 @@ func (s *Store) GetSample(ctx context.Context, workflowID string) (JSON, *time.T
 // RotateWebhookToken gives a workflow a new webhook token; the old URL stops
 // working at once.
 func (s *Store) RotateWebhookToken(ctx context.Context, workflowID, token string) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", workflowID).
 		Updates(map[string]any{"webhook_token": token, "updated_at": time.Now().UTC()})
 	return oneRow(res, "rotating the webhook token of", "workflow "+workflowID)

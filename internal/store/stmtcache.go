@@ -102,49 +102,50 @@ func (c *cachingConn) forget(cs *cachedStmt) {
 	_ = cs.st.Close()
 }
 
-func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// use returns the statement for query: the cached one (cs set), or one of
+// its own for the caller to close when the cached one is in use.
+func (c *cachingConn) use(ctx context.Context, query string) (driver.Stmt, *cachedStmt, error) {
 	cs, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cs != nil {
+		return cs.st, cs, nil
+	}
+	st, err := c.prepare(ctx, query)
+	return st, nil, err
+}
+
+func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	st, cs, err := c.use(ctx, query)
 	if err != nil {
 		return nil, err
 	}
+	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
 	if cs == nil {
-		st, err := c.prepare(ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		defer st.Close()
-		return st.(driver.StmtExecContext).ExecContext(ctx, args)
-	}
-	res, err := cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
-	if err != nil && errors.Is(err, driver.ErrBadConn) {
+		st.Close()
+	} else if errors.Is(err, driver.ErrBadConn) {
 		c.forget(cs)
 	}
 	return res, err
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	cs, err := c.stmt(ctx, query)
+	st, cs, err := c.use(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if cs == nil {
-		st, err := c.prepare(ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		return &cachedRows{Rows: rows, done: func() { st.Close() }}, nil
-	}
-	rows, err := cs.st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
 	if err != nil {
-		if errors.Is(err, driver.ErrBadConn) {
+		if cs == nil {
+			st.Close()
+		} else if errors.Is(err, driver.ErrBadConn) {
 			c.forget(cs)
 		}
 		return nil, err
+	}
+	if cs == nil {
+		return &cachedRows{Rows: rows, done: func() { st.Close() }}, nil
 	}
 	cs.busy = true
 	return &cachedRows{Rows: rows, done: func() {

@@ -57,6 +57,11 @@ type Store struct {
 	pool    *pgxpool.Pool
 	dialect string
 	hooks   *Hooks
+	lookups *lookups
+	// txChanged is set (in a Store bound to a transaction) when the
+	// transaction changed a workflow: the lookups are forgotten again once
+	// it has ended.
+	txChanged *bool
 }
 
 // Hooks let a package above the store add rows to a write in the same
@@ -135,7 +140,7 @@ func openSQLite(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("opening GORM on SQLite: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite, lookups: newLookups()}, nil
 }
 
 func versionAtLeast(v string, major, minor int) bool {
@@ -171,7 +176,7 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("opening GORM on PostgreSQL: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres}, nil
+	return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres, lookups: newLookups()}, nil
 }
 
 // redactURL hides the password of a database URL for messages.
@@ -214,12 +219,22 @@ func (s *Store) Close() error {
 // InTx runs fn in one transaction. fn gets a Store bound to the transaction
 // and the *sql.Tx under it, for inserting queue jobs in the same commit.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store, sqlTx *sql.Tx) error) error {
+	changed := s.txChanged
+	if changed == nil {
+		changed = new(bool)
+		defer func() {
+			if *changed { // committed or rolled back: read the rows afresh
+				s.lookups.changed()
+			}
+		}()
+	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		sqlTx, ok := gtx.Statement.ConnPool.(*sql.Tx)
 		if !ok {
 			return fmt.Errorf("transaction is %T, not *sql.Tx", gtx.Statement.ConnPool)
 		}
-		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks}, sqlTx)
+		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks,
+			lookups: s.lookups, txChanged: changed}, sqlTx)
 	})
 }
 

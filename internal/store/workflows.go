@@ -16,6 +16,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // CreateWorkflow stores a workflow and its first version. w.ID, timestamps
 // and CurrentVersion are filled in.
 func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*WorkflowVersion, error) {
+	defer s.workflowsChanged() // a token rotated away earlier may be reused
 	now := time.Now().UTC()
 	if w.ID == "" {
 		w.ID = NewID()
@@ -50,6 +51,7 @@ func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType st
 // expected (0: any); otherwise it returns ErrPrecondition, so two editors
 // never overwrite each other.
 func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType string, doc JSON, expected int) (*WorkflowVersion, error) {
+	defer s.workflowsChanged()
 	var v *WorkflowVersion
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var w Workflow
@@ -88,6 +90,7 @@ func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType 
 
 // SetWorkflowActive switches a workflow on or off.
 func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
 		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
 	return oneRow(res, "updating", "workflow "+id)
@@ -100,22 +103,54 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
 
 // GetWorkflowByToken returns the workflow whose webhook token is token.
 func (s *Store) GetWorkflowByToken(ctx context.Context, token string) (*Workflow, error) {
-	return first[Workflow](ctx, s.db, "webhook endpoint", "webhook_token = ?", token)
+	inTx := s.txChanged != nil
+	now := s.lookups.now()
+	if !inTx {
+		if w, ok := s.lookups.token(token); ok {
+			return w, nil
+		}
+	}
+	gen := s.lookups.generation()
+	w, err := first[Workflow](ctx, s.db, "webhook endpoint", "webhook_token = ?", token)
+	if err == nil && !inTx {
+		s.lookups.keepToken(gen, token, w, now)
+	}
+	return w, err
 }
 
 // GetVersion returns one version by its id.
 func (s *Store) GetVersion(ctx context.Context, versionID string) (*WorkflowVersion, error) {
-	return first[WorkflowVersion](ctx, s.db, "workflow version "+versionID, "id = ?", versionID)
+	if v, ok := s.lookups.versionByID(versionID); ok {
+		return v, nil
+	}
+	gen := s.lookups.generation()
+	v, err := first[WorkflowVersion](ctx, s.db, "workflow version "+versionID, "id = ?", versionID)
+	if err == nil {
+		s.keepVersion(gen, v)
+	}
+	return v, err
+}
+
+// keepVersion caches a committed version (one read in a transaction may
+// yet be rolled back).
+func (s *Store) keepVersion(gen uint64, v *WorkflowVersion) {
+	if s.txChanged == nil {
+		s.lookups.keepVersion(gen, v)
+	}
 }
 
 // GetCurrentVersion returns the workflow's current version.
 func (s *Store) GetCurrentVersion(ctx context.Context, w *Workflow) (*WorkflowVersion, error) {
-	var v WorkflowVersion
-	err := s.db.WithContext(ctx).First(&v, "workflow_id = ? AND version = ?", w.ID, w.CurrentVersion).Error
-	if err != nil {
-		return nil, notFound(err, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion))
+	if v, ok := s.lookups.version(w.ID, w.CurrentVersion); ok {
+		return v, nil
 	}
-	return &v, nil
+	gen := s.lookups.generation()
+	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion),
+		"workflow_id = ? AND version = ?", w.ID, w.CurrentVersion)
+	if err == nil {
+		s.keepVersion(gen, v)
+	}
+	return v, err
 }
 
 // Page is a cursor page request: items after Cursor (ids sort by time, and
@@ -140,6 +175,7 @@ func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, 
 // DeleteWorkflow removes a workflow; its versions, runs, records and inbox
 // go with it.
 func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
+	defer s.workflowsChanged()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
 	return oneRow(res, "deleting", "workflow "+id)
 }

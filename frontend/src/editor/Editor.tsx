@@ -636,6 +636,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
                 sample={sample.data}
                 listening={listening}
                 onListen={startListening}
+                stepIds={walkSteps(doc).map((e) => e.step.id)}
               />
             ) : selectedEntry ? (
               <StepPanel

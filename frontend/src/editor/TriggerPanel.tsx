@@ -14,6 +14,7 @@ import { CopyButton, JsonBlock, SidePanelHead } from '../components.tsx'
 import { formatDateTime } from '../format.ts'
 import { fieldErrors, type LocatedError } from './doc.ts'
 import { FieldShell } from './fields.tsx'
+import { SecretsList, TriggerExtras } from './TriggerExtras.tsx'
 
 export interface TriggerPanelProps {
   trigger: TriggerDoc
@@ -25,6 +26,8 @@ export interface TriggerPanelProps {
   sample: Sample | undefined
   listening: boolean
   onListen: (on: boolean) => void
+  /** Every step id, for the synchronous answer's step. */
+  stepIds?: string[]
 }
 
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE']
@@ -50,7 +53,7 @@ export function TriggerPanel(props: TriggerPanelProps) {
 
 // ---- webhook ---------------------------------------------------------------------------
 
-function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen }: TriggerPanelProps) {
+function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen, stepIds }: TriggerPanelProps) {
   const canEdit = useCanEdit()
   const uid = useId()
   const webhook: WebhookDoc = trigger.webhook ?? {}
@@ -126,7 +129,17 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
               value={verify?.scheme ?? 'none'}
               disabled={!canEdit}
               onChange={(e) =>
-                setWebhook({ verify: e.target.value === 'none' ? undefined : { ...(verify ?? {}), scheme: e.target.value } }, 'webhook.verify.scheme')
+                setWebhook(
+                  {
+                    verify:
+                      e.target.value !== 'none'
+                        ? { ...(verify ?? {}), scheme: e.target.value }
+                        : verify?.allow_ips?.length
+                          ? { scheme: 'none', allow_ips: verify.allow_ips }
+                          : undefined,
+                  },
+                  'webhook.verify.scheme',
+                )
               }
             >
               <option value="none">Anyone with the URL</option>
@@ -141,21 +154,7 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
           </FieldShell>
           {verify && verify.scheme && verify.scheme !== 'none' ? (
             <>
-              <FieldShell
-                id={`${uid}-secret`}
-                label={verify.scheme === 'token' ? 'Token' : 'Signing secret'}
-                help="Stored in the workflow; for shared secrets prefer a connection."
-                errors={errs('webhook.verify.secrets')}
-              >
-                <input
-                  id={`${uid}-secret`}
-                  type="password"
-                  autoComplete="off"
-                  value={verify.secrets?.[0] ?? ''}
-                  readOnly={!canEdit}
-                  onChange={(e) => setWebhook({ verify: { ...verify, secrets: e.target.value ? [e.target.value] : undefined } }, 'webhook.verify.secret')}
-                />
-              </FieldShell>
+              <SecretsList verify={verify} setVerify={(v, key) => setWebhook({ verify: v }, key)} errs={errs} />
               {verify.scheme === 'token' || verify.scheme === 'hmac' ? (
                 <FieldShell id={`${uid}-header`} label="Header" errors={errs('webhook.verify.header')}>
                   <input
@@ -179,6 +178,8 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
           ) : null}
         </div>
       </details>
+
+      <TriggerExtras webhook={webhook} setWebhook={setWebhook} errs={errs} stepIds={stepIds ?? []} />
 
       <section className="panel-section" aria-labelledby={`${uid}-test`}>
         <h3 id={`${uid}-test`}>Test event</h3>

@@ -216,7 +216,10 @@ export function DashboardView({ d, now }: { d: Dashboard; now: number }) {
               {d.connections_needing_attention.map((c) => (
                 <li key={c.id}>
                   <span>
-                    <strong>{c.name}</strong> <span className="muted">({c.connector})</span>
+                    <Link to="/connections">
+                      <strong>{c.name}</strong>
+                    </Link>{' '}
+                    <span className="muted">({c.connector})</span>
                   </span>
                   <span className="text-danger">{c.reason}</span>
                 </li>
