@@ -21,6 +21,10 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
+// Compile-time guards: a changed SDK interface breaks the build here.
+var _ connectors.Connector = Connector{}
+var _ connectors.ConnectionTester = Connector{}
+
 // APIVersion is the Discord API version webhook calls are pinned to. Webhook
 // URLs as Discord hands them out (https://discord.com/api/webhooks/…) carry no
 // version and would get the old default one, whose rate-limit fields differ.

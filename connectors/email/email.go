@@ -34,6 +34,10 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
+// Compile-time guards: a changed SDK interface breaks the build here.
+var _ connectors.Connector = Connector{}
+var _ connectors.ConnectionTester = Connector{}
+
 // Connector implements email.send.
 type Connector struct {
 	// Now is the clock for the Date header (tests); nil means time.Now.

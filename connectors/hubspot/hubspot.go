@@ -19,6 +19,10 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
+// Compile-time guards: a changed SDK interface breaks the build here.
+var _ connectors.Connector = Connector{}
+var _ connectors.ConnectionTester = Connector{}
+
 // DefaultBaseURL is HubSpot's API host.
 const DefaultBaseURL = "https://api.hubapi.com"
 

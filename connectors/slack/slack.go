@@ -16,6 +16,10 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
+// Compile-time guards: a changed SDK interface breaks the build here.
+var _ connectors.Connector = Connector{}
+var _ connectors.ConnectionTester = Connector{}
+
 // DefaultBaseURL is Slack's Web API.
 const DefaultBaseURL = "https://slack.com/api"
 

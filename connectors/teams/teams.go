@@ -20,6 +20,10 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
+// Compile-time guards: a changed SDK interface breaks the build here.
+var _ connectors.Connector = Connector{}
+var _ connectors.ConnectionTester = Connector{}
+
 // Webhook kinds (credential field webhook_type).
 const (
 	KindAuto            = "auto"

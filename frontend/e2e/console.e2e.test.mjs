@@ -327,6 +327,20 @@ test.describe('operations console', () => {
     await expect(page.getByTestId('save-status')).toHaveText(/Not turned on: step alert \(slack\.post_message\) needs a Slack connection/)
     await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
     await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
+    await checkA11y('the editor with a flagged step')
+
+    // A connection made right there, named in words; the key is derived. Then it turns on.
+    const panel = page.getByRole('complementary', { name: 'Settings' })
+    await panel.getByRole('button', { name: 'New connection' }).click()
+    await panel.getByLabel('Connection name').fill('Team Slack')
+    await expect(panel.getByTestId('connection-key')).toHaveText('team-slack')
+    await panel.getByLabel('Bot token').fill('xoxb-not-a-real-token')
+    await panel.getByRole('button', { name: 'Save connection' }).click()
+    await expect(node).toHaveText(/via team-slack/)
+    await expect(node).not.toHaveClass(/has-error/)
+    page.once('dialog', (d) => void d.accept()) // "Save your changes first?"
+    await page.getByRole('switch', { name: 'Active' }).click()
+    await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'true')
   })
 
   test('the version history shows what changed in a version', async () => {
@@ -399,6 +413,54 @@ test.describe('operations console', () => {
     assert.equal(wh.respond, 'sync')
     assert.deepEqual(wh.response, { step: 'reply', timeout: '5s' })
     assert.equal(wh.rate_limit, 30)
+  })
+
+  test('new runs appear in the runs list and on the dashboard without a reload', async () => {
+    await page.goto(`${server.base}/runs?workflow=${orders.id}`)
+    await expect(page.locator(`tr[data-run-id="${failedRunId}"]`)).toBeVisible()
+    receiver.state.status = 200
+    const hook = await api(server, 'POST', new URL(orders.webhook_url).pathname, { id: 99, customer: { name: 'Live Update' } })
+    assert.equal(hook.status, 202, hook.text)
+    // No reload, no click: the list asks again by itself.
+    await expect(page.locator(`tr[data-run-id="${hook.json.run_id}"]`)).toBeVisible({ timeout: 20_000 })
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click()
+    const total = page.getByTestId('dash-total')
+    await expect(total).toBeVisible()
+    const before = await total.innerText()
+    const again = await api(server, 'POST', new URL(orders.webhook_url).pathname, { id: 100, customer: { name: 'Live Again' } })
+    assert.equal(again.status, 202, again.text)
+    await expect(total).not.toHaveText(before, { timeout: 20_000 })
+  })
+
+  test('a new webhook workflow shows its URL before the first save, and keeps it', async () => {
+    await page.goto(server.base + '/')
+    await page.getByRole('button', { name: 'New workflow' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New workflow' })
+    await dialog.getByLabel('Workflow name').fill('URL first')
+    await dialog.getByRole('radio', { name: 'Webhook', exact: true }).check()
+    await dialog.getByRole('button', { name: 'Create workflow' }).click()
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/workflows/new')
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    const shown = page.getByTestId('webhook-url')
+    await expect(shown).toHaveText(new RegExp(`^${server.base}/hooks/[A-Za-z0-9_-]{32}$`))
+    const before = (await shown.innerText()).trim()
+    await page.screenshot({ path: path.join(outDir, 'console-draft-webhook-url.png') })
+    await checkA11y('the draft trigger panel')
+
+    await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: /^Map data/ }).click()
+    await page.getByRole('button', { name: 'Add field' }).click()
+    await page.keyboard.type('ok')
+    await page.getByRole('textbox', { name: 'Value of ok' }).click()
+    await page.keyboard.type('yes')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/, { timeout: 15_000 })
+    const id = new URL(page.url()).pathname.split('/').pop()
+    const saved = await api(server, 'GET', `/api/v1/workflows/${id}`)
+    assert.equal(saved.json.webhook_url, before, 'the URL shown before saving is the saved one')
+    await page.getByRole('button', { name: /^Trigger Webhook/ }).click()
+    await expect(page.getByTestId('webhook-url')).toHaveText(before)
   })
 
   test('a viewer sees the console without any control that changes something', async ({ browser }) => {

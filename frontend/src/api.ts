@@ -155,7 +155,8 @@ export interface ApiClient {
   onUnauthorized(listener: (err: ApiError) => void): () => void
   listWorkflows(params?: ListWorkflowsParams, signal?: AbortSignal): Promise<Page<Workflow>>
   getWorkflow(id: string, signal?: AbortSignal): Promise<WorkflowDetail>
-  createWorkflow(doc: WorkflowDocument, options?: { active?: boolean }): Promise<WorkflowDetail>
+  /** `webhookToken`: the token of the URL shown before the first save (drafts.ts). */
+  createWorkflow(doc: WorkflowDocument, options?: { active?: boolean; webhookToken?: string }): Promise<WorkflowDetail>
   listRuns(params?: ListRunsParams, signal?: AbortSignal): Promise<Page<Run>>
   getRun(id: string, signal?: AbortSignal): Promise<RunDetail>
 
@@ -384,8 +385,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       return request('GET', '/api/v1/workflows/{id}', { path: { id }, signal })
     },
     async createWorkflow(doc, options = {}) {
-      const q = options.active === false ? { active: 'false' as const } : undefined
-      return request('POST', '/api/v1/workflows', { query: q, body: doc })
+      const q = {
+        ...(options.active === false ? { active: 'false' as const } : {}),
+        ...(options.webhookToken ? { webhook_token: options.webhookToken } : {}),
+      }
+      return request('POST', '/api/v1/workflows', { query: Object.keys(q).length ? q : undefined, body: doc })
     },
     async listRuns(params = {}, signal) {
       const raw = await request('GET', '/api/v1/runs', {

@@ -1,8 +1,41 @@
 // A new workflow lives in the browser (session storage) until its first save.
 
-import type { WorkflowDocument } from './api.ts'
+import type { ApiClient, Schemas, WorkflowDocument } from './api.ts'
 
 const KEY = 'switchboard.draft'
+const WEBHOOK_KEY = 'switchboard.draft-webhook'
+
+export type DraftWebhook = Schemas['NewWebhookView']
+
+/**
+ * The webhook URL of the draft, shown before its first save: the server makes the token once
+ * per draft (kept with it) and the first save passes it back, so the URL shown is the one that works.
+ */
+export async function draftWebhook(api: ApiClient, signal?: AbortSignal): Promise<DraftWebhook> {
+  try {
+    const kept = sessionStorage.getItem(WEBHOOK_KEY)
+    if (kept) return JSON.parse(kept) as DraftWebhook
+  } catch {
+    // fall through to a new one
+  }
+  const fresh = await api.request<DraftWebhook>('GET', '/api/v1/workflows/webhook-url', undefined, signal)
+  try {
+    sessionStorage.setItem(WEBHOOK_KEY, JSON.stringify(fresh))
+  } catch {
+    // only in memory then
+  }
+  return fresh
+}
+
+/** The token of the draft's webhook URL, when one was shown. */
+export function draftWebhookToken(): string | undefined {
+  try {
+    const kept = sessionStorage.getItem(WEBHOOK_KEY)
+    return kept ? (JSON.parse(kept) as DraftWebhook).token : undefined
+  } catch {
+    return undefined
+  }
+}
 
 export function saveDraft(doc: WorkflowDocument): void {
   try {
@@ -24,6 +57,7 @@ export function loadDraft(): WorkflowDocument | null {
 export function clearDraft(): void {
   try {
     sessionStorage.removeItem(KEY)
+    sessionStorage.removeItem(WEBHOOK_KEY)
   } catch {
     // ignore
   }

@@ -153,3 +153,14 @@ export function prettyBody(body: string | null | undefined): string {
 export function shortId(id: string, length = 8): string {
   return id.length > length ? id.slice(-length) : id
 }
+
+/** A connection key from a name people type ("Sales Slack" → "sales-slack"). */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_.]+/g, '-')
+    .replace(/^[-_.]+|-+$/g, '')
+    .slice(0, 64)
+}

@@ -336,3 +336,39 @@ func TestConnectionTestCallsTheServiceOrSaysItCannot(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard lists the connections the Connections page marks as needing
+// attention, with the same reason (here: never authorized).
+func TestDashboardListsConnectionsNeedingAttentionWithTheirReason(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ring, _, err := secrets.LoadOrCreateFile(filepath.Join(t.TempDir(), "secret.key"))
+		storetest.Must(t, err, "keys")
+		b := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1 << 16}, func(d *api.Deps) {
+			d.Connections = connections.New(d.Store, connectors.Default, ring)
+		})
+		for _, body := range []string{
+			`{"name":"fine","connector":"slack","fields":{"bot_token":"xoxb-1"}}`,
+			`{"name":"partner","connector":"http","fields":{},"oauth2":{"client_id":"c","client_secret":"s","auth_url":"https://id.example/authorize","token_url":"https://id.example/token"}}`,
+		} {
+			if r := b.do(t, "POST", "/api/v1/connections", "application/json", body); r.status != 201 {
+				t.Fatalf("create: %d %s", r.status, r.raw)
+			}
+		}
+		r := b.do(t, "GET", "/api/v1/dashboard?range=hour", "", "")
+		list := r.body["connections_needing_attention"].([]any)
+		if r.status != 200 || len(list) != 1 {
+			t.Fatalf("dashboard: %d %s", r.status, r.raw)
+		}
+		c := list[0].(map[string]any)
+		conns := b.do(t, "GET", "/api/v1/connections", "", "")
+		var page string
+		for _, it := range conns.body["items"].([]any) {
+			if m := it.(map[string]any); m["name"] == "partner" {
+				page, _ = m["attention"].(string)
+			}
+		}
+		if c["name"] != "partner" || c["reason"] == "" || c["reason"] != page || !strings.Contains(page, "not connected yet") {
+			t.Fatalf("dashboard says %v; the connections page says %q", c, page)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -109,7 +110,7 @@ func (s *server) dashboard(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	conns, err := s.Store.ConnectionsNeedingAttention(ctx, now)
+	conns, err := s.attention(ctx, now)
 	if err != nil {
 		fail(c, err)
 		return
@@ -138,4 +139,23 @@ func (s *server) dashboard(c *gin.Context) {
 		v.P50MS, v.P95MS = &d.P50MS, &d.P95MS
 	}
 	c.JSON(http.StatusOK, v)
+}
+
+// attention lists the connections needing attention with the reason the
+// Connections page gives (not authorized yet, a required field empty, the
+// connector gone, secrets unreadable); without the connections service,
+// the stored OAuth2 status alone.
+func (s *server) attention(ctx context.Context, now time.Time) ([]store.ConnectionAttention, error) {
+	if s.Connections == nil {
+		return s.Store.ConnectionsNeedingAttention(ctx, now)
+	}
+	vs, err := s.Connections.NeedingAttention(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.ConnectionAttention, len(vs))
+	for i, v := range vs {
+		out[i] = store.ConnectionAttention{ID: v.ID, Name: v.Name, Connector: v.Connector, Reason: v.Attention}
+	}
+	return out, nil
 }

@@ -310,3 +310,38 @@ func TestConsoleMapFieldOrderKeptOnSave(t *testing.T) {
 		}
 	})
 }
+
+// The editor shows a webhook URL before the first save: GET /workflows/webhook-url gives one,
+// and creating the workflow with its token makes exactly that URL work.
+func TestConsoleWebhookURLBeforeFirstSave(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		u := b.do(t, "GET", "/api/v1/workflows/webhook-url", "", "")
+		url, _ := u.body["webhook_url"].(string)
+		tok, _ := u.body["token"].(string)
+		if u.status != 200 || url != "http://sb.test/hooks/"+tok || len(tok) != 32 {
+			t.Fatalf("webhook-url: %d %s", u.status, u.raw)
+		}
+		if again := b.do(t, "GET", "/api/v1/workflows/webhook-url", "", ""); again.body["token"] == tok {
+			t.Fatal("two calls gave the same token")
+		}
+		r := b.do(t, "POST", "/api/v1/workflows?active=true&webhook_token="+tok, "application/json", validDoc)
+		if r.status != 201 || r.body["webhook_url"] != url {
+			t.Fatalf("create with the token: %d %s, want webhook_url %s", r.status, r.raw, url)
+		}
+		if h := b.do(t, "POST", strings.TrimPrefix(url, "http://sb.test"), "application/json", `{"id":1,"total":500}`); h.status != 202 {
+			t.Fatalf("the URL shown before saving: %d %s", h.status, h.raw)
+		}
+		// The same token twice, or one not made by the server: refused, nothing stored.
+		before := b.do(t, "GET", "/api/v1/workflows", "", "")
+		if r := b.do(t, "POST", "/api/v1/workflows?webhook_token="+tok, "application/json", validDoc); r.status != 409 {
+			t.Fatalf("reused token: %d %s", r.status, r.raw)
+		}
+		if r := b.do(t, "POST", "/api/v1/workflows?webhook_token=short", "application/json", validDoc); r.status != 422 || !strings.Contains(r.raw, `"path":"webhook_token"`) {
+			t.Fatalf("bad token: %d %s", r.status, r.raw)
+		}
+		if after := b.do(t, "GET", "/api/v1/workflows", "", ""); len(after.body["items"].([]any)) != len(before.body["items"].([]any)) {
+			t.Fatalf("a refused workflow was stored")
+		}
+	})
+}

@@ -44,6 +44,7 @@ var contracts = map[string]contract{
 	"GET /auth/me":                                  {out: meView{}},
 	"GET /workflows":                                {params: pageQuery{}, out: Page[*flows.Summary]{}},
 	"POST /workflows":                               {params: createWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
+	"GET /workflows/webhook-url":                    {out: newWebhookView{}},
 	"POST /workflows/import":                        {params: importWorkflowQuery{}, body: workflow.Document{}, out: flows.View{}},
 	"POST /workflows/validate":                      {body: workflow.Document{}, out: validView{}},
 	"GET /workflows/:id":                            {out: flows.View{}},
@@ -137,7 +138,14 @@ type pageQuery struct {
 }
 
 type createWorkflowQuery struct {
-	Active string `query:"active" enum:"true,false" description:"false saves the workflow switched off"`
+	Active       string `query:"active" enum:"true,false" description:"false saves the workflow switched off"`
+	WebhookToken string `query:"webhook_token" description:"the token of GET /workflows/webhook-url, so the URL shown before the first save is the one that works"`
+}
+
+type newWebhookView struct {
+	Token      string `json:"token"`
+	WebhookURL string `json:"webhook_url"`
+	TestURL    string `json:"test_url"`
 }
 
 type importWorkflowQuery struct {

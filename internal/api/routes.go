@@ -41,6 +41,7 @@ func (s *server) routes() []route {
 
 		{"GET", "/workflows", viewer, "", "List workflows", s.listWorkflows, 0},
 		{"POST", "/workflows", editor, "workflow.create", "Create a workflow from a document (active unless ?active=false)", s.createWorkflow, 201},
+		{"GET", "/workflows/webhook-url", editor, "", "A webhook URL for a workflow not saved yet (pass its token as ?webhook_token= when creating it)", s.newWebhookURL, 0},
 		{"POST", "/workflows/import", editor, "workflow.import", "Import an exported document as a new workflow, switched off (?active=true turns it on)", s.importWorkflow, 201},
 		{"POST", "/workflows/validate", editor, "", "Check a document without saving it", s.validateWorkflow, 0},
 		{"GET", "/workflows/:id", viewer, "", "A workflow with its current document (ETag: its version)", s.getWorkflow, 0},

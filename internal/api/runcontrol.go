@@ -23,6 +23,9 @@ type RunControl interface {
 	TestAction(ctx context.Context, step workflow.Step, data map[string]any) (any, error)
 	// CountJobsByState counts queue jobs per state (for /metrics).
 	CountJobsByState(ctx context.Context) (map[string]int64, error)
+	// NextAttemptAt is when the queue next works on a waiting run
+	// (store.ErrNotFound: not scheduled).
+	NextAttemptAt(ctx context.Context, run *store.Run) (time.Time, error)
 }
 
 func (s *server) cancelRun(c *gin.Context) {
@@ -73,10 +76,10 @@ func (s *server) replayRun(c *gin.Context) {
 }
 
 type bulkReplay struct {
-	Workflow string    `json:"workflow"`
-	State    string    `json:"state"`
-	Since    time.Time `json:"since"`
-	Until    time.Time `json:"until"`
+	Workflow string    `json:"workflow" description:"the workflow whose runs are replayed"`
+	State    string    `json:"state,omitempty" enum:"succeeded,failed,filtered,canceled"`
+	Since    time.Time `json:"since,omitempty" description:"runs created at or after"`
+	Until    time.Time `json:"until,omitempty" description:"runs created before"`
 	engine.ReplayOptions
 }
 

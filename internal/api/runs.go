@@ -185,9 +185,9 @@ func (s *server) getRun(c *gin.Context) {
 	for i, l := range links {
 		v.Replays[i] = runLink{ID: l.ID, State: l.State, CreatedAt: l.CreatedAt}
 	}
-	if r.State == store.RunWaiting {
+	if r.State == store.RunWaiting && s.Runs != nil {
 		// A hint: when it cannot be read the run is still shown.
-		if at, err := s.Store.NextAttemptAt(ctx, r.ID); err == nil {
+		if at, err := s.Runs.NextAttemptAt(ctx, r); err == nil {
 			v.NextAttemptAt = &at
 		} else if !errors.Is(err, store.ErrNotFound) {
 			s.Logger.Warn("reading a run's next attempt", "run_id", r.ID, "error", err)

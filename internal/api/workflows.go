@@ -68,7 +68,7 @@ func (s *server) create(c *gin.Context, activeByDefault string) {
 		return
 	}
 	active := c.DefaultQuery("active", activeByDefault) != "false"
-	v, err := s.Flows.Create(c.Request.Context(), raw, active)
+	v, err := s.Flows.CreateWithToken(c.Request.Context(), raw, active, c.Query("webhook_token"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -146,4 +146,15 @@ func (s *server) exportWorkflow(c *gin.Context) {
 
 func (s *server) listConnectors(c *gin.Context) {
 	c.JSON(http.StatusOK, connectorList{Items: s.Registry.Specs()})
+}
+
+// newWebhookURL gives the editor a webhook URL before the first save; the
+// token comes back as ?webhook_token= on POST /workflows. Nothing is stored.
+func (s *server) newWebhookURL(c *gin.Context) {
+	tok, url, err := s.Flows.NewWebhookURL()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newWebhookView{Token: tok, WebhookURL: url, TestURL: url + "/test"})
 }

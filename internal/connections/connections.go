@@ -366,11 +366,31 @@ func (s *Service) Get(ctx context.Context, id string) (*View, error) {
 
 // List returns every connection's view.
 func (s *Service) List(ctx context.Context) ([]*View, error) {
-	cs, err := s.st.ListConnections(ctx)
+	used, err := s.usage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	used, err := s.usage(ctx)
+	return s.list(ctx, used)
+}
+
+// NeedingAttention lists the connections whose status is needs_attention,
+// by name (the dashboard shows them; UsedBy is left empty).
+func (s *Service) NeedingAttention(ctx context.Context) ([]*View, error) {
+	all, err := s.list(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := []*View{}
+	for _, v := range all {
+		if v.Status == StatusNeedsAttention {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) list(ctx context.Context, used map[string][]Usage) ([]*View, error) {
+	cs, err := s.st.ListConnections(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,9 @@ func (e *Engine) Cancel(ctx context.Context, runID string) (*store.Run, error) {
 type ReplayOptions struct {
 	// From is "start" (default) or "failed": reuse the outputs of the steps
 	// that succeeded and run again from the failed step.
-	From string `json:"from"`
+	From string `json:"from,omitempty" enum:"start,failed"`
 	// Version is "pinned" (default: the original run's) or "current".
-	Version string `json:"version"`
+	Version string `json:"version,omitempty" enum:"pinned,current"`
 }
 
 // Validate checks the options.

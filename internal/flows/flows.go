@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
@@ -99,6 +101,35 @@ func needsToken(triggerType string) bool { return triggerType == "webhook" || tr
 
 // Create validates and stores a new workflow, active when activate is set.
 func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View, error) {
+	return s.CreateWithToken(ctx, raw, activate, "")
+}
+
+// tokenPattern is what NewToken makes: 24 random bytes, base64url.
+var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`)
+
+// NewWebhookURL is a webhook URL for a workflow not saved yet, so the editor
+// can show it before the first save; CreateWithToken then keeps the token.
+func (s *Service) NewWebhookURL() (token, url string, err error) {
+	tok, err := NewToken()
+	if err != nil {
+		return "", "", err
+	}
+	return tok, s.publicURL + "/hooks/" + tok, nil
+}
+
+// CreateWithToken is Create keeping a token NewWebhookURL gave (empty: a new
+// one), so the URL shown before the first save is the one that works.
+func (s *Service) CreateWithToken(ctx context.Context, raw []byte, activate bool, token string) (*View, error) {
+	if token != "" {
+		if !tokenPattern.MatchString(token) {
+			return nil, &workflow.FieldError{Path: "webhook_token", Message: "must be a token from GET /workflows/webhook-url (32 characters of A-Z, a-z, 0-9, - and _)"}
+		}
+		if _, err := s.st.GetWorkflowByToken(ctx, token); err == nil {
+			return nil, fmt.Errorf("webhook token already belongs to a workflow: %w", store.ErrConflict)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
 	raw, err := restoreSecrets(raw, nil)
 	if err != nil {
 		return nil, err
@@ -114,9 +145,11 @@ func (s *Service) Create(ctx context.Context, raw []byte, activate bool) (*View,
 	}
 	w := &store.Workflow{Name: doc.Name, Active: activate, TriggerType: doc.Trigger.Type}
 	if needsToken(doc.Trigger.Type) {
-		tok, err := NewToken()
-		if err != nil {
-			return nil, err
+		tok := token
+		if tok == "" {
+			if tok, err = NewToken(); err != nil {
+				return nil, err
+			}
 		}
 		w.WebhookToken = &tok
 	}

@@ -6,8 +6,11 @@ package layers
 import (
 	"encoding/json"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -181,3 +184,43 @@ func list(t *testing.T) []pkg {
 	}
 	return pkgs
 }
+
+// River's tables belong to the engine as its imports do: no other
+// package's code names them in SQL (the store once read river_job).
+func TestRiverTablesOnlyInTheEngine(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	read := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if rel == filepath.Join("internal", "engine") || rel == "frontend" || rel == "docs" || strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".sql") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		read++
+		if m := riverTable.Find(src); m != nil {
+			t.Errorf("%s names River's table %s: only internal/engine reads the queue", rel, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read < 100 {
+		t.Fatalf("read only %d files", read)
+	}
+}
+
+var riverTable = regexp.MustCompile(`\briver_(job|leader|queue|migration|client)\w*`)

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -50,45 +48,6 @@ func (s *Store) ListReplays(ctx context.Context, runID string) ([]RunLink, error
 		out = []RunLink{}
 	}
 	return out, nil
-}
-
-// NextAttemptAt is when the queue will next work on a run (a retry after
-// backoff, or the end of a delay); ErrNotFound when nothing is scheduled.
-func (s *Store) NextAttemptAt(ctx context.Context, runID string) (time.Time, error) {
-	argExpr := "json_extract(args, '$.run_id')"
-	if s.dialect == Postgres {
-		argExpr = "args->>'run_id'"
-	}
-	// River keeps scheduled_at as timestamptz on PostgreSQL and as text
-	// ("2026-12-03T18:47:12.339Z") on SQLite: read it raw and parse here.
-	var raw any
-	err := s.db.WithContext(ctx).Raw("SELECT scheduled_at FROM river_job WHERE kind = 'run' AND state IN ('scheduled', 'retryable') AND "+
-		argExpr+" = ? ORDER BY scheduled_at LIMIT 1", runID).Row().Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, fmt.Errorf("no scheduled attempt of run %s: %w", runID, ErrNotFound)
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("reading the next attempt of run %s: %w", runID, err)
-	}
-	switch v := raw.(type) {
-	case time.Time:
-		return v.UTC(), nil
-	case string:
-		return parseQueueTime(v)
-	case []byte:
-		return parseQueueTime(string(v))
-	}
-	return time.Time{}, fmt.Errorf("next attempt of run %s: unexpected %T", runID, raw)
-}
-
-// parseQueueTime reads a time River wrote as text on SQLite.
-func parseQueueTime(v string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("unreadable queue time %q", v)
 }
 
 // DashboardBucket counts the runs created in one time slot, by state.

@@ -229,6 +229,10 @@ export interface paths {
     /** Check a document without saving it */
     post: operations["post_workflows_validate"];
   };
+  "/api/v1/workflows/webhook-url": {
+    /** A webhook URL for a workflow not saved yet (pass its token as ?webhook_token= when creating it) */
+    get: operations["get_workflows_webhook_url"];
+  };
   "/api/v1/workflows/{id}": {
     /** A workflow with its current document (ETag: its version) */
     get: operations["get_workflows_by_id"];
@@ -378,13 +382,23 @@ export interface components {
       needs_setup: boolean;
     };
     BulkReplay: {
-      from: string;
-      /** Format: date-time */
-      since: string;
-      state: string;
-      /** Format: date-time */
-      until: string;
-      version: string;
+      /** @enum {string} */
+      from?: "start" | "failed";
+      /**
+       * Format: date-time
+       * @description runs created at or after
+       */
+      since?: string;
+      /** @enum {string} */
+      state?: "succeeded" | "failed" | "filtered" | "canceled";
+      /**
+       * Format: date-time
+       * @description runs created before
+       */
+      until?: string;
+      /** @enum {string} */
+      version?: "pinned" | "current";
+      /** @description the workflow whose runs are replayed */
       workflow: string;
     };
     BulkReplayResult: {
@@ -739,6 +753,11 @@ export interface components {
       /** @enum {string} */
       role: "admin" | "editor" | "viewer";
     };
+    NewWebhookView: {
+      test_url: string;
+      token: string;
+      webhook_url: string;
+    };
     OAuthStart: {
       authorize_url: string;
     };
@@ -789,8 +808,10 @@ export interface components {
       waiting: number;
     };
     ReplayOptions: {
-      from: string;
-      version: string;
+      /** @enum {string} */
+      from?: "start" | "failed";
+      /** @enum {string} */
+      version?: "pinned" | "current";
     };
     RetentionView: {
       /** @description what the configuration (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS) says */
@@ -3913,6 +3934,8 @@ export interface operations {
       query?: {
         /** @description false saves the workflow switched off */
         active?: "true" | "false";
+        /** @description the token of GET /workflows/webhook-url, so the URL shown before the first save is the one that works */
+        webhook_token?: string;
       };
     };
     requestBody?: {
@@ -4045,6 +4068,41 @@ export interface operations {
       };
       /** @description Unprocessable Entity */
       422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A problem (RFC 9457) */
+      default: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A webhook URL for a workflow not saved yet (pass its token as ?webhook_token= when creating it) */
+  get_workflows_webhook_url: {
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NewWebhookView"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -7,7 +7,7 @@ import { ApiError, type Editable, type FieldError, type RunDetail, type StepDoc,
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import { ErrorNotice, Link, Loading, NavigateContext, SidePanelHead, StateBadge, Switch } from '../components.tsx'
-import { clearDraft, loadDraft, saveDraft } from '../drafts.ts'
+import { clearDraft, draftWebhook, draftWebhookToken, loadDraft, saveDraft } from '../drafts.ts'
 import { isFinalRunState } from '../format.ts'
 import { queryKeys, useConnectors } from '../queries.ts'
 import { editorRoute, HOME, runsRoute, setNavigationGuard } from '../route.ts'
@@ -141,6 +141,14 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
   useEffect(() => {
     document.title = `${dirty ? '• ' : ''}${doc.name || 'Workflow'} · Switchboard`
   }, [doc.name, dirty])
+
+  // A draft webhook shows its URL before the first save (the save keeps that token).
+  const pendingWebhook = useQuery({
+    queryKey: ['draft-webhook'],
+    queryFn: ({ signal }) => draftWebhook(api, signal),
+    enabled: !workflow && canEdit && doc.trigger.type === 'webhook',
+    staleTime: Infinity,
+  })
 
   // Validate as the user edits (the server knows the connectors and the expression language).
   useEffect(() => {
@@ -298,7 +306,8 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
     const snapshot = doc
     try {
       if (!workflow) {
-        const wf = await api.createWorkflow(snapshot, { active: false })
+        const webhookToken = snapshot.trigger.type === 'webhook' ? draftWebhookToken() : undefined
+        const wf = await api.createWorkflow(snapshot, { active: false, webhookToken })
         clearDraft()
         await queryClient.invalidateQueries({ queryKey: queryKeys.workflows })
         queryClient.setQueryData(['workflow-edit', wf.id], { workflow: wf, etag: `"v${wf.version}"` } satisfies Editable)
@@ -637,6 +646,7 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
                 listening={listening}
                 onListen={startListening}
                 stepIds={walkSteps(doc).map((e) => e.step.id)}
+                draftWebhook={pendingWebhook.data}
               />
             ) : selectedEntry ? (
               <StepPanel

@@ -28,6 +28,8 @@ export interface TriggerPanelProps {
   onListen: (on: boolean) => void
   /** Every step id, for the synchronous answer's step. */
   stepIds?: string[]
+  /** The URL an unsaved webhook workflow will have once saved. */
+  draftWebhook?: { webhook_url: string; test_url: string }
 }
 
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE']
@@ -53,7 +55,7 @@ export function TriggerPanel(props: TriggerPanelProps) {
 
 // ---- webhook ---------------------------------------------------------------------------
 
-function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen, stepIds }: TriggerPanelProps) {
+function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, onListen, stepIds, draftWebhook }: TriggerPanelProps) {
   const canEdit = useCanEdit()
   const uid = useId()
   const webhook: WebhookDoc = trigger.webhook ?? {}
@@ -90,6 +92,18 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
                 </div>
               </>
             ) : null}
+          </>
+        ) : draftWebhook ? (
+          <>
+            <p className="field__help">
+              This is the workflow’s URL: set it up in the sending app now. It answers once the workflow is saved, and starts runs while it is on.
+            </p>
+            <div className="url-row">
+              <code className="url" data-testid="webhook-url">
+                {draftWebhook.webhook_url}
+              </code>
+              <CopyButton text={draftWebhook.webhook_url} label="Copy webhook URL" />
+            </div>
           </>
         ) : (
           <p className="notice">Save the workflow to get its webhook URL. A workflow needs at least one step to be saved.</p>

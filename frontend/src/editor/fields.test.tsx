@@ -250,3 +250,12 @@ describe('connection picker', () => {
     expect(suggestConnectionName('slack', ['slack', 'slack-2'])).toBe('slack-3')
   })
 })
+
+describe('connection keys', () => {
+  it('derives a free key from the name people type', async () => {
+    const { uniqueKey } = await import('./fields.tsx')
+    const { slugify } = await import('../format.ts')
+    expect(uniqueKey(slugify('Team Slack'), [])).toBe('team-slack')
+    expect(uniqueKey(slugify('Team Slack'), ['team-slack', 'team-slack-2'])).toBe('team-slack-3')
+  })
+})

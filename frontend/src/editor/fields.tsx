@@ -7,6 +7,7 @@ import { ApiError, type ConnectorSpec, type FieldSpec } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
 import { Alert, FormActions } from '../components.tsx'
+import { slugify } from '../format.ts'
 import { useConnections } from '../queries.ts'
 import type { ExprMode } from './completion.ts'
 import { Preview } from './Preview.tsx'
@@ -565,6 +566,12 @@ export function SpecForm({
 
 // ---- connections ---------------------------------------------------------------------------------
 
+/** key, or key-2, key-3 … when a connection already has it. */
+export function uniqueKey(key: string, taken: string[]): string {
+  if (!taken.includes(key)) return key
+  for (let n = 2; ; n++) if (!taken.includes(`${key}-${n}`)) return `${key}-${n}`
+}
+
 export function suggestConnectionName(connector: string, taken: string[]): string {
   const base = connector.replace(/[^a-zA-Z0-9_.-]/g, '-')
   if (!taken.includes(base)) return base
@@ -678,7 +685,9 @@ export function NewConnectionForm({
   const api = useApi()
   const queryClient = useQueryClient()
   const uid = useId()
+  // People type a name ("Team Slack"); steps refer to the key derived from it ("team-slack").
   const [name, setName] = useState(() => suggestConnectionName(spec.id, taken))
+  const key = uniqueKey(slugify(name) || spec.id, taken)
   const [values, setValues] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -697,7 +706,7 @@ export function NewConnectionForm({
       if (v !== undefined && v !== '') payload[f.key] = v
     }
     try {
-      const conn = await api.createConnection({ name: name.trim(), connector: spec.id, fields: payload })
+      const conn = await api.createConnection({ name: key, connector: spec.id, fields: payload })
       await queryClient.invalidateQueries({ queryKey: ['connections'] })
       onCreated(conn.name)
     } catch (err) {
@@ -716,7 +725,17 @@ export function NewConnectionForm({
       <h4 id={`${uid}-title`}>New {spec.name} connection</h4>
       <p className="field__help">Secrets are stored encrypted and never shown again.</p>
       <Alert error={error} />
-      <FieldShell id={`${uid}-name`} label="Connection name" required help="Steps refer to the connection by this name." errors={fieldErrs.name ? [fieldErrs.name] : undefined}>
+      <FieldShell
+        id={`${uid}-name`}
+        label="Connection name"
+        required
+        help={
+          <>
+            Any name, such as “Team Slack”. Steps refer to it as <code data-testid="connection-key">{key}</code>.
+          </>
+        }
+        errors={fieldErrs.name ? [fieldErrs.name] : undefined}
+      >
         <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoFocus aria-describedby={`${uid}-name-help`} />
       </FieldShell>
       {fields.map((f) => {

@@ -10,20 +10,13 @@ import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import { Alert, ErrorNotice, errorText, FormActions, Link, Loading, Modal } from '../../components.tsx'
 import { OptionList } from '../../editor/fields.tsx'
+import { slugify } from '../../format.ts'
 import { editorRoute } from '../../route.ts'
 import { ConnectorIcon } from './ConnectorIcon.tsx'
 import './connections.css'
 
-/** A connection key from a name people type ("Sales Slack" → "sales-slack"). */
-export function slugify(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9_.]+/g, '-')
-    .replace(/^[-_.]+|-+$/g, '')
-    .slice(0, 64)
-}
+// slugify lives in format.ts (the editor's inline connection form derives keys too).
+export { slugify }
 
 /** Is this connection authorized with OAuth2 (its connector's kind, or its own settings)? */
 export function isOAuth(spec: ConnectorSpec | undefined, conn?: Connection): boolean {

@@ -17,21 +17,15 @@ export interface RunFilters {
 // The wire types are generated from the contract (src/api/schema.d.ts); absent lists read as empty.
 export type ConsoleRun = Schemas['Run']
 export type RunLink = Schemas['RunLink']
-export type DeliveryAttempt = Omit<Schemas['Delivery'], 'request_headers' | 'response_headers'> & {
-  request_headers: Record<string, string | string[]> | null
-  response_headers: Record<string, string | string[]> | null
-}
+export type DeliveryAttempt = Schemas['Delivery']
 
 export type ConsoleRunDetail = Omit<RunDetail, 'deliveries' | 'replays'> & {
   replays: RunLink[]
   deliveries: DeliveryAttempt[]
 }
 
-/** The contract types both fields as strings; these are the values the server accepts. */
-export type ReplayOptions = Schemas['ReplayOptions'] & {
-  from: 'start' | 'failed'
-  version: 'pinned' | 'current'
-}
+/** The console always says where a replay starts and on which version. */
+export type ReplayOptions = Required<Schemas['ReplayOptions']>
 
 function query(params: Record<string, string | number | undefined>): string {
   const qs = new URLSearchParams()
