@@ -74,7 +74,7 @@ bench-go: pg
 # a crasher lands in the package's testdata/fuzz: commit it with its fix.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/trigger/webhook:FuzzParseBody internal/webhooksig:FuzzVerifyHeaders \
-	internal/webhooksig:FuzzIPAllowed internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
+	internal/webhooksig:FuzzIPAllowed internal/webhooksig:FuzzStandardWebhooks internal/expr:FuzzCompileAndRun internal/expr:FuzzTemplate \
 	internal/workflow:FuzzDocument connectors/declarative:FuzzParse internal/cronspec:FuzzParse \
 	internal/formdef:FuzzParse internal/netguard:FuzzAddresses
 

@@ -44,7 +44,8 @@ func NewRequest(ctx context.Context, method, rawURL string, body []byte, content
 }
 
 // Exchange sends hreq with client (nil: http.DefaultClient) and reads the
-// whole answer. Both failures are Retryable and name the call by what
+// whole answer. Both failures are classified by TransportError (retryable,
+// except an untrusted server certificate) and name the call by what
 // ("the Discord webhook", "HubSpot GET /crm/v3/…"), which must hold no
 // secret; the URL a *url.Error quotes is dropped, since a token may travel
 // in it.
@@ -58,31 +59,30 @@ func Exchange(client *http.Client, hreq *http.Request, what string) (*http.Respo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, nil, Retryable(fmt.Errorf("calling %s: %w", what, err))
+		return nil, nil, TransportError(fmt.Errorf("calling %s: %w", what, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return nil, nil, Retryable(fmt.Errorf("reading the answer of %s: %w", what, err))
+		return nil, nil, TransportError(fmt.Errorf("reading the answer of %s: %w", what, err))
 	}
 	return resp, body, nil
 }
 
-// StatusError gives err the kind an HTTP status calls for, the way the
-// generic HTTP connectors read it: 429 and 503 are rate limits to retry
-// after wait, 408, 425 and other 5xx can pass on a retry, any other status
-// cannot. Statuses below 400 return nil.
+// StatusError gives err the kind an HTTP status calls for (StatusKind, the
+// retry rules of ErrorKind): 429 and 503 are rate limits to retry after
+// wait, 408, 425 and other 5xx can pass on a retry, any other status cannot.
+// Statuses below 400 return nil.
 func StatusError(status int, wait time.Duration, err error) error {
-	switch {
-	case status < 400:
-		return nil
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+	switch StatusKind(status) {
+	case KindRateLimited:
 		return RateLimited(wait, err)
-	case status == http.StatusRequestTimeout || status == http.StatusTooEarly || status >= 500:
+	case KindRetryable:
 		return Retryable(err)
-	default:
+	case KindPermanent:
 		return Permanent(err)
 	}
+	return nil
 }
 
 // HTTPURL parses raw as an absolute http:// or https:// address with a host.

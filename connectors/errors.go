@@ -7,6 +7,21 @@ import (
 )
 
 // ErrorKind tells the engine whether retrying an action can help.
+//
+// The retry rules for HTTP services (StatusError and TransportError apply
+// them; the engine records each delivery's kind by the same rules):
+//   - 429 and 503: rate_limited, retried no sooner than Retry-After;
+//   - 408, 425 and other 5xx: retryable;
+//   - other 4xx (400, 401, 403, 404, 410, 422…): permanent;
+//   - no answer (connection refused or reset, timeout, a body cut off or
+//     dripping past the timeout): retryable;
+//   - a server certificate the client does not trust: permanent (a retry
+//     meets the same certificate);
+//   - refused by the outbound network policy (also after a redirect) or a
+//     response larger than the cap: permanent (the engine decides these).
+//
+// A step retries retryable and rate-limited failures only when it has a
+// retry policy, up to retry.max_attempts.
 type ErrorKind string
 
 const (

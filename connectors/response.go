@@ -1,7 +1,10 @@
 package connectors
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -23,6 +26,41 @@ func RetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// StatusKind is the kind of a non-2xx HTTP status by the retry rules (see
+// ErrorKind); "" for statuses below 400.
+func StatusKind(code int) ErrorKind {
+	switch {
+	case code < 400:
+		return ""
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return KindRateLimited
+	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
+		return KindRetryable
+	default:
+		return KindPermanent
+	}
+}
+
+// TransportError classifies an error of http.Client.Do or of reading the
+// body: an untrusted server certificate is permanent, anything else
+// (refused, reset, timed out) retryable.
+func TransportError(err error) error {
+	if UntrustedCertificate(err) {
+		return Permanent(err)
+	}
+	return Retryable(err)
+}
+
+// UntrustedCertificate reports a TLS server certificate that failed
+// verification (unknown authority, wrong host name, expired).
+func UntrustedCertificate(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // ParseBody decodes a JSON response (by Content-Type, or by its first byte

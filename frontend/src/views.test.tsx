@@ -78,6 +78,7 @@ describe('views', () => {
           latency_ms: 42,
           response_body: '{"error":"boom"}',
           error: '',
+          error_kind: 'retryable',
           created_at: run.created_at,
         },
         {
@@ -93,6 +94,7 @@ describe('views', () => {
           latency_ms: 1,
           response_body: '',
           error: 'dial tcp: no such host',
+          error_kind: 'retryable',
           created_at: run.created_at,
         },
       ],
@@ -108,6 +110,8 @@ describe('views', () => {
     expect(html).toContain('&quot;error&quot;: &quot;boom&quot;')
     expect(html).toContain('no response')
     expect(html).toContain('dial tcp: no such host')
+    expect(html).toContain('data-testid="delivery-kind"')
+    expect(html).toContain(' retryable<')
     expect(html).toContain('Trigger input')
   })
 

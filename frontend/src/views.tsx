@@ -27,6 +27,14 @@ function useRowClick(to: Route) {
 
 // ---- runs -------------------------------------------------------------------
 
+// deliveryKindLabel names a failed attempt's kind (the retry rules of the
+// connector SDK): whether trying again could help.
+const deliveryKindLabel: Record<string, string> = {
+  retryable: 'retryable',
+  rate_limited: 'rate limited',
+  permanent: 'permanent',
+}
+
 export function EmptyRuns({ workflow }: { workflow?: Workflow }) {
   return (
     <div className="empty empty--small">
@@ -265,6 +273,12 @@ export function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
               </td>
               <td>
                 <HttpStatusBadge status={d.status} />
+                {d.error_kind ? (
+                  <span className="muted" data-testid="delivery-kind" title="by the connector retry rules">
+                    {' '}
+                    {deliveryKindLabel[d.error_kind]}
+                  </span>
+                ) : null}
               </td>
               <td className="num">{d.latency_ms} ms</td>
             </tr>

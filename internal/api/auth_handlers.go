@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -127,9 +126,10 @@ func decodeStrict(c *gin.Context, v any) bool {
 		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if !utf8Body(c, raw) {
+		return false
+	}
+	if err := unmarshalStrict(raw, v, false); err != nil {
 		problem(c, http.StatusBadRequest, "request body is not the expected JSON: "+err.Error())
 		return false
 	}

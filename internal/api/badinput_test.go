@@ -9,24 +9,50 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/connections"
+	"github.com/switchboard-dev/switchboard/internal/events"
+	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
 
 // badBodies are the hostile bodies every write route must refuse with a
 // 4xx problem, storing nothing.
 var badBodies = []struct {
 	name, ctype, body string
+	// names: the problem (detail or errors) must say one of these, so it
+	// names the offending field or what is wrong with the body.
+	names []string
 }{
-	{"malformed JSON", "application/json", `{"name": "x",`},
-	{"wrong types", "application/json", `{"name": 5, "email": [], "role": {}, "fields": "x", "expression": 1, "schema": true, "steps": "all"}`},
-	{"a list instead of an object", "application/json", `[1, 2, 3]`},
-	{"unknown fields only", "application/json", `{"zzz_not_a_field": 1}`},
-	{"huge string", "application/json", `{"name": "` + strings.Repeat("x", 3<<20) + `"}`},
-	{"deep nesting", "application/json", strings.Repeat("[", 20000) + strings.Repeat("]", 20000)},
-	{"NUL bytes", "application/json", "{\"name\": \"a\x00b\", \"\x00\": 1}"},
-	{"invalid UTF-8", "application/json", "{\"name\": \"\xff\xfe\xc3\x28\"}"},
-	{"wrong content type", "text/plain", `{"name": "x"}`},
-	{"a form post", "application/x-www-form-urlencoded", `name=x&role=admin`},
+	{"malformed JSON", "application/json", `{"name": "x",`, []string{"JSON", "EOF"}},
+	{"wrong types", "application/json", `{"name": 5, "email": [], "role": {}, "fields": "x", "expression": 1, "schema": true, "steps": "all", "url": 7}`,
+		[]string{"name", "email", "role", "fields", "expression", "schema", "steps", "url"}},
+	{"a list instead of an object", "application/json", `[1, 2, 3]`, []string{"array", "object"}},
+	{"unknown fields only", "application/json", `{"zzz_not_a_field": 1}`, []string{"zzz_not_a_field"}},
+	{"huge string", "application/json", `{"name": "` + strings.Repeat("x", 3<<20) + `"}`, []string{"KiB", "MiB", "larger", "too large"}},
+	{"deep nesting", "application/json", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), []string{"depth", "nest", "array", "object", "larger"}},
+	{"NUL bytes", "application/json", "{\"name\": \"a\x00b\", \"\x00\": 1}", []string{"\\x00", "NUL", "control character", "name"}},
+	{"invalid UTF-8", "application/json", "{\"name\": \"\xff\xfe\xc3\x28\"}", []string{"UTF-8"}},
+	{"wrong content type", "text/plain", `{"name": "x"}`, []string{"Content-Type", "content type", "application/json"}},
+	{"a form post", "application/x-www-form-urlencoded", `name=x&role=admin`, []string{"Content-Type", "content type", "application/json"}},
+}
+
+type badBody = struct {
+	name, ctype, body string
+	names             []string
+}
+
+// problemNames reports whether a problem document mentions one of names.
+func problemNames(r response, names []string) bool {
+	text := strings.ToLower(r.raw)
+	for _, n := range names {
+		if strings.Contains(text, strings.ToLower(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // bodyless routes act on their path alone; for them only the content type
@@ -40,30 +66,28 @@ var bodyless = map[string]bool{
 	"POST /api/v1/connections/{id}/oauth/connect": true, "POST /api/v1/connections/{id}/oauth/start": true,
 	"POST /api/v1/subscriptions/{id}/rotate-secret": true, "POST /api/v1/subscriptions/{id}/test": true,
 	"POST /api/v1/subscriptions/{id}/deliveries/{delivery}/resend": true,
+	"POST /api/v1/users/{id}/reset-link":                           true, "POST /api/v1/workflows/{id}/inbox/{item}/resend": true,
+	"POST /api/v1/workflows/{id}/inbox/{item}/sample": true,
 }
 
-// knownGaps are refusals this walk found missing and that are not fixed
-// yet (see SECURITY.md): each is skipped, not hidden.
-var knownGaps = map[string]bool{
-	// The body is the sample trigger payload: any JSON is a valid sample, so
-	// wrong types, unknown fields and no body are accepted by design; invalid
-	// UTF-8 is accepted (replaced by U+FFFD) and should not be.
-	"POST /api/v1/workflows/{id}/test wrong types": true, "POST /api/v1/workflows/{id}/test unknown fields only": true,
-	"POST /api/v1/workflows/{id}/test missing body": true, "POST /api/v1/workflows/{id}/test invalid UTF-8": true,
-	// A hook decodes invalid UTF-8 in JSON with U+FFFD instead of refusing it.
-	"hook invalid UTF-8": true,
+// byDesign are bodies a route accepts on purpose (see SECURITY.md): the
+// body of POST /workflows/{id}/test is a sample trigger payload, so any
+// JSON (of any shape, or none: the captured sample) is a valid sample. It
+// must still be UTF-8, and its top level is {body, headers, query}.
+var byDesign = map[string]bool{
+	"POST /api/v1/workflows/{id}/test missing body": true,
+	// Replay options are optional: no body replays with the defaults (here
+	// the run does not exist, so 404).
+	"POST /api/v1/runs/{id}/replay missing body": true,
 }
-
-// needsService are route prefixes this bundle does not wire (connections,
-// event subscriptions): their own packages' tests cover their input.
-var needsService = []string{"/api/v1/connections", "/api/v1/subscriptions"}
 
 var param = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 func (b *bundle) rowCounts(t *testing.T) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"workflows", "workflow_versions", "runs", "connections", "users", "api_keys", "inbound_requests"} {
+	for _, table := range []string{"workflows", "workflow_versions", "runs", "connections", "users", "api_keys", "inbound_requests",
+		"subscriptions", "events", "audit_log"} {
 		var n int
 		if err := b.st.SQLDB().QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)
@@ -78,11 +102,24 @@ func (b *bundle) rowCounts(t *testing.T) map[string]int {
 // stored by any of them.
 func TestEveryWriteRouteRefusesBadInput(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
-		b := setup(t, dialect)
+		ring, err := secrets.NewKeyring("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
+		storetest.Must(t, err, "keyring")
+		st := storetest.Open(t, dialect)
+		b := setupOn(t, st, webhook.Options{MaxBody: 1024}, func(d *api.Deps) {
+			d.Connections = connections.New(st, connectors.Default, ring)
+			d.Events = events.NewService(st, ring, nil)
+		})
 		wfID, hook := b.createWorkflow(t)
-		formID, formPath := b.createForm(t, formDoc)
-		_ = formID
-		ids := map[string]string{"workflows": wfID}
+		_, formPath := b.createForm(t, formDoc)
+		conn := b.do(t, "POST", "/api/v1/connections", "application/json", `{"name":"hooks","connector":"http","fields":{"bearer_token":"tok-123"}}`)
+		if conn.status != 201 {
+			t.Fatalf("connection: %d %s", conn.status, conn.raw)
+		}
+		sub := b.do(t, "POST", "/api/v1/subscriptions", "application/json", `{"url":"https://example.com/events","events":["run.failed"]}`)
+		if sub.status != 201 {
+			t.Fatalf("subscription: %d %s", sub.status, sub.raw)
+		}
+		ids := map[string]string{"workflows": wfID, "connections": conn.body["id"].(string), "subscriptions": sub.body["id"].(string)}
 		before := b.rowCounts(t)
 
 		var ops []string
@@ -111,22 +148,20 @@ func TestEveryWriteRouteRefusesBadInput(t *testing.T) {
 			if bodyless[op] {
 				cases = badBodies[len(badBodies)-2:]
 			} else {
-				cases = append(cases, struct{ name, ctype, body string }{"missing body", "application/json", ""})
+				cases = append(cases, badBody{"missing body", "application/json", "", []string{"body", "empty", "EOF", "required"}})
 			}
-			skip := false
-			for _, p := range needsService {
-				skip = skip || strings.HasPrefix(path, p)
-			}
-			if skip || op == "POST /api/v1/connectors" {
+			if op == "POST /api/v1/connectors" {
 				continue // its body is a YAML, JSON or WebAssembly file: TestAdminUploadsDeclarativeConnectors walks its refusals
 			}
 			for _, c := range cases {
-				if knownGaps[op+" "+c.name] {
+				if byDesign[op+" "+c.name] {
 					continue
 				}
 				r := b.do(t, method, strings.TrimPrefix(url, "http://sb.test"), c.ctype, c.body)
 				if r.status < 400 || r.status >= 500 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") || r.body["detail"] == nil {
 					t.Errorf("%s with %s: %d %q %.300s", op, c.name, r.status, r.header.Get("Content-Type"), r.raw)
+				} else if !problemNames(r, c.names) {
+					t.Errorf("%s with %s: the problem names none of %q: %.300s", op, c.name, c.names, r.raw)
 				}
 			}
 		}
@@ -136,17 +171,18 @@ func TestEveryWriteRouteRefusesBadInput(t *testing.T) {
 			if c.name == "wrong types" || c.name == "a list instead of an object" || c.name == "unknown fields only" || c.name == "NUL bytes" {
 				continue // a hook accepts any JSON document
 			}
-			if knownGaps["hook "+c.name] {
-				continue
-			}
 			if r := b.do(t, "POST", hook, c.ctype, c.body); r.status < 400 || r.status >= 500 {
 				t.Errorf("hook with %s: %d %.200s", c.name, r.status, r.raw)
+			} else if !problemNames(r, c.names) {
+				t.Errorf("hook with %s: the answer names none of %q: %.300s", c.name, c.names, r.raw)
 			}
 		}
 		for _, c := range badBodies {
 			for _, p := range []string{"/api/v1/auth/login", "/api/v1/auth/setup"} {
 				if r := b.doAs(t, "", "POST", p, c.ctype, c.body); r.status < 400 || r.status >= 500 || r.body["detail"] == nil {
 					t.Errorf("%s with %s: %d %.200s", p, c.name, r.status, r.raw)
+				} else if !problemNames(r, c.names) {
+					t.Errorf("%s with %s: the problem names none of %q: %.300s", p, c.name, c.names, r.raw)
 				}
 			}
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -21,7 +20,10 @@ func readInput(c *gin.Context) (connections.Input, bool) {
 		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB")
 		return in, false
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
+	if !utf8Body(c, raw) {
+		return in, false
+	}
+	if err := unmarshalStrict(raw, &in, false); err != nil {
 		problem(c, http.StatusBadRequest, "request body must be {\"name\", \"connector\", \"fields\": {…}} as JSON: "+err.Error())
 		return in, false
 	}

@@ -90,6 +90,9 @@ func readEvaluateRequest(c *gin.Context) (*evaluateRequest, bool) {
 		}
 		return nil, false
 	}
+	if !utf8Body(c, raw) {
+		return nil, false
+	}
 	const shape = `the request body must be a JSON object: {"expression": "…"} or {"template": "…"}, with optional "data"`
 	if len(bytes.TrimSpace(raw)) == 0 {
 		problem(c, http.StatusBadRequest, "the request body is empty; "+shape)

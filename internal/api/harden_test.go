@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/auth"
+	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
@@ -210,6 +212,70 @@ func TestEvaluateOnePartOfTheBudgetFits(t *testing.T) {
 		r := b.do(t, "POST", evaluatePath, "application/json", `{"template": "{{ let r = 1..300; count(1..1000, {count(r, {# > 0}) == 300}) }}"}`)
 		if r.status != 200 {
 			t.Fatalf("one part: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// With a hooks URL of its own, webhook and form links name it, and each
+// host serves only its half: hook and form replies never come from the
+// app's origin (the editor's test URL excepted: its reply is ours), the
+// app never from the hooks origin. A host that is neither (a proxy that
+// rewrites Host) reaches both.
+func TestHooksAndFormsOnTheirOwnOrigin(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		st := storetest.Open(t, dialect)
+		b := setupOn(t, st, webhook.Options{MaxBody: 1024}, func(d *api.Deps) {
+			d.Flows = flows.New(st, connectors.Default, "http://hooks.sb.test")
+			d.PublicURL, d.HooksURL = "http://app.sb.test", "http://hooks.sb.test"
+		})
+		r := b.do(t, "POST", "/api/v1/workflows", "application/json", validDoc)
+		hookURL, _ := r.body["webhook_url"].(string)
+		if r.status != 201 || !strings.HasPrefix(hookURL, "http://hooks.sb.test/hooks/") {
+			t.Fatalf("webhook_url = %q (%d %s)", hookURL, r.status, r.raw)
+		}
+		hook := strings.TrimPrefix(hookURL, "http://hooks.sb.test")
+		f := b.do(t, "POST", "/api/v1/workflows", "application/json", formDoc)
+		formURL, _ := f.body["form_url"].(string)
+		if f.status != 201 || !strings.HasPrefix(formURL, "http://hooks.sb.test/forms/") {
+			t.Fatalf("form_url = %q (%d %s)", formURL, f.status, f.raw)
+		}
+		form := strings.TrimPrefix(formURL, "http://hooks.sb.test")
+		send := func(host, method, path, body string) int {
+			t.Helper()
+			req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
+			req.Host = host
+			req.Header.Set("Authorization", "Bearer "+b.key)
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for _, c := range []struct {
+			host, method, path, body string
+			want                     int
+		}{
+			{"hooks.sb.test", "POST", hook, `{"total":1}`, 202},
+			{"app.sb.test", "POST", hook, `{"total":1}`, 404},
+			{"APP.sb.test", "POST", hook, `{"total":1}`, 404},
+			{"app.sb.test", "POST", hook + "/test", `{"total":1}`, 200},
+			{"hooks.sb.test", "GET", form, "", 200},
+			{"app.sb.test", "GET", form, "", 404},
+			{"hooks.sb.test", "GET", "/api/v1/workflows", "", 404},
+			{"hooks.sb.test", "GET", "/", "", 404},
+			{"hooks.sb.test", "GET", "/healthz", "", 200},
+			{"app.sb.test", "GET", "/api/v1/workflows", "", 200},
+			{"127.0.0.1", "POST", hook, `{"total":1}`, 202},
+			{"127.0.0.1", "GET", "/api/v1/workflows", "", 200},
+		} {
+			if got := send(c.host, c.method, c.path, c.body); got != c.want {
+				t.Errorf("%s %s on %s: %d, want %d", c.method, c.path, c.host, got, c.want)
+			}
 		}
 	})
 }

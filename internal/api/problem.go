@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -23,6 +25,34 @@ type Problem struct {
 
 // FieldError is one invalid field.
 type FieldError = workflow.FieldError
+
+// unmarshalStrict decodes one JSON value into v, refusing fields v does not
+// have (a misspelt option must not be ignored silently) and trailing data.
+// Numbers stay json.Number when useNumber is set.
+func unmarshalStrict(raw []byte, v any, useNumber bool) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if useNumber {
+		dec.UseNumber()
+	}
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// utf8Body refuses a JSON body that is not UTF-8, saying where (400): Go's
+// decoder would store U+FFFD in its place without a word.
+func utf8Body(c *gin.Context, raw []byte) bool {
+	if fe := fielderr.CheckUTF8(raw); fe != nil {
+		problem(c, http.StatusBadRequest, fe.Message, fe)
+		return false
+	}
+	return true
+}
 
 func problem(c *gin.Context, status int, detail string, fields ...*FieldError) {
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,

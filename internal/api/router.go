@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -75,6 +76,11 @@ type Deps struct {
 	// its own address.
 	TrustedProxies []netip.Prefix
 	PublicURL      string // for cookies (Secure on https) and the OpenAPI servers list
+	// HooksURL is where /hooks/ and /forms/ are served from ("": PublicURL).
+	// When its host differs from PublicURL's, each host serves only its own
+	// half: hook and form replies (written by editors) never come from the
+	// app's origin, and the app never from the hooks origin.
+	HooksURL string
 	// HSTS is the Strict-Transport-Security value sent on HTTPS requests
 	// ("" sends none).
 	HSTS   string
@@ -138,6 +144,9 @@ func NewOps(d Deps) http.Handler {
 // New returns the router.
 func New(d Deps) http.Handler {
 	s, r := newServer(d)
+	if split := s.originSplit(); split != nil {
+		r.Use(split)
+	}
 	r.Any("/hooks/:token", hookHeaders, s.hook)
 	r.Any("/hooks/:token/test", hookHeaders, s.hookTest)
 	r.GET("/forms/:token", s.formPage)
@@ -164,6 +173,42 @@ func New(d Deps) http.Handler {
 		s.UI.ServeHTTP(c.Writer, c.Request)
 	})
 	return r
+}
+
+// originSplit keeps the app and the hooks apart when HooksURL names a host
+// of its own: on the app's host, /hooks/ and /forms/ answer 404 (except the
+// editor's test URL, whose reply is Switchboard's own); on the hooks host,
+// only they (and the probes) are served. Only a Host header that names one
+// of the two is acted on, so a proxy that rewrites Host still works, just
+// without the split. nil when there is nothing to split.
+func (s *server) originSplit() gin.HandlerFunc {
+	app, err1 := url.Parse(s.PublicURL)
+	hooks, err2 := url.Parse(s.HooksURL)
+	if s.HooksURL == "" || err1 != nil || err2 != nil || strings.EqualFold(app.Host, hooks.Host) {
+		return nil
+	}
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		public := strings.HasPrefix(p, "/hooks/") || strings.HasPrefix(p, "/forms/")
+		probe := p == "/healthz" || p == "/readyz" || p == "/metrics"
+		switch {
+		case strings.EqualFold(c.Request.Host, app.Host) && public && !isTestURL(p):
+			problem(c, http.StatusNotFound, "webhooks and forms are served at "+s.HooksURL)
+			c.Abort()
+		case strings.EqualFold(c.Request.Host, hooks.Host) && !public && !probe:
+			problem(c, http.StatusNotFound, "this host serves only webhooks and forms; the app is at "+s.PublicURL)
+			c.Abort()
+		default:
+			c.Next()
+		}
+	}
+}
+
+// isTestURL reports /hooks/{token}/test.
+func isTestURL(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/hooks/")
+	tok, tail, _ := strings.Cut(rest, "/")
+	return ok && tok != "" && tail == "test"
 }
 
 func (s *server) requestID(c *gin.Context) {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -51,7 +50,10 @@ func decodeOptional(c *gin.Context, v any) bool {
 	if len(raw) == 0 {
 		return true
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if !utf8Body(c, raw) {
+		return false
+	}
+	if err := unmarshalStrict(raw, v, false); err != nil {
 		problem(c, http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
 		return false
 	}

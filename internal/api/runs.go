@@ -66,6 +66,7 @@ type deliveryView struct {
 	ResponseBody    string    `json:"response_body"`
 	LatencyMS       int64     `json:"latency_ms"`
 	Error           string    `json:"error"`
+	ErrorKind       string    `json:"error_kind" enum:",retryable,rate_limited,permanent" description:"the attempt's failure by the connector SDK's retry rules; empty for a success"`
 	CreatedAt       time.Time `json:"created_at"`
 }
 
@@ -203,7 +204,7 @@ func (s *server) getRun(c *gin.Context) {
 		v.Deliveries[i] = deliveryView{ID: d.ID, StepID: d.StepID, ItemKey: d.ItemKey, Attempt: d.Attempt, Method: d.Method,
 			URL: d.URL, RequestHeaders: headerMap(raw(d.RequestHeaders)), RequestBody: d.RequestBody, Status: d.Status,
 			ResponseHeaders: headerMap(raw(d.ResponseHeaders)), ResponseBody: d.ResponseBody, LatencyMS: d.LatencyMS,
-			Error: d.Error, CreatedAt: d.CreatedAt}
+			Error: d.Error, ErrorKind: d.ErrorKind, CreatedAt: d.CreatedAt}
 	}
 	c.JSON(http.StatusOK, v)
 }

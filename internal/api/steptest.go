@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 
@@ -20,9 +18,10 @@ func (s *server) testStep(c *gin.Context) {
 		problem(c, http.StatusRequestEntityTooLarge, "request body is larger than 1 MiB")
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&in); err != nil {
+	if !utf8Body(c, raw) {
+		return
+	}
+	if err := unmarshalStrict(raw, &in, true); err != nil {
 		problem(c, http.StatusBadRequest, `request body must be {"step": {…an action step…}, "data": {…}}: `+err.Error())
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/switchboard-dev/switchboard/internal/auth"
 	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -18,6 +19,9 @@ func readDocument(c *gin.Context) ([]byte, bool) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxDocumentBytes))
 	if err != nil {
 		problem(c, http.StatusRequestEntityTooLarge, "the workflow document is larger than 2 MiB")
+		return nil, false
+	}
+	if !utf8Body(c, raw) {
 		return nil, false
 	}
 	if len(raw) == 0 {
@@ -52,7 +56,20 @@ func (s *server) listWorkflows(c *gin.Context) {
 		return
 	}
 	items, next, err := s.Flows.List(c.Request.Context(), p)
+	for _, it := range items {
+		forReader(c, it)
+	}
 	reply(c, http.StatusOK, Page[*flows.Summary]{Items: items, NextCursor: next}, err)
+}
+
+// forReader hides a workflow's public URLs (their token lets anyone start
+// runs) from viewers: reading a workflow must not hand out the right to
+// trigger it.
+func forReader(c *gin.Context, v *flows.Summary) {
+	if p := principal(c); v == nil || (p != nil && auth.Allows(p.Role, auth.RoleEditor)) {
+		return
+	}
+	v.WebhookURL, v.TestURL, v.FormURL = "", "", ""
 }
 
 func (s *server) createWorkflow(c *gin.Context) { s.create(c, "true") }
@@ -102,6 +119,7 @@ func (s *server) getWorkflow(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(v.Version))
+	forReader(c, &v.Summary)
 	c.JSON(http.StatusOK, v)
 }
 

@@ -10,7 +10,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/config"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/events"
+	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // keyring loads the sealing keys: from the environment when a key is set,
@@ -30,6 +32,20 @@ func keyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) {
 		log.Warn("PostgreSQL with a generated key file: every process must share this key (set SWITCHBOARD_SECRET_KEY)")
 	}
 	return ring, nil
+}
+
+// sealDocuments makes the store seal the inline webhook secrets of workflow
+// documents, and seals the versions written before (or without) it.
+func sealDocuments(ctx context.Context, st *store.Store, ring *secrets.Keyring, log *slog.Logger) error {
+	st.SetDocumentSealer(flows.NewSealer(ring))
+	n, err := st.SealVersions(ctx, false)
+	if err != nil {
+		return fmt.Errorf("sealing workflow secrets (%d done): %w", n, err)
+	}
+	if n > 0 {
+		log.Info("sealed the inline webhook secrets of older workflow versions", "versions", n)
+	}
+	return nil
 }
 
 // secretsCmd: `switchboard secrets rotate`.
@@ -67,6 +83,11 @@ func secretsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("re-sealing subscription secrets (%d done): %w", subs, err)
 	}
-	fmt.Fprintf(stdout, "primary key is now %s; re-sealed %d connection(s) and %d subscription(s)\n", ring.Primary(), n, subs)
+	st.SetDocumentSealer(flows.NewSealer(ring))
+	docs, err := st.SealVersions(ctx, true)
+	if err != nil {
+		return fmt.Errorf("re-sealing workflow versions (%d done): %w", docs, err)
+	}
+	fmt.Fprintf(stdout, "primary key is now %s; re-sealed %d connection(s), %d subscription(s) and %d workflow version(s)\n", ring.Primary(), n, subs, docs)
 	return nil
 }

@@ -63,6 +63,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := sealDocuments(ctx, st, ring, log); err != nil {
+		return err
+	}
 	// Declarative connectors join the registry before any run starts.
 	loader, err := startConnectors(ctx, cfg, registry(), log)
 	if err != nil {
@@ -157,7 +160,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		handler = api.New(api.Deps{
 			Store:     st,
 			Retention: engine.Retention{MaxAge: cfg.RetentionAge, MaxRuns: cfg.RetentionRuns},
-			Flows:     flows.New(st, registry(), cfg.PublicURL),
+			Flows:     flows.New(st, registry(), cfg.HooksURL),
 			Webhooks: webhook.New(st, eng, eng, webhook.Options{MaxBody: cfg.MaxBodyBytes,
 				RatePerMinute: cfg.WebhookRate, TrustedProxies: proxies, Secrets: conns, Health: health, Limits: limits, Logger: log}),
 			Forms:          form.New(st, eng, form.Options{TrustedProxies: proxies, Limits: limits, Logger: log}),
@@ -172,6 +175,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Health:         health,
 			Events:         events.NewService(st, ring, nudge),
 			PublicURL:      cfg.PublicURL,
+			HooksURL:       cfg.HooksURL,
 			HSTS:           hstsValue(cfg),
 			Metrics:        cfg.Metrics,
 			Prometheus:     prom,

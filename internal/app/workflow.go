@@ -29,7 +29,14 @@ func workflowCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer st.Close()
-	svc := flows.New(st, registry(), cfg.PublicURL)
+	ring, err := keyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := sealDocuments(ctx, st, ring, log); err != nil {
+		return err
+	}
+	svc := flows.New(st, registry(), cfg.HooksURL)
 	if cmd == "export" {
 		v, err := svc.Get(ctx, rest[0])
 		if err != nil {

@@ -20,7 +20,8 @@ import (
 // Config is every setting of a process.
 type Config struct {
 	Addr            string        // listen address
-	PublicURL       string        // base of webhook and form URLs
+	PublicURL       string        // the app's external base URL (UI, API, OAuth callbacks)
+	HooksURL        string        // base of webhook and form URLs (default PublicURL)
 	DataDir         string        // SQLite file and keys
 	DatabaseURL     string        // postgres://… selects PostgreSQL
 	Role            string        // all, api or worker
@@ -135,7 +136,8 @@ func settings() []setting {
 	}
 	return []setting{
 		s("addr", "SWITCHBOARD_ADDR", "listen address (host:port)", func(c *Config) *string { return &c.Addr }),
-		s("public-url", "SWITCHBOARD_PUBLIC_URL", "external base URL for webhook links (default http://<addr>)", func(c *Config) *string { return &c.PublicURL }),
+		s("public-url", "SWITCHBOARD_PUBLIC_URL", "external base URL of the app: UI, API and OAuth callbacks (default http://<addr>)", func(c *Config) *string { return &c.PublicURL }),
+		s("hooks-url", "SWITCHBOARD_HOOKS_URL", "external base URL for /hooks/ and /forms/ links, ideally a host name of its own so nothing a workflow replies shares the app's origin (default: public-url)", func(c *Config) *string { return &c.HooksURL }),
 		s("data-dir", "SWITCHBOARD_DATA_DIR", "folder for the SQLite database and keys", func(c *Config) *string { return &c.DataDir }),
 		{name: "database-url", env: "SWITCHBOARD_DATABASE_URL", usage: "postgres://… to use PostgreSQL (also read from DATABASE_URL)", secret: true,
 			get: func(c *Config) string { return c.DatabaseURL }, set: func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
@@ -218,6 +220,10 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.HooksURL == "" {
+		c.HooksURL = c.PublicURL
+	}
+	c.HooksURL = strings.TrimRight(c.HooksURL, "/")
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "secret.key")
 	}
@@ -251,6 +257,9 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("public-url %q: want http(s)://host[:port]", c.PublicURL))
+	}
+	if u, err := url.Parse(c.HooksURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("hooks-url %q: want http(s)://host[:port]", c.HooksURL))
 	}
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

@@ -28,8 +28,15 @@ func TestFlagsOverrideEnvironmentOverrideDefaults(t *testing.T) {
 	if c.Addr != "127.0.0.1:9000" || c.Workers != 8 || c.DatabaseURL != "postgres://u:pw@h/db" {
 		t.Fatalf("config = %+v", c)
 	}
-	if c.PublicURL != "http://127.0.0.1:9000" || c.RescueAfter != c.JobTimeout+time.Minute {
-		t.Fatalf("derived settings = %q, %s", c.PublicURL, c.RescueAfter)
+	if c.PublicURL != "http://127.0.0.1:9000" || c.HooksURL != c.PublicURL || c.RescueAfter != c.JobTimeout+time.Minute {
+		t.Fatalf("derived settings = %q, %q, %s", c.PublicURL, c.HooksURL, c.RescueAfter)
+	}
+	c, err = load(t, map[string]string{"SWITCHBOARD_HOOKS_URL": "https://hooks.example.com/"}, "--public-url", "https://app.example.com")
+	if err != nil || c.HooksURL != "https://hooks.example.com" || c.PublicURL != "https://app.example.com" {
+		t.Fatalf("hooks-url: %q %q %v", c.HooksURL, c.PublicURL, err)
+	}
+	if _, err := load(t, nil, "--hooks-url", "ftp://x/y"); err == nil || !strings.Contains(err.Error(), "hooks-url") {
+		t.Fatalf("a bad hooks-url: %v", err)
 	}
 }
 

@@ -582,10 +582,12 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	kind := connectors.KindOf(err)
 	switch {
 	case errors.Is(err, netguard.ErrBlocked):
-		kind = connectors.KindPermanent
 		// Said plainly: which setting an operator changes, not just "refused".
-		err = fmt.Errorf("not called, %w; an operator can allow it by adding the address or its network to SWITCHBOARD_OUTBOUND_ALLOW", err)
-	case errors.Is(err, netguard.ErrTooLarge):
+		err = reclassified(fmt.Errorf("not called, %w; an operator can allow it by adding the address or its network to SWITCHBOARD_OUTBOUND_ALLOW", err),
+			connectors.KindPermanent)
+		kind = connectors.KindPermanent
+	case errors.Is(err, netguard.ErrTooLarge), connectors.UntrustedCertificate(err):
+		err = reclassified(err, connectors.KindPermanent)
 		kind = connectors.KindPermanent
 	}
 	if (kind == connectors.KindRetryable || kind == connectors.KindRateLimited) && s.Retry != nil && attempt < s.Retry.MaxAttempts {
@@ -598,6 +600,22 @@ func (x *execution) actionFailed(ctx context.Context, s *workflow.CompiledStep, 
 	}
 	return x.stepFailed(ctx, s, sc, started, input, attempt, err)
 }
+
+// reclassified is err under the kind the engine settled on, its message
+// starting with that kind (the connector's guess taken out).
+func reclassified(err error, kind connectors.ErrorKind) error {
+	msg := strings.Replace(err.Error(), string(connectors.KindOf(err))+": ", "", 1)
+	return &kindError{msg: string(kind) + ": " + msg, err: err}
+}
+
+// kindError carries a reclassified message; the cause stays reachable.
+type kindError struct {
+	msg string
+	err error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.err }
 
 // backoff is the wait before attempt+1: exponential with full jitter between
 // half and all of the step, capped, and never shorter than Retry-After.

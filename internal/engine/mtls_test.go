@@ -11,12 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
-	"github.com/switchboard-dev/switchboard/internal/flows"
 	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -56,16 +54,8 @@ func TestHTTPRequestPresentsTheConnectionsClientCertificate(t *testing.T) {
 			t.Fatal("a certificate without its key was saved")
 		}
 		policy, _ := netguard.ParseAllowList("127.0.0.1")
-		eng, err := engine.New(st, engine.Options{Queue: engine.QueueOptions{Workers: 2}, Registry: connectors.Default,
+		b := startEngine(t, st, engine.Options{Queue: engine.QueueOptions{Workers: 2}, Registry: connectors.Default,
 			Outbound: netguard.Options{Policy: policy}, Credentials: conns, Logger: slog.New(slog.DiscardHandler)})
-		storetest.Must(t, err, "engine")
-		storetest.Must(t, eng.Start(ctx), "start")
-		t.Cleanup(func() {
-			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = eng.Stop(c)
-		})
-		b := &bundle{st: st, eng: eng, flows: flows.New(st, connectors.Default, "http://test")}
 		doc := func(connection string) string {
 			return `{"schema":"switchboard/v1","name":"mtls","trigger":{"type":"webhook"},"steps":[
 			 {"id":"call","type":"action","action":"http.request"` + connection + `,"input":{"method":"GET","url":"` + partner.URL + `/v1/ping"}}]}`

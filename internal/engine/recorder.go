@@ -2,8 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/metrics"
+	"github.com/switchboard-dev/switchboard/internal/netguard"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -76,10 +80,45 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		rc.latency.WithLabelValues(metrics.StatusClass(d.Status)).Observe(elapsed.Seconds())
 	}
 	if err != nil {
-		d.Error = rc.redact.Text(err.Error())
+		msg := err.Error()
+		if timedOut(req.Context(), err) {
+			// The client's deadline shows as "request canceled" or
+			// "context deadline exceeded" depending on where it struck.
+			msg = fmt.Sprintf("timed out after %s: %s", elapsed.Round(time.Millisecond), msg)
+		}
+		d.Error = rc.redact.Text(msg)
 	}
+	d.ErrorKind = string(deliveryKind(d.Status, err))
 	rc.x.addDelivery(d)
 	return resp, err
+}
+
+// timedOut reports an attempt stopped by a deadline (the client's timeout
+// or the step's), not by a cancellation.
+func timedOut(ctx context.Context, err error) bool {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return true
+	}
+	// http.Client's own timer stops a request at its deadline through
+	// Request.Cancel ("request canceled"), a moment before the context's
+	// copy of that deadline fires: a failure past the deadline is a timeout.
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// deliveryKind classifies one attempt by the SDK's retry rules (the same
+// actionFailed applies to the step): transport failures by cause, answers
+// by status.
+func deliveryKind(status int, err error) connectors.ErrorKind {
+	switch {
+	case err == nil:
+		return connectors.StatusKind(status)
+	case errors.Is(err, netguard.ErrBlocked), errors.Is(err, netguard.ErrTooLarge), connectors.UntrustedCertificate(err):
+		return connectors.KindPermanent
+	default:
+		return connectors.KindRetryable
+	}
 }
 
 func capText(b []byte) string {

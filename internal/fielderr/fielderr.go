@@ -6,8 +6,10 @@
 package fielderr
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem, at Path (empty: the whole document).
@@ -80,4 +82,27 @@ func (e *Invalid) Fields() []*Error {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// CheckUTF8 reports where b stops being UTF-8 (nil when it all is): JSON
+// bodies must be UTF-8 (RFC 8259), and Go's decoder would otherwise turn the
+// bad bytes into U+FFFD silently.
+func CheckUTF8(b []byte) *Error {
+	if utf8.Valid(b) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &Error{Message: fmt.Sprintf("body is not valid UTF-8 (byte %d, line %d, column %d)", i, line, col), Line: line, Column: col}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += n
+	}
+	return nil // unreachable: utf8.Valid said otherwise
 }

@@ -38,9 +38,9 @@ type Summary struct {
 	Active      bool      `json:"active"`
 	Version     int       `json:"version"`
 	TriggerType string    `json:"trigger_type"`
-	WebhookURL  string    `json:"webhook_url,omitempty"`
-	TestURL     string    `json:"test_url,omitempty"`
-	FormURL     string    `json:"form_url,omitempty"`
+	WebhookURL  string    `json:"webhook_url,omitempty" description:"under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs"`
+	TestURL     string    `json:"test_url,omitempty" description:"absent for viewers"`
+	FormURL     string    `json:"form_url,omitempty" description:"under the hooks URL; absent for viewers"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }

@@ -83,6 +83,10 @@ type WorkflowVersion struct {
 	Version    int
 	Document   JSON
 	CreatedAt  time.Time
+	// SecretsSealed reports a document written through the DocumentSealer;
+	// false rows (older ones, or written without a sealer) are sealed at the
+	// next start (SealVersions).
+	SecretsSealed bool
 }
 
 // Run states.
@@ -177,7 +181,11 @@ type Delivery struct {
 	ResponseBody    string
 	LatencyMS       int64 `gorm:"column:latency_ms"`
 	Error           string
-	CreatedAt       time.Time
+	// ErrorKind is the failure's kind by the SDK's retry rules
+	// (connectors.ErrorKind: retryable, rate_limited, permanent); "" for a
+	// success.
+	ErrorKind string
+	CreatedAt time.Time
 }
 
 // Inbound-request verdicts.

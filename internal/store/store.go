@@ -57,12 +57,25 @@ type Store struct {
 	pool    *pgxpool.Pool
 	dialect string
 	hooks   *Hooks
+	sealer  DocumentSealer
 	lookups *lookups
 	// txChanged is set (in a Store bound to a transaction) when the
 	// transaction changed a workflow: the lookups are forgotten again once
 	// it has ended.
 	txChanged *bool
 }
+
+// DocumentSealer seals the secrets inside workflow documents at rest (inline
+// webhook secrets, Basic passwords): SealDocument before a version is
+// written, OpenDocument after one is read. The store knows neither the
+// documents' shape nor the keys, so the wiring sets it once at start.
+type DocumentSealer interface {
+	SealDocument(workflowID string, doc []byte) ([]byte, error)
+	OpenDocument(workflowID string, doc []byte) ([]byte, error)
+}
+
+// SetDocumentSealer installs the sealer (nil: documents stored as given).
+func (s *Store) SetDocumentSealer(d DocumentSealer) { s.sealer = d }
 
 // Hooks let a package above the store add rows to a write in the same
 // transaction (the events outbox). Set them once at start, before use.
@@ -234,7 +247,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store, sqlTx *sql.Tx) erro
 			return fmt.Errorf("transaction is %T, not *sql.Tx", gtx.Statement.ConnPool)
 		}
 		return fn(&Store{db: gtx, sqlDB: s.sqlDB, pool: s.pool, dialect: s.dialect, hooks: s.hooks,
-			lookups: s.lookups, txChanged: changed}, sqlTx)
+			sealer: s.sealer, lookups: s.lookups, txChanged: changed}, sqlTx)
 	})
 }
 
@@ -313,14 +326,19 @@ func IsUnavailable(err error) bool {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// 08: connection exceptions; 57P0x: shutting down, cannot connect now.
-		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+		// 08: connection exceptions; 57P0x: shutting down, cannot connect
+		// now; 53: insufficient resources (53100 disk full, too many
+		// connections): all pass once the operator or time frees them.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "53")
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
 		return true
 	}
-	// SQLite: another writer holds the file beyond the busy timeout.
+	// SQLite: another writer holds the file beyond the busy timeout, or the
+	// disk (or max_page_count) is full: SQLite rolls the transaction back
+	// whole, and the next one succeeds once there is room again.
 	msg := err.Error()
-	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY") ||
+		strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "SQLITE_FULL")
 }

@@ -16,18 +16,22 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // CreateWorkflow stores a workflow and its first version. w.ID, timestamps
 // and CurrentVersion are filled in.
 func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*WorkflowVersion, error) {
-	defer s.workflowsChanged() // a token rotated away earlier may be reused
+	defer s.forgetLookups() // a token rotated away earlier may be reused
 	now := time.Now().UTC()
 	if w.ID == "" {
 		w.ID = NewID()
 	}
 	w.CreatedAt, w.UpdatedAt, w.CurrentVersion = now, now, 1
 	v := &WorkflowVersion{ID: NewID(), WorkflowID: w.ID, Version: 1, Document: doc, CreatedAt: now}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	row, err := s.sealedRow(v)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(w).Error; err != nil {
 			return notFound(err, "creating workflow")
 		}
-		if err := tx.Create(v).Error; err != nil {
+		if err := tx.Create(row).Error; err != nil {
 			return notFound(err, "creating workflow version")
 		}
 		return nil
@@ -51,7 +55,7 @@ func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType st
 // expected (0: any); otherwise it returns ErrPrecondition, so two editors
 // never overwrite each other.
 func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType string, doc JSON, expected int) (*WorkflowVersion, error) {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	var v *WorkflowVersion
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var w Workflow
@@ -63,7 +67,11 @@ func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType 
 		}
 		now := time.Now().UTC()
 		v = &WorkflowVersion{ID: NewID(), WorkflowID: id, Version: w.CurrentVersion + 1, Document: doc, CreatedAt: now}
-		if err := tx.Create(v).Error; err != nil {
+		row, err := s.sealedRow(v)
+		if err != nil {
+			return err
+		}
+		if err := tx.Create(row).Error; err != nil {
 			if expected > 0 && errors.Is(err, gorm.ErrDuplicatedKey) {
 				return fmt.Errorf("workflow %s changed meanwhile: %w", id, ErrPrecondition)
 			}
@@ -90,7 +98,7 @@ func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType 
 
 // SetWorkflowActive switches a workflow on or off.
 func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) error {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
 		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
 	return oneRow(res, "updating", "workflow "+id)
@@ -126,6 +134,9 @@ func (s *Store) GetVersion(ctx context.Context, versionID string) (*WorkflowVers
 	gen := s.lookups.generation()
 	v, err := first[WorkflowVersion](ctx, s.db, "workflow version "+versionID, "id = ?", versionID)
 	if err == nil {
+		v, err = s.opened(v)
+	}
+	if err == nil {
 		s.keepVersion(gen, v)
 	}
 	return v, err
@@ -147,6 +158,9 @@ func (s *Store) GetCurrentVersion(ctx context.Context, w *Workflow) (*WorkflowVe
 	gen := s.lookups.generation()
 	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", w.ID, w.CurrentVersion),
 		"workflow_id = ? AND version = ?", w.ID, w.CurrentVersion)
+	if err == nil {
+		v, err = s.opened(v)
+	}
 	if err == nil {
 		s.keepVersion(gen, v)
 	}
@@ -175,7 +189,7 @@ func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, 
 // DeleteWorkflow removes a workflow; its versions, runs, records and inbox
 // go with it.
 func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
 	return oneRow(res, "deleting", "workflow "+id)
 }
@@ -193,7 +207,11 @@ func (s *Store) ListVersions(ctx context.Context, workflowID string) ([]Workflow
 
 // GetVersionNumber returns one version of a workflow by its number.
 func (s *Store) GetVersionNumber(ctx context.Context, workflowID string, n int) (*WorkflowVersion, error) {
-	return first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", workflowID, n), "workflow_id = ? AND version = ?", workflowID, n)
+	v, err := first[WorkflowVersion](ctx, s.db, fmt.Sprintf("workflow %s version %d", workflowID, n), "workflow_id = ? AND version = ?", workflowID, n)
+	if err != nil {
+		return nil, err
+	}
+	return s.opened(v)
 }
 
 // ScheduledWorkflow is an active schedule-triggered workflow.
@@ -224,4 +242,74 @@ func (s *Store) SetLastFired(ctx context.Context, workflowID string, at time.Tim
 		return fmt.Errorf("recording last tick of %s: %w", workflowID, err)
 	}
 	return nil
+}
+
+// sealedRow is v as written: its document sealed when a sealer is set.
+func (s *Store) sealedRow(v *WorkflowVersion) (*WorkflowVersion, error) {
+	row := *v
+	if s.sealer == nil {
+		return &row, nil
+	}
+	doc, err := s.sealer.SealDocument(v.WorkflowID, v.Document)
+	if err != nil {
+		return nil, fmt.Errorf("sealing the secrets of workflow %s: %w", v.WorkflowID, err)
+	}
+	row.Document, row.SecretsSealed = doc, true
+	return &row, nil
+}
+
+// opened is v as read with its secrets opened.
+func (s *Store) opened(v *WorkflowVersion) (*WorkflowVersion, error) {
+	if s.sealer == nil {
+		return v, nil
+	}
+	doc, err := s.sealer.OpenDocument(v.WorkflowID, v.Document)
+	if err != nil {
+		return nil, fmt.Errorf("opening the secrets of workflow %s version %d: %w", v.WorkflowID, v.Version, err)
+	}
+	v.Document = doc
+	return v, nil
+}
+
+// SealVersions rewrites stored versions through the sealer: with all unset,
+// only those not sealed yet (written before sealing existed, or without a
+// sealer); with all set, every version (re-sealing under a new primary key
+// after a rotation). Each version is opened first, so legacy plain values
+// and values sealed under an older key come out the same. It returns how
+// many versions it rewrote.
+func (s *Store) SealVersions(ctx context.Context, all bool) (int, error) {
+	if s.sealer == nil {
+		return 0, errors.New("sealing workflow versions: no sealer set")
+	}
+	n, after := 0, ""
+	for {
+		q := s.db.WithContext(ctx).Order("id").Limit(100).Where("id > ?", after)
+		if !all {
+			q = q.Where("secrets_sealed = ?", false)
+		}
+		var batch []WorkflowVersion
+		if err := q.Find(&batch).Error; err != nil {
+			return n, fmt.Errorf("listing versions to seal: %w", err)
+		}
+		if len(batch) == 0 {
+			return n, nil
+		}
+		for i := range batch {
+			v := &batch[i]
+			after = v.ID
+			if _, err := s.opened(v); err != nil {
+				return n, err
+			}
+			row, err := s.sealedRow(v)
+			if err != nil {
+				return n, err
+			}
+			res := s.db.WithContext(ctx).Model(&WorkflowVersion{}).Where("id = ?", v.ID).
+				Updates(map[string]any{"document": row.Document, "secrets_sealed": true})
+			if res.Error != nil {
+				return n, fmt.Errorf("sealing version %s: %w", v.ID, res.Error)
+			}
+			n++
+		}
+	}
 }

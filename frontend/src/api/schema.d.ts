@@ -547,6 +547,11 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       error: string;
+      /**
+       * @description the attempt's failure by the connector SDK's retry rules; empty for a success
+       * @enum {string}
+       */
+      error_kind: "" | "retryable" | "rate_limited" | "permanent";
       id: string;
       item_key?: string;
       /** Format: int64 */
@@ -1101,14 +1106,17 @@ export interface components {
       active: boolean;
       /** Format: date-time */
       created_at: string;
+      /** @description under the hooks URL; absent for viewers */
       form_url?: string;
       id: string;
       name: string;
+      /** @description absent for viewers */
       test_url?: string;
       trigger_type: string;
       /** Format: date-time */
       updated_at: string;
       version: number;
+      /** @description under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs */
       webhook_url?: string;
     };
     WorkflowClientCert: {
@@ -1126,14 +1134,17 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       document: components["schemas"]["WorkflowDocument"];
+      /** @description under the hooks URL; absent for viewers */
       form_url?: string;
       id: string;
       name: string;
+      /** @description absent for viewers */
       test_url?: string;
       trigger_type: string;
       /** Format: date-time */
       updated_at: string;
       version: number;
+      /** @description under the hooks URL (SWITCHBOARD_HOOKS_URL); absent for viewers: the token starts runs */
       webhook_url?: string;
     };
     WorkflowDocument: {

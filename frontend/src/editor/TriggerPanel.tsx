@@ -93,6 +93,8 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
               </>
             ) : null}
           </>
+        ) : workflow?.id && !canEdit ? (
+          <p className="notice">Only editors and admins see the webhook URL: it lets anyone start runs.</p>
         ) : draftWebhook ? (
           <>
             <p className="field__help">
@@ -463,6 +465,8 @@ function FormPanel({ trigger, workflow, errors, onChange }: TriggerPanelProps) {
           </a>
           <CopyButton text={workflow.form_url} label="Copy form URL" />
         </div>
+      ) : workflow?.id && !canEdit ? (
+        <p className="notice">Only editors and admins see the form’s address.</p>
       ) : (
         <p className="notice">Save the workflow to get the form’s address.</p>
       )}

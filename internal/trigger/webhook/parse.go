@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchboard-dev/switchboard/internal/fielderr"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -26,6 +27,11 @@ func parseBody(contentType string, raw []byte) (any, error) {
 	mt, params, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		// Go's decoder would turn invalid UTF-8 into U+FFFD silently; JSON
+		// must be UTF-8 (RFC 8259), so say so instead of running on altered text.
+		if fe := fielderr.CheckUTF8(raw); fe != nil {
+			return nil, fmt.Errorf("%s although Content-Type says %s", fe.Message, mt)
+		}
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("body is not valid JSON although Content-Type says %s: %v", mt, err)

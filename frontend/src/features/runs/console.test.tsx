@@ -41,7 +41,7 @@ function failedRun(): ConsoleRunDetail {
     deliveries: [1, 2].map((n) => ({
       id: `d${n}`, step_id: 'notify', attempt: n, method: 'POST', url: 'http://127.0.0.1/orders',
       request_headers: { Authorization: '[redacted]' }, request_body: '{"text":"Order 42"}', status: 500,
-      response_headers: {}, response_body: '{"error":"down"}', latency_ms: 20, error: '', created_at: iso(n === 1 ? 100 : 900),
+      response_headers: {}, response_body: '{"error":"down"}', latency_ms: 20, error: '', error_kind: 'retryable', created_at: iso(n === 1 ? 100 : 900),
     })),
   }
 }
