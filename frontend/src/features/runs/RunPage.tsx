@@ -7,6 +7,7 @@ import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import {
   ConfirmButton,
+  HeaderTable,
   HttpStatusBadge,
   Link,
   NavigateContext,
@@ -213,22 +214,6 @@ export function RunView({ run, now }: { run: ConsoleRunDetail; now: number }) {
   )
 }
 
-function Headers({ headers, label }: { headers: DeliveryAttempt['request_headers']; label: string }) {
-  const entries = Object.entries(headers ?? {})
-  if (!entries.length) return <p className="muted small">No headers recorded.</p>
-  return (
-    <table className="table table--compact headers" aria-label={label}>
-      <tbody>
-        {entries.map(([k, v]) => (
-          <tr key={k}>
-            <th scope="row">{k}</th>
-            <td className="mono">{Array.isArray(v) ? v.join(', ') : String(v)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  )
-}
 
 export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
   const words = explainError(d.error, d.status)
@@ -395,7 +380,7 @@ function Message({ side, note = '', headers, body, attempt }: { side: string; no
       <h4 className="h5">
         {side} headers{note}
       </h4>
-      <Headers headers={headers} label={`${side} headers of attempt ${attempt}`} />
+      <HeaderTable headers={headers} label={`${side} headers of attempt ${attempt}`} />
       <h4 className="h5">{side} body</h4>
       <pre className="json" tabIndex={0} aria-label={`${side} body of attempt ${attempt}`}>
         {prettyBody(body) || '(empty)'}
