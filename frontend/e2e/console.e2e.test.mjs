@@ -183,7 +183,13 @@ test.describe('operations console', () => {
       assert.equal(replay.deliveries.length, 1, 'the replay called the receiver once')
       assert.equal(replay.deliveries[0].status, 200)
       assert.ok(!replay.steps.some((s) => s.step_id === 'msg' && s.state !== 'succeeded'))
+      // The replay's timeline shows every attempt of the step: the two that failed, then this one.
+      const row = page.locator('.timeline__row[data-step-id="notify"]')
+      await expect(row).toHaveAttribute('data-attempts', '3')
+      await expect(row.locator('.timeline__mark.is-bad')).toHaveCount(2)
+      await expect(row.locator('.timeline__mark.is-ok')).toHaveCount(1)
       await page.screenshot({ path: path.join(outDir, 'console-run-replayed.png'), fullPage: true })
+      await checkA11y('the replayed run')
 
       // ... and back: the original lists its replay.
       await links.getByRole('link', { name: /^run / }).click()

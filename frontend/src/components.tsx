@@ -474,3 +474,17 @@ export function FormActions({
     </div>
   )
 }
+
+/** Facts about one thing, term then value, as a description list. */
+export function MetaList({ items }: { items: [term: string, value: ReactNode][] }) {
+  return (
+    <dl className="meta">
+      {items.map(([term, value]) => (
+        <div key={term}>
+          <dt>{term}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  )
+}

@@ -35,12 +35,12 @@ export function toCurl(item: Pick<InboxItem, 'method' | 'headers' | 'body' | 'qu
 
 /** "Send it again through the workflow": a run of the current version with this request. */
 export function resendInbound(api: ApiClient, workflowId: string, itemId: string): Promise<Run> {
-  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/resend`, {})
+  return api.op('POST', '/api/v1/workflows/{id}/inbox/{item}/resend', { path: { id: workflowId, item: itemId } })
 }
 
 /** "Use as sample data": the editor's autocomplete and tests then see this request. */
 export function keepAsSample(api: ApiClient, workflowId: string, itemId: string): Promise<Schemas['Sample']> {
-  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/sample`, {})
+  return api.op('POST', '/api/v1/workflows/{id}/inbox/{item}/sample', { path: { id: workflowId, item: itemId } })
 }
 
 function ItemActions({ workflowId, item }: { workflowId: string; item: InboxItem }) {

@@ -21,7 +21,7 @@ import { editorRoute, runRoute } from '../../route.ts'
 import { cancelRun, getRun, replayRun, type ConsoleRunDetail, type DeliveryAttempt, type ReplayOptions } from './api.ts'
 import { explainError } from './errors.ts'
 import { JsonTree } from './JsonTree.tsx'
-import { buildTimeline, type TimelineRow } from './timeline.ts'
+import { buildTimeline, withOriginalAttempts, type TimelineRow } from './timeline.ts'
 
 export const runQueryKey = (id: string) => ['console-run', id] as const
 
@@ -246,12 +246,25 @@ export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
 }
 
 function Timeline({ run, now }: { run: ConsoleRunDetail; now: number }) {
+  return run.replay_of ? <ReplayTimeline run={run} originalId={run.replay_of} now={now} /> : <TimelineView run={run} now={now} />
+}
+
+/** A replay's timeline also shows the attempts of the run it replays (a retry that failed there, then worked here). */
+function ReplayTimeline({ run, originalId, now }: { run: ConsoleRunDetail; originalId: string; now: number }) {
+  const api = useApi()
+  const original = useQuery({ queryKey: runQueryKey(originalId), queryFn: ({ signal }) => getRun(api, originalId, signal) })
+  if (!original.data) return <TimelineView run={run} now={now} />
+  const merged = withOriginalAttempts(run, original.data)
+  return <TimelineView run={merged} now={now} note={merged === run ? undefined : `with the attempts of run ${shortId(originalId)}, which this replays`} />
+}
+
+function TimelineView({ run, now, note }: { run: ConsoleRunDetail; now: number; note?: string }) {
   const tl = buildTimeline(run, now)
   if (!tl.rows.length) return null
   return (
     <section aria-labelledby="timeline-title" className="run-section">
       <h2 id="timeline-title" className="h3">
-        Timeline <span className="muted small">{formatDuration(tl.endMs - tl.startMs)} in all</span>
+        Timeline <span className="muted small">{formatDuration(tl.endMs - tl.startMs)} in all{note ? `, ${note}` : ''}</span>
       </h2>
       <ol className="timeline">
         {tl.rows.map((row) => (
