@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	_ "github.com/switchboard-dev/switchboard/connectors/all"
