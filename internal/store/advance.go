@@ -12,7 +12,8 @@ import (
 // On PostgreSQL a run's execution write (its lease or new state, with the
 // step records and deliveries since the last one) was a transaction of five
 // round trips: BEGIN, the run's UPDATE, two INSERTs, COMMIT. AdvanceAndSave
-// sends it as one statement (a statement is its own transaction): the
+// sends it as one statement (its columns must follow the models: the store
+// test compares every field written here with what is read back) (a statement is its own transaction): the
 // records are written by data-modifying WITH queries only when the run's
 // conditional UPDATE matched, so a lost lease still writes nothing.
 
@@ -81,7 +82,7 @@ func (s *Store) AdvanceAndSave(ctx context.Context, a Advance, steps []*StepRun,
 	}
 	if len(dels) > 0 {
 		b.WriteString(", dl AS (INSERT INTO deliveries (id, state, run_id, step_id, item_key, attempt, method, url, request_headers, " +
-			"request_body, status, response_headers, response_body, latency_ms, error, created_at) SELECT v.* FROM (VALUES ")
+			"request_body, status, response_headers, response_body, latency_ms, error, error_kind, created_at) SELECT v.* FROM (VALUES ")
 		for i, d := range dels {
 			if d.ID == "" {
 				d.ID = NewID()
@@ -97,11 +98,12 @@ func (s *Store) AdvanceAndSave(ctx context.Context, a Advance, steps []*StepRun,
 			b.WriteString("(" + strings.Join([]string{arg(d.ID, "text"), arg(d.State, "text"), arg(d.RunID, "text"),
 				arg(d.StepID, "text"), arg(d.ItemKey, "text"), arg(d.Attempt, "int"), arg(d.Method, "text"), arg(d.URL, "text"),
 				arg(reqH, "jsonb"), arg(d.RequestBody, "text"), arg(d.Status, "int"), arg(respH, "jsonb"),
-				arg(d.ResponseBody, "text"), arg(d.LatencyMS, "int"), arg(d.Error, "text"), arg(d.CreatedAt.UTC(), "timestamptz")}, ", ") + ")")
+				arg(d.ResponseBody, "text"), arg(d.LatencyMS, "int"), arg(d.Error, "text"), arg(d.ErrorKind, "text"),
+				arg(d.CreatedAt.UTC(), "timestamptz")}, ", ") + ")")
 		}
 		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM adv) ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, " +
 			"status = EXCLUDED.status, response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body, " +
-			"latency_ms = EXCLUDED.latency_ms, error = EXCLUDED.error)")
+			"latency_ms = EXCLUDED.latency_ms, error = EXCLUDED.error, error_kind = EXCLUDED.error_kind)")
 	}
 	b.WriteString(" SELECT count(*) FROM adv")
 	var n int

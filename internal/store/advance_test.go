@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,7 @@ func TestAdvanceAndSaveWritesTheRunAndItsRecordsTogether(t *testing.T) {
 		// The final write: state, the action's record, the completed delivery.
 		done := *del
 		done.State, done.Status, done.ResponseBody, done.ResponseHeaders, done.LatencyMS = store.DeliveryCompleted, 200, "ok", store.JSON(`{"C":"d"}`), 7
+		done.Error, done.ErrorKind, done.ItemKey = "went wrong", "retryable", ""
 		fin := store.Advance{ID: run.ID, Owner: "me", Now: mine.Now, State: store.RunSucceeded}
 		notify := step("notify", store.StepSucceeded)
 		notify.Seq = 3
@@ -82,8 +85,17 @@ func TestAdvanceAndSaveWritesTheRunAndItsRecordsTogether(t *testing.T) {
 		}
 		ds, err = s.ListDeliveries(ctx, run.ID)
 		storetest.Must(t, err, "deliveries")
-		if len(ds) != 1 || ds[0].State != store.DeliveryCompleted || ds[0].Status != 200 || ds[0].LatencyMS != 7 || ds[0].ResponseBody != "ok" {
+		if len(ds) != 1 {
 			t.Fatalf("deliveries after finish = %+v", ds)
+		}
+		// Every field written comes back (a column left out of the write shows here).
+		got, want := ds[0], done
+		for _, j := range []*store.JSON{&got.RequestHeaders, &got.ResponseHeaders, &want.RequestHeaders, &want.ResponseHeaders} {
+			*j = store.JSON(strings.ReplaceAll(string(*j), " ", ""))
+		}
+		got.CreatedAt, want.CreatedAt = got.CreatedAt.UTC(), want.CreatedAt.UTC()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("delivery read back\n %+v\nwant\n %+v", got, want)
 		}
 		// A final run takes no more writes.
 		if err := s.AdvanceAndSave(ctx, fin, nil, nil); !errors.Is(err, store.ErrLeaseLost) {
