@@ -334,6 +334,11 @@ test.describe('operations console', () => {
     await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
     await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
     await checkA11y('the editor with a flagged step')
+    // Saving another change keeps the flag: the step still has no connection.
+    await page.getByRole('complementary', { name: 'Settings' }).getByLabel('Title on the canvas').fill('Alert the team')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect(page.getByTestId('save-status').filter({ hasText: 'Saved · v2' })).toBeVisible()
+    await expect(node).toHaveClass(/has-error/)
 
     // A connection made right there, named in words; the key is derived. Then it turns on.
     const panel = page.getByRole('complementary', { name: 'Settings' })

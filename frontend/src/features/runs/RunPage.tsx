@@ -10,6 +10,7 @@ import {
   HeaderTable,
   HttpStatusBadge,
   Link,
+  MetaList,
   NavigateContext,
   QueryResult,
   RelativeTime,
@@ -76,30 +77,20 @@ export function RunView({ run, now }: { run: ConsoleRunDetail; now: number }) {
         <RunActions run={run} />
       </header>
 
-      <dl className="meta">
-        <div>
-          <dt>Workflow</dt>
-          <dd>
-            <Link to={editorRoute(run.workflow_id)}>{run.workflow_name || shortId(run.workflow_id)}</Link> · v{run.version}
-          </dd>
-        </div>
-        <div>
-          <dt>Trigger</dt>
-          <dd>{run.trigger_type || '—'}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatDateTime(run.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(ms)}</dd>
-        </div>
-        <div>
-          <dt>Attempts</dt>
-          <dd>{run.attempt}</dd>
-        </div>
-      </dl>
+      <MetaList
+        items={[
+          [
+            'Workflow',
+            <>
+              <Link to={editorRoute(run.workflow_id)}>{run.workflow_name || shortId(run.workflow_id)}</Link> · v{run.version}
+            </>,
+          ],
+          ['Trigger', run.trigger_type || '—'],
+          ['Created', formatDateTime(run.created_at)],
+          ['Duration', formatDuration(ms)],
+          ['Attempts', run.attempt],
+        ]}
+      />
 
       {run.replay_of || run.replays.length ? (
         <div className="run-links" data-testid="run-links">
