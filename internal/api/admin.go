@@ -90,13 +90,7 @@ func (s *server) useLink(c *gin.Context) {
 		problem(c, http.StatusForbidden, "the password is set, but this account is disabled; ask an admin to enable it")
 		return
 	}
-	res, err := s.Auth.Login(c.Request.Context(), u.Email, in.Password, c.ClientIP())
-	if err != nil {
-		authFail(c, err)
-		return
-	}
-	s.setSessionCookies(c, res)
-	c.JSON(http.StatusOK, signedIn{User: viewUser(res.User), CSRFToken: res.CSRF})
+	s.signIn(c, http.StatusOK, u.Email, in.Password)
 }
 
 func (s *server) listAuditFiltered(c *gin.Context) {

@@ -187,14 +187,7 @@ func (s *server) setup(c *gin.Context) {
 		return
 	}
 	c.Set(auditTarget, u.ID)
-	res, err := s.Auth.Login(c.Request.Context(), in.Email, in.Password, c.ClientIP())
-	if err != nil {
-		authFail(c, err)
-		return
-	}
-	s.setSessionCookies(c, res)
-	c.Set(principalKey, &auth.Principal{Kind: "user", ID: u.ID, Name: u.Email, Role: u.Role})
-	c.JSON(http.StatusCreated, signedIn{User: viewUser(u), CSRFToken: res.CSRF})
+	s.signIn(c, http.StatusCreated, in.Email, in.Password)
 }
 
 func (s *server) login(c *gin.Context) {
@@ -202,7 +195,13 @@ func (s *server) login(c *gin.Context) {
 	if !decodeStrict(c, &in) {
 		return
 	}
-	res, err := s.Auth.Login(c.Request.Context(), in.Email, in.Password, c.ClientIP())
+	s.signIn(c, http.StatusOK, in.Email, in.Password)
+}
+
+// signIn opens a session and answers with the signed-in user: the end of
+// setup, login and a used invite or reset link.
+func (s *server) signIn(c *gin.Context, status int, email, password string) {
+	res, err := s.Auth.Login(c.Request.Context(), email, password, c.ClientIP())
 	if err != nil {
 		authFail(c, err)
 		return
@@ -210,7 +209,7 @@ func (s *server) login(c *gin.Context) {
 	s.setSessionCookies(c, res)
 	c.Set(principalKey, &auth.Principal{Kind: "user", ID: res.User.ID, Name: res.User.Email, Role: res.User.Role})
 	c.Set(auditTarget, res.User.ID)
-	c.JSON(http.StatusOK, signedIn{User: viewUser(res.User), CSRFToken: res.CSRF})
+	c.JSON(status, signedIn{User: viewUser(res.User), CSRFToken: res.CSRF})
 }
 
 func (s *server) logout(c *gin.Context) {
