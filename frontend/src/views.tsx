@@ -1,6 +1,6 @@
 // Presentational views: data in, markup out (no fetching), so they render in unit tests.
 
-import { useContext, type MouseEvent } from 'react'
+import { useContext, type MouseEvent, type ReactNode } from 'react'
 import type { Delivery, Run, RunDetail, StepRun, Workflow } from './api.ts'
 import {
   HttpStatusBadge,
@@ -160,32 +160,42 @@ export function RunDetailView({ run, now }: { run: RunDetail; now: number }) {
         </details>
       ) : null}
 
-      <section aria-labelledby="steps-title">
-        <h4 id="steps-title">
-          Steps <span className="count">{run.steps.length}</span>
-        </h4>
-        {run.steps.length === 0 ? (
-          <p className="muted">No steps recorded yet.</p>
-        ) : (
-          <ol className="steps">
-            {run.steps.map((step, i) => (
-              <StepItem key={`${step.step_id}-${i}`} step={step} />
-            ))}
-          </ol>
-        )}
-      </section>
+      <CountedSection id="steps-title" title="Steps" count={run.steps.length} none="No steps recorded yet.">
+        <ol className="steps">
+          {run.steps.map((step, i) => (
+            <StepItem key={`${step.step_id}-${i}`} step={step} />
+          ))}
+        </ol>
+      </CountedSection>
 
-      <section aria-labelledby="deliveries-title">
-        <h4 id="deliveries-title">
-          Deliveries <span className="count">{run.deliveries.length}</span>
-        </h4>
-        {run.deliveries.length === 0 ? (
-          <p className="muted">No outbound HTTP calls.</p>
-        ) : (
-          <DeliveryTable deliveries={run.deliveries} />
-        )}
-      </section>
+      <CountedSection id="deliveries-title" title="Deliveries" count={run.deliveries.length} none="No outbound HTTP calls.">
+        <DeliveryTable deliveries={run.deliveries} />
+      </CountedSection>
     </article>
+  )
+}
+
+// CountedSection is a titled list of a run's records with their number, or a line saying there are none.
+function CountedSection({
+  id,
+  title,
+  count,
+  none,
+  children,
+}: {
+  id: string
+  title: string
+  count: number
+  none: string
+  children: ReactNode
+}) {
+  return (
+    <section aria-labelledby={id}>
+      <h4 id={id}>
+        {title} <span className="count">{count}</span>
+      </h4>
+      {count === 0 ? <p className="muted">{none}</p> : children}
+    </section>
   )
 }
 

@@ -1,6 +1,6 @@
 // Choose what to add at a place in the tree: a logic step or a connector action.
 
-import { useId, useState } from 'react'
+import { useId, useState, type ReactNode } from 'react'
 import type { ConnectorSpec } from '../api.ts'
 import { Modal } from '../components.tsx'
 import { TypeIcon } from './icons.tsx'
@@ -46,51 +46,54 @@ export function AddStepDialog({
       </div>
       <div className="add-step">
         {logic.length ? (
-          <section aria-labelledby={`${id}-logic`}>
-            <h3 id={`${id}-logic`}>Logic</h3>
-            <ul className="add-step__list">
-              {logic.map((s) => (
-                <li key={s.type}>
-                  <button type="button" className="add-step__item" onClick={() => onPick(s.type)}>
-                    <span className="add-step__icon" aria-hidden="true">
-                      <TypeIcon type={s.type} />
-                    </span>
-                    <span>
-                      <span className="add-step__name">{s.label}</span>
-                      <span className="add-step__help">{s.help}</span>
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </section>
+          <PickList id={`${id}-logic`} title="Logic">
+            {logic.map((s) => (
+              <PickItem key={s.type} icon={<TypeIcon type={s.type} />} name={s.label} help={s.help} onPick={() => onPick(s.type)} />
+            ))}
+          </PickList>
         ) : null}
         {apps.length ? (
-          <section aria-labelledby={`${id}-apps`}>
-            <h3 id={`${id}-apps`}>Apps</h3>
-            <ul className="add-step__list">
-              {apps.flatMap(({ c, actions }) =>
-                actions.map((a) => (
-                  <li key={`${c.id}.${a.id}`}>
-                    <button type="button" className="add-step__item" onClick={() => onPick(`${c.id}.${a.id}`)}>
-                      <span className="add-step__icon" aria-hidden="true">
-                        {c.name.slice(0, 1)}
-                      </span>
-                      <span>
-                        <span className="add-step__name">
-                          {c.name}: {a.name}
-                        </span>
-                        <span className="add-step__help">{a.description ?? c.description}</span>
-                      </span>
-                    </button>
-                  </li>
-                )),
-              )}
-            </ul>
-          </section>
+          <PickList id={`${id}-apps`} title="Apps">
+            {apps.flatMap(({ c, actions }) =>
+              actions.map((a) => (
+                <PickItem
+                  key={`${c.id}.${a.id}`}
+                  icon={c.name.slice(0, 1)}
+                  name={`${c.name}: ${a.name}`}
+                  help={a.description ?? c.description}
+                  onPick={() => onPick(`${c.id}.${a.id}`)}
+                />
+              )),
+            )}
+          </PickList>
         ) : null}
         {!logic.length && !apps.length ? <p className="muted">Nothing matches “{q}”.</p> : null}
       </div>
     </Modal>
+  )
+}
+
+function PickList({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <section aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      <ul className="add-step__list">{children}</ul>
+    </section>
+  )
+}
+
+function PickItem({ icon, name, help, onPick }: { icon: ReactNode; name: string; help?: string; onPick: () => void }) {
+  return (
+    <li>
+      <button type="button" className="add-step__item" onClick={onPick}>
+        <span className="add-step__icon" aria-hidden="true">
+          {icon}
+        </span>
+        <span>
+          <span className="add-step__name">{name}</span>
+          <span className="add-step__help">{help}</span>
+        </span>
+      </button>
+    </li>
   )
 }
