@@ -29,7 +29,13 @@ type RunControl interface {
 
 func (s *server) cancelRun(c *gin.Context) {
 	r, err := s.Runs.Cancel(c.Request.Context(), c.Param("id"))
-	if errors.Is(err, engine.ErrRunFinal) {
+	runReply(c, http.StatusOK, r, err, engine.ErrRunFinal)
+}
+
+// runReply answers a run control with the run, 409 when the engine refused it
+// (refused), or the problem err maps to.
+func runReply(c *gin.Context, status int, r *store.Run, err, refused error) {
+	if errors.Is(err, refused) {
 		problem(c, http.StatusConflict, err.Error())
 		return
 	}
@@ -37,7 +43,7 @@ func (s *server) cancelRun(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, viewRun(r))
+	c.JSON(status, viewRun(r))
 }
 
 // decodeOptional decodes a JSON body into v; an empty body leaves v as is.
@@ -66,15 +72,7 @@ func (s *server) replayRun(c *gin.Context) {
 		return
 	}
 	r, err := s.Runs.Replay(c.Request.Context(), c.Param("id"), o)
-	if errors.Is(err, engine.ErrBadReplay) {
-		problem(c, http.StatusConflict, err.Error())
-		return
-	}
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, viewRun(r))
+	runReply(c, http.StatusAccepted, r, err, engine.ErrBadReplay)
 }
 
 type bulkReplay struct {

@@ -17,6 +17,12 @@ func (s *server) eventsReady(c *gin.Context) bool {
 	return true
 }
 
+// eventsReadyWith is eventsReady for a route whose body is optional: an empty
+// one leaves in as is.
+func (s *server) eventsReadyWith(c *gin.Context, in any) bool {
+	return s.eventsReady(c) && (c.Request.ContentLength == 0 || decodeStrict(c, in))
+}
+
 func (s *server) listEventTypes(c *gin.Context) {
 	c.JSON(http.StatusOK, Page[events.Type]{Items: events.Catalog()})
 }
@@ -75,10 +81,7 @@ type rotateRequest struct {
 
 func (s *server) rotateSubscriptionSecret(c *gin.Context) {
 	var in rotateRequest
-	if !s.eventsReady(c) {
-		return
-	}
-	if c.Request.ContentLength != 0 && !decodeStrict(c, &in) {
+	if !s.eventsReadyWith(c, &in) {
 		return
 	}
 	var overlap time.Duration
@@ -101,10 +104,7 @@ type testEventRequest struct {
 
 func (s *server) testSubscription(c *gin.Context) {
 	var in testEventRequest
-	if !s.eventsReady(c) {
-		return
-	}
-	if c.Request.ContentLength != 0 && !decodeStrict(c, &in) {
+	if !s.eventsReadyWith(c, &in) {
 		return
 	}
 	id, err := s.Events.Test(c.Request.Context(), c.Param("id"), in.EventType)
