@@ -19,7 +19,7 @@ import {
   type NodeProps,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
-import { createContext, memo, useContext, useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react'
+import { createContext, memo, useContext, useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react'
 import type { StepDoc } from '../api.ts'
 import { EditorContext, nodeButtonId, useEditor, type EditorContextValue } from './context.ts'
 import { findStep, stepKindLabel, stepSummary } from './doc.ts'
@@ -75,6 +75,49 @@ function triggerSummary(type: string, trigger: Record<string, unknown>): string 
   return ''
 }
 
+// NodeButton is the selectable face of a trigger or step node: icon, kind, title and
+// summary, with the node's status marks as children. The kind/title/summary ids
+// are what the node's accessible name is built from.
+function NodeButton({
+  bid,
+  type,
+  selected,
+  onClick,
+  onFocus,
+  kind,
+  title,
+  summary,
+  children,
+}: {
+  bid: string
+  type: string
+  selected: boolean
+  onClick: () => void
+  onFocus: () => void
+  kind: string
+  title: string
+  summary: ReactNode
+  children: ReactNode
+}) {
+  return (
+    <button type="button" id={bid} className="flow-node__button" aria-pressed={selected} onClick={onClick} onFocus={onFocus}>
+      <span className="flow-node__icon" aria-hidden="true">
+        <TypeIcon type={type} />
+      </span>
+      <span className="flow-node__text">
+        <span className="flow-node__kind" id={`${bid}-k`}>
+          {kind}
+        </span>{' '}
+        <span className="flow-node__title" id={`${bid}-t`}>
+          {title}
+        </span>{' '}
+        {summary}
+      </span>
+      {children}
+    </button>
+  )
+}
+
 const TriggerNode = memo(function TriggerNode() {
   const ed = useEditor()
   const reveal = useRevealOnFocus('trigger')
@@ -86,28 +129,20 @@ const TriggerNode = memo(function TriggerNode() {
   return (
     <div className={`flow-node flow-node--trigger${selected ? ' is-selected' : ''}${errors ? ' has-error' : ''}`} data-node="trigger">
       <Handles />
-      <button
-        type="button"
-        id={nodeButtonId(null)}
-        className="flow-node__button"
-        aria-pressed={selected}
+      <NodeButton
+        bid={bid}
+        type={t.type}
+        selected={selected}
         onClick={() => ed.select('trigger')}
         onFocus={reveal}
-      >
-        <span className="flow-node__icon" aria-hidden="true">
-          <TypeIcon type={t.type} />
-        </span>
-        <span className="flow-node__text">
-          <span className="flow-node__kind" id={`${bid}-k`}>
-            Trigger
-          </span>{' '}
-          <span className="flow-node__title" id={`${bid}-t`}>
-            {label}
-          </span>{' '}
+        kind="Trigger"
+        title={label}
+        summary={
           <span className="flow-node__summary" id={`${bid}-d`}>
             {triggerSummary(t.type, t)}
           </span>
-        </span>
+        }
+      >
         <span className="visually-hidden" id={`${bid}-s`}>
           {errors ? `, ${errors} problem${errors > 1 ? 's' : ''}` : ''}
         </span>
@@ -117,7 +152,7 @@ const TriggerNode = memo(function TriggerNode() {
           </span>
         ) : null}
         {ed.triggerRunState ? <span className={`flow-node__state state-${ed.triggerRunState}`} aria-hidden="true" /> : null}
-      </button>
+      </NodeButton>
     </div>
   )
 })
@@ -148,29 +183,21 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
       data-run-state={state}
     >
       <Handles />
-      <button
-        type="button"
-        id={bid}
-        className="flow-node__button"
-        aria-pressed={selected}
+      <NodeButton
+        bid={bid}
+        type={step.type}
+        selected={selected}
         onClick={() => ed.select(step.id)}
         onFocus={reveal}
-      >
-        <span className="flow-node__icon" aria-hidden="true">
-          <TypeIcon type={step.type} />
-        </span>
-        <span className="flow-node__text">
-          <span className="flow-node__kind" id={`${bid}-k`}>
-            Step {data.number}
-          </span>{' '}
-          <span className="flow-node__title" id={`${bid}-t`}>
-            {title}
-          </span>{' '}
+        kind={`Step ${data.number}`}
+        title={title}
+        summary={
           <span className="flow-node__summary">
             <code id={`${bid}-i`}>{step.id}</code>
             {summary ? <span id={`${bid}-d`}> · {summary}</span> : null}
           </span>
-        </span>
+        }
+      >
         <span className="visually-hidden" id={`${bid}-s`}>
           {status ? `, ${status}` : ''}
         </span>
@@ -184,7 +211,7 @@ const StepNode = memo(function StepNode({ id, data }: NodeProps<Node<NodeData>>)
             {state === 'succeeded' ? '✓' : state === 'failed' ? '!' : state === 'filtered' ? '–' : '…'}
           </span>
         ) : null}
-      </button>
+      </NodeButton>
     </div>
   )
 })
