@@ -179,6 +179,16 @@ export function Loading({ what }: { what: string }) {
   )
 }
 
+/** The empty state of a list: a title and what to do about it. */
+export function Empty({ title, small, children }: { title: string; small?: boolean; children: ReactNode }) {
+  return (
+    <div className={small ? 'empty empty--small' : 'empty'}>
+      <p className="empty__title">{title}</p>
+      {children}
+    </div>
+  )
+}
+
 /** A list from a query: "Loading …" at first, the error with a retry when nothing is shown, `empty` when there is nothing to list. */
 export function ListResult({
   query,

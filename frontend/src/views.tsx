@@ -3,6 +3,7 @@
 import { useContext, type MouseEvent, type ReactNode } from 'react'
 import type { Delivery, Run, RunDetail, StepRun, Workflow } from './api.ts'
 import {
+  Empty,
   HttpStatusBadge,
   JsonBlock,
   Link,
@@ -39,8 +40,7 @@ const deliveryKindLabel: Record<string, string> = {
 
 export function EmptyRuns({ workflow }: { workflow?: Workflow }) {
   return (
-    <div className="empty empty--small">
-      <p className="empty__title">No runs yet</p>
+    <Empty title="No runs yet" small>
       {workflow?.webhook_url ? (
         <>
           <p>Send an event to the webhook to start one:</p>
@@ -51,7 +51,7 @@ export function EmptyRuns({ workflow }: { workflow?: Workflow }) {
       ) : (
         <p>Runs appear here when the trigger fires.</p>
       )}
-    </div>
+    </Empty>
   )
 }
 

@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { Alert, ConfirmButton, FormActions, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
+import { Alert, ConfirmButton, Empty, FormActions, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -54,15 +54,14 @@ export function WorkflowsPage({ now }: { now: number }) {
         what="workflows"
         count={items.length}
         empty={
-          <div className="empty">
-            <p className="empty__title">No workflows yet</p>
+          <Empty title="No workflows yet">
             <p>{canEdit ? 'Create one from scratch or start from a template.' : 'An editor has not created any workflow yet.'}</p>
             {canEdit ? (
               <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
                 Create your first workflow
               </button>
             ) : null}
-          </div>
+          </Empty>
         }
       >
         {shown.length === 0 ? (

@@ -7,7 +7,7 @@ import { useContext, useEffect, useState } from 'react'
 import type { ApiClient, InboxItem, Run, Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { ConfirmButton, CopyButton, ErrorNotice, HeaderTable, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
+import { ConfirmButton, CopyButton, Empty, ErrorNotice, HeaderTable, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
 import { formatDateTime, prettyBody, shortId } from '../../format.ts'
 import { editorRoute, HOME, runRoute } from '../../route.ts'
 
@@ -112,8 +112,7 @@ export function InboxPage({ workflowId }: { workflowId: string }) {
       ) : inbox.isError && !inbox.data ? (
         <ErrorNotice error={inbox.error} what="the inbox" onRetry={() => void inbox.refetch()} />
       ) : items.length === 0 ? (
-        <div className="empty empty--small">
-          <p className="empty__title">No requests yet</p>
+        <Empty title="No requests yet" small>
           {wf.data?.webhook_url ? (
             <p>
               Requests to <code>{wf.data.webhook_url}</code> appear here.
@@ -121,7 +120,7 @@ export function InboxPage({ workflowId }: { workflowId: string }) {
           ) : (
             <p>This workflow has no webhook trigger.</p>
           )}
-        </div>
+        </Empty>
       ) : (
         <ol className="inbox-list">
           {items.map((item) => (

@@ -9,7 +9,7 @@ import { useSearchParams } from 'react-router'
 import { RUN_STATES, type RunState } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { Link, ListResult, Modal, RelativeTime, StateBadge, useNow } from '../../components.tsx'
+import { Empty, Link, ListResult, Modal, RelativeTime, StateBadge, useNow } from '../../components.tsx'
 import { elapsedMs, formatDuration, isFinalRunState, shortId } from '../../format.ts'
 import { useWorkflows } from '../../queries.ts'
 import { RunError } from './RunError.tsx'
@@ -212,10 +212,9 @@ export function RunsPage() {
         what="runs"
         count={items.length}
         empty={
-          <div className="empty empty--small">
-            <p className="empty__title">No runs match</p>
+          <Empty title="No runs match" small>
             <p>Runs appear here when a trigger fires. Change the filters to see more.</p>
-          </div>
+          </Empty>
         }
       >
         <>
