@@ -354,6 +354,12 @@ export function KeysPage() {
                     {k.revoked_at ? (
                       <span className="badge badge--muted">revoked</span>
                     ) : (
+                      <>
+                      {!k.effective_role ? (
+                        <span className="badge badge--muted" title="its owner is disabled or deleted, so the key is refused">
+                          inactive ({k.owner?.deleted ? 'owner deleted' : 'owner disabled'}){' '}
+                        </span>
+                      ) : null}
                       <button
                         type="button"
                         className="btn btn--small btn--danger"
@@ -364,6 +370,7 @@ export function KeysPage() {
                       >
                         Revoke
                       </button>
+                      </>
                     )}
                   </td>
                 </tr>
