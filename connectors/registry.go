@@ -31,30 +31,23 @@ func Register(c Connector) {
 }
 
 // Add adds c, refusing an invalid spec or a duplicate id.
-func (r *Registry) Add(c Connector) error {
-	spec := c.Spec()
-	if err := spec.Validate(); err != nil {
-		return fmt.Errorf("registering connector: %w", err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.connectors[spec.ID]; dup {
-		return fmt.Errorf("registering connector: duplicate id %q", spec.ID)
-	}
-	r.connectors[spec.ID] = c
-	return nil
-}
+func (r *Registry) Add(c Connector) error { return r.put(c, false) }
 
 // Replace adds c, or swaps it in for the connector with the same id in one
 // step: a lookup sees the old connector or the new one, never neither.
 // Declarative connectors use it when their file changes.
-func (r *Registry) Replace(c Connector) error {
+func (r *Registry) Replace(c Connector) error { return r.put(c, true) }
+
+func (r *Registry) put(c Connector, replace bool) error {
 	spec := c.Spec()
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("registering connector: %w", err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, dup := r.connectors[spec.ID]; dup && !replace {
+		return fmt.Errorf("registering connector: duplicate id %q", spec.ID)
+	}
 	r.connectors[spec.ID] = c
 	return nil
 }

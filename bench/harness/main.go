@@ -480,7 +480,7 @@ func print(rows []row) {
 			ceil[r.Phase] = r
 		}
 	}
-	fmt.Println("| target | phase | accepted | accepted/s (×ceiling) | runs/s (×ceiling) | reply p50/p99 ms | e2e p50/p99 ms | RSS idle/max MiB | CPU ms/run | bytes/run | note |")
+	fmt.Println("| target | phase | accepted | accepted/s (×ceiling) | runs/s (×ceiling) | reply p50/p99 ms (×ceiling) | e2e p50/p99 ms (×ceiling reply) | RSS idle/max MiB | CPU ms/run | bytes/run | note |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {
 		c := ceil[r.Phase]
@@ -490,13 +490,20 @@ func print(rows []row) {
 			}
 			return fmt.Sprintf(" (%.2f)", v/c.AcceptedPS)
 		}
+		// Latencies as multiples of the bare handler's reply latency.
+		times := func(p50, p99 float64) string {
+			if r.Target == "bare Go" || c.ReplyP50 <= 0 || c.ReplyP99 <= 0 {
+				return ""
+			}
+			return fmt.Sprintf(" (×%.0f / ×%.0f)", p50/c.ReplyP50, p99/c.ReplyP99)
+		}
 		runs := "—"
 		if r.Target != "bare Go" {
 			runs = fmt.Sprintf("%.0f%s", r.RunsPS, ratio(r.RunsPS))
 		}
-		fmt.Printf("| %s | %s | %.0f | %.0f%s | %s | %.1f / %.1f | %s | %s | %s | %s | %s |\n",
-			r.Target, r.Phase, r.Accepted, r.AcceptedPS, ratio(r.AcceptedPS), runs, r.ReplyP50, r.ReplyP99,
-			dash(r.Target, fmt.Sprintf("%.1f / %.1f", r.E2EP50, r.E2EP99)),
+		fmt.Printf("| %s | %s | %.0f | %.0f%s | %s | %.1f / %.1f%s | %s | %s | %s | %s | %s |\n",
+			r.Target, r.Phase, r.Accepted, r.AcceptedPS, ratio(r.AcceptedPS), runs, r.ReplyP50, r.ReplyP99, times(r.ReplyP50, r.ReplyP99),
+			dash(r.Target, fmt.Sprintf("%.1f / %.1f%s", r.E2EP50, r.E2EP99, times(r.E2EP50, r.E2EP99))),
 			dash(r.Target, fmt.Sprintf("%.0f / %.0f", r.RSSIdle, r.RSSMax)),
 			dash(r.Target, fmt.Sprintf("%.2f", r.CPUmsPerRun)), dash(r.Target, fmt.Sprintf("%.0f", r.BytesRun)), strings.TrimSpace(r.Note))
 	}

@@ -160,11 +160,7 @@ func (c *Connector) request(ctx context.Context, a *action, req connectors.Reque
 		if err != nil {
 			return nil, bad("query", err)
 		}
-		for k, v := range rendered.(map[string]any) {
-			for _, s := range queryValues(v) {
-				q.Add(k, s)
-			}
-		}
+		q = params(rendered.(map[string]any))
 	}
 	var body []byte
 	contentType := ""
@@ -175,14 +171,8 @@ func (c *Connector) request(ctx context.Context, a *action, req connectors.Reque
 		}
 		rendered = dropNulls(rendered)
 		if a.form {
-			form := url.Values{}
 			obj, _ := rendered.(map[string]any)
-			for k, v := range obj {
-				for _, s := range queryValues(v) {
-					form.Add(k, s)
-				}
-			}
-			body, contentType = []byte(form.Encode()), "application/x-www-form-urlencoded"
+			body, contentType = []byte(params(obj).Encode()), "application/x-www-form-urlencoded"
 		} else {
 			if body, err = json.Marshal(rendered); err != nil {
 				return nil, connectors.BadInput(fmt.Errorf("body: %w", err))
@@ -318,6 +308,18 @@ func (c *Connector) statusError(resp *http.Response, response map[string]any) er
 		}
 	}
 	return connectors.StatusError(code, wait, err)
+}
+
+// params turns a rendered object into query or form parameters: a key once
+// per value it has.
+func params(obj map[string]any) url.Values {
+	out := url.Values{}
+	for k, v := range obj {
+		for _, s := range queryValues(v) {
+			out.Add(k, s)
+		}
+	}
+	return out
 }
 
 // queryValues turns a rendered value into parameter values: nothing for nil

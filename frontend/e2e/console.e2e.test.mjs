@@ -183,7 +183,13 @@ test.describe('operations console', () => {
       assert.equal(replay.deliveries.length, 1, 'the replay called the receiver once')
       assert.equal(replay.deliveries[0].status, 200)
       assert.ok(!replay.steps.some((s) => s.step_id === 'msg' && s.state !== 'succeeded'))
+      // The replay's timeline shows every attempt of the step: the two that failed, then this one.
+      const row = page.locator('.timeline__row[data-step-id="notify"]')
+      await expect(row).toHaveAttribute('data-attempts', '3')
+      await expect(row.locator('.timeline__mark.is-bad')).toHaveCount(2)
+      await expect(row.locator('.timeline__mark.is-ok')).toHaveCount(1)
       await page.screenshot({ path: path.join(outDir, 'console-run-replayed.png'), fullPage: true })
+      await checkA11y('the replayed run')
 
       // ... and back: the original lists its replay.
       await links.getByRole('link', { name: /^run / }).click()
@@ -328,6 +334,11 @@ test.describe('operations console', () => {
     await expect(page.getByRole('switch', { name: 'Active' })).toHaveAttribute('aria-checked', 'false')
     await page.screenshot({ path: path.join(outDir, 'console-missing-connection.png'), fullPage: true })
     await checkA11y('the editor with a flagged step')
+    // Saving another change keeps the flag: the step still has no connection.
+    await page.getByRole('complementary', { name: 'Settings' }).getByLabel('Title on the canvas').fill('Alert the team')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect(page.getByTestId('save-status').filter({ hasText: 'Saved · v2' })).toBeVisible()
+    await expect(node).toHaveClass(/has-error/)
 
     // A connection made right there, named in words; the key is derived. Then it turns on.
     const panel = page.getByRole('complementary', { name: 'Settings' })

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react'
 import type { Workflow } from './api.ts'
-import { ErrorNotice, Link, Loading, QueryResult } from './components.tsx'
+import { Link, ListResult, QueryResult } from './components.tsx'
 import { useRun, useRuns, useWorkflows } from './queries.ts'
 import { editorRoute, HOME, runRoute } from './route.ts'
 import { EmptyRuns, RunDetailView, RunTable } from './views.tsx'
@@ -60,15 +60,9 @@ function RunsPanel({
           {workflow ? <span className="panel__sub"> · {workflow.name}</span> : null}
         </h1>
       </div>
-      {runs.isPending ? (
-        <Loading what="runs" />
-      ) : runs.isError && items.length === 0 ? (
-        <ErrorNotice error={runs.error} what="runs" onRetry={() => void runs.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyRuns workflow={workflow} />
-      ) : (
+      <ListResult query={runs} what="runs" count={items.length} empty={<EmptyRuns workflow={workflow} />}>
         <RunTable runs={items} workflowId={workflowId} selectedRunId={selectedRunId} now={now} />
-      )}
+      </ListResult>
     </section>
   )
 }

@@ -137,7 +137,8 @@ export function AuthGate({ children }: { children: ReactNode }) {
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
 }
 
-function AuthFrame({ children }: { children: ReactNode }) {
+/** The frame of the pages shown before signing in. */
+export function AuthFrame({ children }: { children: ReactNode }) {
   return (
     <main id="main" className="auth-page">
       <div className="auth-card">

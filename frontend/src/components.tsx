@@ -179,6 +179,26 @@ export function Loading({ what }: { what: string }) {
   )
 }
 
+/** A list from a query: "Loading …" at first, the error with a retry when nothing is shown, `empty` when there is nothing to list. */
+export function ListResult({
+  query,
+  what,
+  count,
+  empty,
+  children,
+}: {
+  query: { isPending: boolean; isError: boolean; error: unknown; refetch: () => unknown }
+  what: string
+  /** How many items the page has to show. */
+  count: number
+  empty: ReactNode
+  children: ReactNode
+}) {
+  if (query.isPending) return <Loading what={what} />
+  if (query.isError && count === 0) return <ErrorNotice error={query.error} what={what} onRetry={() => void query.refetch()} />
+  return <>{count === 0 ? empty : children}</>
+}
+
 /** The part of a query a page shows: the data, drawn by children; "Loading …" while it loads; the error with a retry when there is nothing to show. */
 export function QueryResult<T>({
   query,
@@ -380,5 +400,91 @@ export function TableHead({ columns }: { columns: Column[] }) {
         })}
       </tr>
     </thead>
+  )
+}
+
+/** Words for an API error, with its field errors. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    const fields = err.fieldErrors.map((f) => `${f.path}: ${f.message}`)
+    return fields.length ? `${err.message} — ${fields.join('; ')}` : err.message
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** An error to show, or nothing when there is none: a notice, or with `inline` a line under a field. */
+export function Alert({ error, inline = false }: { error: unknown; inline?: boolean }) {
+  if (!error) return null
+  const text = typeof error === 'string' ? error : errorText(error)
+  return inline ? (
+    <p className="field__error" role="alert">
+      {text}
+    </p>
+  ) : (
+    <div className="notice notice--error" role="alert">
+      {text}
+    </div>
+  )
+}
+
+/** Recorded HTTP headers, one row each; repeated values are joined. */
+export function HeaderTable({ headers, label }: { headers: Record<string, string | string[]> | null | undefined; label: string }) {
+  const entries = Object.entries(headers ?? {})
+  if (!entries.length) return <p className="muted small">No headers recorded.</p>
+  return (
+    <table className="table table--compact headers" aria-label={label}>
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td className="mono">{Array.isArray(v) ? v.join(', ') : String(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+/** The buttons under a form: Cancel, and the submit button that says what it does and, while busy, that it is doing it. */
+export function FormActions({
+  onCancel,
+  busy,
+  disabled = busy,
+  label,
+  busyLabel,
+  subform = false,
+}: {
+  onCancel: () => void
+  busy: boolean
+  /** When the submit button is off for another reason too; default while busy. */
+  disabled?: boolean
+  label: string
+  busyLabel: string
+  /** A form inside another form's panel rather than a dialog's. */
+  subform?: boolean
+}) {
+  return (
+    <div className={subform ? 'subform__actions' : 'modal__actions'}>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn--primary" disabled={disabled}>
+        {busy ? busyLabel : label}
+      </button>
+    </div>
+  )
+}
+
+/** Facts about one thing, term then value, as a description list. */
+export function MetaList({ items }: { items: [term: string, value: ReactNode][] }) {
+  return (
+    <dl className="meta">
+      {items.map(([term, value]) => (
+        <div key={term}>
+          <dt>{term}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
   )
 }

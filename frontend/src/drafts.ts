@@ -18,7 +18,7 @@ export async function draftWebhook(api: ApiClient, signal?: AbortSignal): Promis
   } catch {
     // fall through to a new one
   }
-  const fresh = await api.request<DraftWebhook>('GET', '/api/v1/workflows/webhook-url', undefined, signal)
+  const fresh = await api.op('GET', '/api/v1/workflows/webhook-url', { signal })
   try {
     sessionStorage.setItem(WEBHOOK_KEY, JSON.stringify(fresh))
   } catch {

@@ -6,9 +6,11 @@ import {
   HttpStatusBadge,
   JsonBlock,
   Link,
+  MetaList,
   NavigateContext,
   RelativeTime,
   StateBadge,
+  TableHead,
 } from './components.tsx'
 import { elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
 import { runsRoute, type Route } from './route.ts'
@@ -67,17 +69,7 @@ export function RunTable({
   return (
     <div className="table-wrap">
       <table className="table table--compact" aria-label="Recent runs">
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">State</th>
-            <th scope="col">Started</th>
-            <th scope="col" className="num">
-              Duration
-            </th>
-            <th scope="col">Error</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Run', 'State', 'Started', { label: 'Duration', num: true }, 'Error']} />
         <tbody>
           {runs.map((run) => (
             <RunRow key={run.id} run={run} workflowId={workflowId} selected={run.id === selectedRunId} now={now} />
@@ -124,28 +116,15 @@ export function RunDetailView({ run, now }: { run: RunDetail; now: number }) {
         <StateBadge state={run.state} />
       </header>
 
-      <dl className="meta">
-        <div>
-          <dt>Version</dt>
-          <dd>v{run.version}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatDateTime(run.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>{formatDateTime(run.started_at)}</dd>
-        </div>
-        <div>
-          <dt>Finished</dt>
-          <dd>{formatDateTime(run.finished_at)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(ms)}</dd>
-        </div>
-      </dl>
+      <MetaList
+        items={[
+          ['Version', `v${run.version}`],
+          ['Created', formatDateTime(run.created_at)],
+          ['Started', formatDateTime(run.started_at)],
+          ['Finished', formatDateTime(run.finished_at)],
+          ['Duration', formatDuration(ms)],
+        ]}
+      />
 
       {run.error ? (
         <div className="notice notice--error">
@@ -245,19 +224,7 @@ export function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
   return (
     <div className="table-wrap">
       <table className="table table--compact deliveries" aria-label="Deliveries">
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col" className="num">
-              Attempt
-            </th>
-            <th scope="col">Request</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="num">
-              Latency
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Step', { label: 'Attempt', num: true }, 'Request', 'Status', { label: 'Latency', num: true }]} />
         {deliveries.map((d, i) => (
           <tbody key={`${d.step_id}-${d.attempt}-${i}`} data-step-id={d.step_id}>
             <tr className={d.error || d.response_body ? 'has-sub' : undefined}>

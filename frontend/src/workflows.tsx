@@ -6,7 +6,7 @@ import { useContext, useId, useMemo, useRef, useState, type ChangeEvent, type Fo
 import { ApiError, type Workflow } from './api.ts'
 import { useApi } from './apiContext.ts'
 import { useCanEdit } from './auth.tsx'
-import { ConfirmButton, ErrorNotice, Link, Loading, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
+import { Alert, ConfirmButton, FormActions, Link, ListResult, Modal, NavigateContext, RelativeTime, StateBadge, Switch, TableHead } from './components.tsx'
 import { emptyDocument } from './editor/doc.ts'
 import { saveDraft } from './drafts.ts'
 import { queryKeys, useConnectors, useWorkflowStats, useWorkflows } from './queries.ts'
@@ -49,36 +49,39 @@ export function WorkflowsPage({ now }: { now: number }) {
           ) : null}
         </div>
       </div>
-      {workflows.isPending ? (
-        <Loading what="workflows" />
-      ) : workflows.isError && items.length === 0 ? (
-        <ErrorNotice error={workflows.error} what="workflows" onRetry={() => void workflows.refetch()} />
-      ) : items.length === 0 ? (
-        <div className="empty">
-          <p className="empty__title">No workflows yet</p>
-          <p>{canEdit ? 'Create one from scratch or start from a template.' : 'An editor has not created any workflow yet.'}</p>
-          {canEdit ? (
-            <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
-              Create your first workflow
-            </button>
-          ) : null}
-        </div>
-      ) : shown.length === 0 ? (
-        <p className="muted">No workflow matches “{search}”.</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Workflows">
-            <TableHead
-              columns={['Name', 'Trigger', 'Active', 'Last run', { label: 'Success (7 days)', num: true }, 'Updated', { label: 'Actions', hidden: true }]}
-            />
-            <tbody>
-              {shown.map((wf) => (
-                <WorkflowRow key={wf.id} wf={wf} now={now} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListResult
+        query={workflows}
+        what="workflows"
+        count={items.length}
+        empty={
+          <div className="empty">
+            <p className="empty__title">No workflows yet</p>
+            <p>{canEdit ? 'Create one from scratch or start from a template.' : 'An editor has not created any workflow yet.'}</p>
+            {canEdit ? (
+              <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
+                Create your first workflow
+              </button>
+            ) : null}
+          </div>
+        }
+      >
+        {shown.length === 0 ? (
+          <p className="muted">No workflow matches “{search}”.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-label="Workflows">
+              <TableHead
+                columns={['Name', 'Trigger', 'Active', 'Last run', { label: 'Success (7 days)', num: true }, 'Updated', { label: 'Actions', hidden: true }]}
+              />
+              <tbody>
+                {shown.map((wf) => (
+                  <WorkflowRow key={wf.id} wf={wf} now={now} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListResult>
       {workflows.hasNextPage ? (
         <button
           type="button"
@@ -290,11 +293,7 @@ export function NewWorkflowDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title="New workflow" onClose={onClose} wide>
       <form onSubmit={(e) => void submit(e)} className="new-workflow">
-        {error ? (
-          <div className="notice notice--error" role="alert">
-            {error}
-          </div>
-        ) : null}
+        <Alert error={error} />
         <div className="field">
           <label htmlFor={`${id}-name`}>Workflow name</label>
           <input
@@ -318,14 +317,7 @@ export function NewWorkflowDialog({ onClose }: { onClose: () => void }) {
             <Choice key={t.id} name={`${id}-start`} value={`template:${t.id}`} title={t.title} help={t.description} checked={start === `template:${t.id}`} onSelect={setStart} />
           ))}
         </fieldset>
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create workflow'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} busyLabel="Creating…" label="Create workflow" />
       </form>
     </Modal>
   )

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	_ "github.com/switchboard-dev/switchboard/connectors/all"
@@ -324,4 +325,37 @@ func TestTestOneActionStep(t *testing.T) {
 	if r := b.do(t, "POST", "/api/v1/steps/test", "application/json", `{"step":{"id":"m","type":"map","fields":{"a":1}}}`); r.status != 400 {
 		t.Fatalf("a map step: %d", r.status)
 	}
+}
+
+// A filter's expression and a map's template are not stored per run: the
+// run detail shows them as each record's input, from the run's version.
+func TestRunDetailShowsStaticStepInputsFromTheVersion(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		b := setup(t, dialect)
+		_, hook := b.createWorkflow(t)
+		r := b.do(t, "POST", hook, "application/json", `{"id":1,"total":250}`)
+		if r.status != 202 {
+			t.Fatalf("webhook: %d %s", r.status, r.raw)
+		}
+		runID := r.body["run_id"].(string)
+		now := time.Now().UTC()
+		rec := func(step, state string, out string) *store.StepRun {
+			return &store.StepRun{RunID: runID, StepID: step, State: state, Output: store.JSON(out), Attempts: 1, StartedAt: now, FinishedAt: &now}
+		}
+		storetest.Must(t, b.st.SaveRecords(context.Background(), []*store.StepRun{
+			rec("big", store.StepSucceeded, `{"passed":true}`), rec("msg", store.StepSucceeded, `{"text":"Order 1"}`)}, nil), "records")
+		detail := b.do(t, "GET", "/api/v1/runs/"+runID, "", "")
+		if detail.status != 200 {
+			t.Fatalf("run detail: %d %s", detail.status, detail.raw)
+		}
+		inputs := map[string]string{}
+		for _, s := range detail.body["steps"].([]any) {
+			m := s.(map[string]any)
+			in, _ := json.Marshal(m["input"])
+			inputs[m["step_id"].(string)] = string(in)
+		}
+		if inputs["big"] != `{"if":"trigger.body.total \u003e 100"}` || inputs["msg"] != `{"text":"Order {{ trigger.body.id }}"}` {
+			t.Fatalf("step inputs = %v, want the filter's expression and the map's template", inputs)
+		}
+	})
 }

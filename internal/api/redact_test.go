@@ -148,6 +148,20 @@ func TestInlineWebhookSecretsAreSealedAtRest(t *testing.T) {
 		if r := b.send(t, hook, `{}`, http.Header{"X-Api-Key": {"sealed:v1:k1:x"}}); r.status == 202 {
 			t.Fatalf("a sealed-looking value verified")
 		}
+		// A key rotation re-seals every version under the new primary key.
+		rotated, err := secrets.NewKeyring("k2", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef"),
+			"k2": []byte("fedcba9876543210fedcba9876543210")})
+		storetest.Must(t, err, "rotated keyring")
+		b.st.SetDocumentSealer(flows.NewSealer(rotated))
+		if n, err := b.st.SealVersions(ctx, true); err != nil || n != 3 {
+			t.Fatalf("re-sealed %d versions (%v), want all 3", n, err)
+		}
+		if raw := rows(id) + rows(legacyID); strings.Contains(raw, "sealed:v1:k1:") || strings.Count(raw, "sealed:v1:k2:") != 5 {
+			t.Fatalf("not re-sealed under k2: %s", raw)
+		}
+		if r := b.send(t, hook, `{}`, http.Header{"X-Api-Key": {"tok-very-secret-2"}}); r.status != 202 {
+			t.Fatalf("after re-sealing the secret no longer verifies: %d %s", r.status, r.raw)
+		}
 		// A sealed value copied to another workflow does not open there.
 		var sealedDoc string
 		q := "SELECT document FROM workflow_versions WHERE workflow_id = ? AND version = 1"
@@ -155,7 +169,10 @@ func TestInlineWebhookSecretsAreSealedAtRest(t *testing.T) {
 			q = "SELECT document::text FROM workflow_versions WHERE workflow_id = $1 AND version = 1"
 		}
 		storetest.Must(t, b.st.SQLDB().QueryRowContext(ctx, q, id).Scan(&sealedDoc), "sealed doc")
-		if _, err := flows.NewSealer(ring).OpenDocument(legacyID, []byte(sealedDoc)); err == nil {
+		if _, err := flows.NewSealer(rotated).OpenDocument(id, []byte(sealedDoc)); err != nil {
+			t.Fatalf("the sealed document does not open under its own id: %v", err)
+		}
+		if _, err := flows.NewSealer(rotated).OpenDocument(legacyID, []byte(sealedDoc)); err == nil {
 			t.Fatalf("a sealed value opened under another workflow's id")
 		}
 	})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/workflow"
 )
 
 type runView struct {
@@ -194,8 +196,12 @@ func (s *server) getRun(c *gin.Context) {
 			s.Logger.Warn("reading a run's next attempt", "run_id", r.ID, "error", err)
 		}
 	}
+	derive := staticInputs(ctx, s.Store, r.VersionID)
 	v.Steps = make([]stepView, len(steps))
 	for i, sr := range steps {
+		if len(sr.Input) == 0 && (sr.State == store.StepSucceeded || sr.State == store.StepFiltered) {
+			sr.Input = derive(sr.StepID)
+		}
 		v.Steps[i] = stepView{StepID: sr.StepID, ItemKey: sr.ItemKey, State: sr.State, Input: raw(sr.Input),
 			Output: raw(sr.Output), Error: sr.Error, Attempts: sr.Attempts, StartedAt: sr.StartedAt, FinishedAt: sr.FinishedAt}
 	}
@@ -207,4 +213,23 @@ func (s *server) getRun(c *gin.Context) {
 			Error: d.Error, ErrorKind: d.ErrorKind, CreatedAt: d.CreatedAt}
 	}
 	c.JSON(http.StatusOK, v)
+}
+
+// staticInputs gives the input a filter or map step's record shows (its
+// expression or template, from the run's version: the engine does not store
+// it per run); nil for other steps or an unreadable version.
+func staticInputs(ctx context.Context, st *store.Store, versionID string) func(stepID string) store.JSON {
+	var doc *workflow.Document
+	if v, err := st.GetVersion(ctx, versionID); err == nil {
+		doc, _ = workflow.Parse(v.Document)
+	}
+	return func(stepID string) store.JSON {
+		if doc == nil {
+			return nil
+		}
+		if in, ok := doc.StaticInput(stepID); ok {
+			return store.MustJSON(in)
+		}
+		return nil
+	}
 }

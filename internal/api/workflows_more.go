@@ -18,25 +18,7 @@ func (s *server) deleteWorkflow(c *gin.Context) {
 }
 
 func (s *server) duplicateWorkflow(c *gin.Context) {
-	ctx := c.Request.Context()
-	v, err := s.Flows.Get(ctx, c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	stored, err := s.Flows.Document(ctx, c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(stored, &doc); err != nil {
-		fail(c, err)
-		return
-	}
-	doc["name"] = v.Name + " (copy)"
-	raw, _ := json.Marshal(doc)
-	dup, err := s.Flows.Create(ctx, raw, false)
+	dup, err := s.Flows.Duplicate(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -72,14 +54,24 @@ func versionParam(c *gin.Context) (int, bool) {
 	return n, true
 }
 
-func (s *server) getVersion(c *gin.Context) {
+// version reads the version the path names; false when a problem was
+// answered instead.
+func (s *server) version(c *gin.Context) (*store.WorkflowVersion, bool) {
 	n, ok := versionParam(c)
 	if !ok {
-		return
+		return nil, false
 	}
 	v, err := s.Store.GetVersionNumber(c.Request.Context(), c.Param("id"), n)
 	if err != nil {
 		fail(c, err)
+		return nil, false
+	}
+	return v, true
+}
+
+func (s *server) getVersion(c *gin.Context) {
+	v, ok := s.version(c)
+	if !ok {
 		return
 	}
 	c.JSON(http.StatusOK, versionView{Version: v.Version, CreatedAt: v.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"),
@@ -87,17 +79,11 @@ func (s *server) getVersion(c *gin.Context) {
 }
 
 func (s *server) restoreVersion(c *gin.Context) {
-	n, ok := versionParam(c)
+	v, ok := s.version(c)
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	v, err := s.Store.GetVersionNumber(ctx, c.Param("id"), n)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	w, err := s.Flows.Update(ctx, c.Param("id"), v.Document, 0)
+	w, err := s.Flows.Update(c.Request.Context(), c.Param("id"), v.Document, 0)
 	if err != nil {
 		fail(c, err)
 		return

@@ -419,7 +419,17 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.st.GetUser(ctx, se.UserID)
+	u, err := s.activeUser(ctx, se.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{Kind: "user", ID: u.ID, UserID: u.ID, Name: u.Email, Role: u.Role, CSRF: se.CSRFToken}, nil
+}
+
+// activeUser is the user credentials act for: one that is gone or disabled
+// is ErrUnauthenticated.
+func (s *Service) activeUser(ctx context.Context, id string) (*store.User, error) {
+	u, err := s.st.GetUser(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnauthenticated
 	}
@@ -429,7 +439,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if u.Disabled {
 		return nil, ErrUnauthenticated
 	}
-	return &Principal{Kind: "user", ID: u.ID, UserID: u.ID, Name: u.Email, Role: u.Role, CSRF: se.CSRFToken}, nil
+	return u, nil
 }
 
 // APIKeyPrefix starts every API key, so they are easy to spot and scan for.
@@ -451,15 +461,9 @@ func (s *Service) KeyPrincipal(ctx context.Context, key string) (*Principal, err
 	if k.OwnerID != nil {
 		// A key acts for its owner: never above their current role, and not
 		// at all while they are disabled or gone.
-		u, err := s.st.GetUser(ctx, *k.OwnerID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrUnauthenticated
-		}
+		u, err := s.activeUser(ctx, *k.OwnerID)
 		if err != nil {
 			return nil, err
-		}
-		if u.Disabled {
-			return nil, ErrUnauthenticated
 		}
 		role, owner = EffectiveRole(k.Role, u.Role), u.ID
 	}

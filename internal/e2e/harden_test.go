@@ -81,6 +81,23 @@ func TestHardenedBinaryEndToEnd(t *testing.T) {
 	// Stopped: the database files do not hold the secret.
 	in.cmd.Process.Signal(os.Interrupt)
 	in.cmd.Wait()
+	if f := in.dbFileHolding(t, "E2E-SEALED"); f != "" {
+		t.Fatalf("%s holds the inline webhook secret in clear text", f)
+	}
+	// Started again: the sealed secret opens and verifies.
+	in.start()
+	if r := send(hooksHost, path, `{}`, key); r.StatusCode != 202 {
+		t.Fatalf("after a restart the sealed secret does not verify: %d", r.StatusCode)
+	}
+	if r := send(hooksHost, path, `{}`, http.Header{"X-Api-Key": {"wrong"}}); r.StatusCode != 401 && r.StatusCode != 403 {
+		t.Fatalf("a wrong secret: %d", r.StatusCode)
+	}
+}
+
+// dbFileHolding names a SQLite file of the instance (database, WAL, shared
+// memory) that holds needle in clear, "" when none does.
+func (in *instance) dbFileHolding(t *testing.T, needle string) string {
+	t.Helper()
 	dataDir := ""
 	for _, e := range in.env {
 		if v, ok := strings.CutPrefix(e, "SWITCHBOARD_DATA_DIR="); ok {
@@ -93,16 +110,9 @@ func TestHardenedBinaryEndToEnd(t *testing.T) {
 	}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		if bytes.Contains(b, []byte("E2E-SEALED")) {
-			t.Fatalf("%s holds the inline webhook secret in clear text", f)
+		if bytes.Contains(b, []byte(needle)) {
+			return f
 		}
 	}
-	// Started again: the sealed secret opens and verifies.
-	in.start()
-	if r := send(hooksHost, path, `{}`, key); r.StatusCode != 202 {
-		t.Fatalf("after a restart the sealed secret does not verify: %d", r.StatusCode)
-	}
-	if r := send(hooksHost, path, `{}`, http.Header{"X-Api-Key": {"wrong"}}); r.StatusCode != 401 && r.StatusCode != 403 {
-		t.Fatalf("a wrong secret: %d", r.StatusCode)
-	}
+	return ""
 }

@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -84,20 +82,7 @@ func TestConnectionSecretNeverLeaks(t *testing.T) {
 	if strings.Contains(logs, token) || strings.Contains(logs, "TOPSECRET") {
 		t.Fatal("the server log contains the token")
 	}
-	dataDir := ""
-	for _, e := range in.env {
-		if v, ok := strings.CutPrefix(e, "SWITCHBOARD_DATA_DIR="); ok {
-			dataDir = v
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join(dataDir, "switchboard.db*"))
-	if len(files) == 0 {
-		t.Fatal("no database files found")
-	}
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		if bytes.Contains(b, []byte("TOPSECRET")) {
-			t.Fatalf("%s holds the token in clear text", f)
-		}
+	if f := in.dbFileHolding(t, "TOPSECRET"); f != "" {
+		t.Fatalf("%s holds the token in clear text", f)
 	}
 }

@@ -280,12 +280,13 @@ func (x *execution) filter(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		return x.stepFailed(ctx, s, sc, started, map[string]any{"if": s.If.Source()}, 1, err)
 	}
 	passed := expr.Truthy(v)
-	in := map[string]any{"if": s.If.Source()}
+	// The input (the expression) is the document's: not stored per run, the
+	// run's record derives it (workflow.Document.StaticInput).
 	out := map[string]any{"passed": passed}
 	if passed {
-		return x.succeeded(ctx, s, sc, started, in, out, 1)
+		return x.succeeded(ctx, s, sc, started, nil, out, 1)
 	}
-	if err := x.finish(ctx, s, sc, started, store.StepFiltered, in, out, 1, ""); err != nil {
+	if err := x.finish(ctx, s, sc, started, store.StepFiltered, nil, out, 1, ""); err != nil {
 		return outcome{kind: outInfra, cause: err}
 	}
 	return outcome{kind: outFiltered}
@@ -297,7 +298,7 @@ func (x *execution) mapStep(ctx context.Context, s *workflow.CompiledStep, sc *s
 		path, inner := expr.SplitPath(err)
 		return x.stepFailed(ctx, s, sc, started, nil, 1, fmt.Errorf("fields%s: %w", path, inner))
 	}
-	return x.succeeded(ctx, s, sc, started, s.Step.Fields, v, 1)
+	return x.succeeded(ctx, s, sc, started, nil, v, 1) // the template is the document's, see filter
 }
 
 func (x *execution) delay(ctx context.Context, s *workflow.CompiledStep, sc *scope, prev *store.StepRun, started time.Time) outcome {

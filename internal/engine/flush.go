@@ -74,7 +74,45 @@ func (x *execution) flush(ctx context.Context, fin *final, extra ...*store.Deliv
 	// describe happened.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := x.e.writeRun(wctx, func(tx *store.Store, sqlTx *sql.Tx) error {
+	var err error
+	if x.oneStatement(wctx, fin) {
+		err = x.e.st.AdvanceAndSave(wctx, adv, steps, dels)
+	} else {
+		err = x.writeTx(wctx, adv, fin, steps, dels)
+	}
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		x.claimed = true // under flushMu
+	}
+	if fin != nil && x.local {
+		x.jobRetired = true
+	}
+	return nil
+}
+
+// oneStatement reports whether a write needs nothing but the run's update
+// and its records (no queue job to retire or schedule, no event to record),
+// so PostgreSQL can take it as one statement.
+func (x *execution) oneStatement(ctx context.Context, fin *final) bool {
+	if !x.e.st.OneStatementWrites() {
+		return false
+	}
+	if fin == nil {
+		return true
+	}
+	if x.local && (x.run.JobID != nil || fin.state == store.RunWaiting) {
+		return false
+	}
+	wanted, err := x.e.st.RunEndWanted(ctx, fin.state)
+	return err == nil && !wanted
+}
+
+// writeTx is a write of the run in a transaction of its own (or, on
+// SQLite, in the shared commit).
+func (x *execution) writeTx(wctx context.Context, adv store.Advance, fin *final, steps []*store.StepRun, dels []*store.Delivery) error {
+	return x.e.writeRun(wctx, func(tx *store.Store, sqlTx *sql.Tx) error {
 		if err := tx.AdvanceRun(wctx, adv); err != nil {
 			return err
 		}
@@ -106,16 +144,6 @@ func (x *execution) flush(ctx context.Context, fin *final, extra ...*store.Deliv
 		x.run.JobID = &res.Job.ID
 		return tx.SetRunJob(wctx, x.run.ID, res.Job.ID)
 	})
-	if err != nil {
-		return err
-	}
-	if !claimed {
-		x.claimed = true // under flushMu
-	}
-	if fin != nil && x.local {
-		x.jobRetired = true
-	}
-	return nil
 }
 
 // writeRun commits one write of a run's execution. On SQLite, whose one

@@ -39,6 +39,7 @@ func TestSharedCommitKeepsEachCallsOutcome(t *testing.T) {
 			}
 		}
 		lost := func(*StartTx) error { return fmt.Errorf("run x: %w", store.ErrLeaseLost) }
+		dup := func(*StartTx) error { return fmt.Errorf("duplicate: %w", ErrNoWrites) }
 		req := func(fn func(*StartTx) error, clean bool) *startReq {
 			return &startReq{ctx: ctx, fn: fn, clean: clean, done: make(chan struct{})}
 		}
@@ -63,11 +64,11 @@ func TestSharedCommitKeepsEachCallsOutcome(t *testing.T) {
 			return out
 		}
 
-		b1 := []*startReq{req(create("a", nil), true), req(create("b", boom), false), req(lost, true), req(create("c", nil), false)}
+		b1 := []*startReq{req(create("a", nil), true), req(create("b", boom), false), req(lost, true), req(dup, true), req(create("c", nil), false)}
 		e.commitBatch(b1)
 		errs := errsOf(b1)
-		if errs[0] != nil || !errors.Is(errs[1], boom) || !errors.Is(errs[2], store.ErrLeaseLost) || errs[3] != nil {
-			t.Fatalf("outcomes = %v, want nil, boom, lease lost, nil", errs)
+		if errs[0] != nil || !errors.Is(errs[1], boom) || !errors.Is(errs[2], store.ErrLeaseLost) || !errors.Is(errs[3], ErrNoWrites) || errs[4] != nil {
+			t.Fatalf("outcomes = %v, want nil, boom, lease lost, no writes, nil", errs)
 		}
 		if got := names(); fmt.Sprint(got) != "[a c]" {
 			t.Fatalf("workflows = %v, want [a c]", got)

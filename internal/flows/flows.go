@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -199,6 +200,25 @@ func (s *Service) Update(ctx context.Context, id string, raw []byte, expected in
 		return nil, err
 	}
 	return s.Get(ctx, id)
+}
+
+// Duplicate saves a switched-off copy of workflow id, secrets included,
+// named "<name> (copy)".
+func (s *Service) Duplicate(ctx context.Context, id string) (*View, error) {
+	w, v, err := s.st.GetWorkflowWithCurrent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(v.Document, &doc); err != nil {
+		return nil, fmt.Errorf("reading workflow %s: %w", id, err)
+	}
+	doc["name"] = w.Name + " (copy)"
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("copying workflow %s: %w", id, err)
+	}
+	return s.Create(ctx, raw, false)
 }
 
 // Document returns a workflow's current document as stored, secrets

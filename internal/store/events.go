@@ -80,7 +80,7 @@ func (s *Store) GetSample(ctx context.Context, workflowID string) (JSON, *time.T
 // RotateWebhookToken gives a workflow a new webhook token; the old URL stops
 // working at once.
 func (s *Store) RotateWebhookToken(ctx context.Context, workflowID, token string) error {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", workflowID).
 		Updates(map[string]any{"webhook_token": token, "updated_at": time.Now().UTC()})
 	return oneRow(res, "rotating the webhook token of", "workflow "+workflowID)
@@ -99,7 +99,11 @@ func (s *Store) ListInbound(ctx context.Context, f InboxFilter) ([]InboundReques
 	if f.Verdict != "" {
 		q = q.Where("verdict = ?", f.Verdict)
 	}
-	return findPage(q, f.Page, "listing inbox", func(r InboundRequest) string { return r.ID })
+	rows, next, err := findPage(q, f.Page, "listing inbox", func(r InboundRequest) string { return r.ID })
+	for i := range rows {
+		rows[i].fillBody()
+	}
+	return rows, next, err
 }
 
 // GetInbound returns one request of a workflow's inbox.
@@ -108,5 +112,6 @@ func (s *Store) GetInbound(ctx context.Context, workflowID, id string) (*Inbound
 	if err := s.db.WithContext(ctx).First(&r, "id = ? AND workflow_id = ?", id, workflowID).Error; err != nil {
 		return nil, notFound(err, "inbox request "+id)
 	}
+	r.fillBody()
 	return &r, nil
 }

@@ -150,19 +150,26 @@ func (s *Store) ReleaseLease(ctx context.Context, runID, owner string) error {
 	return nil
 }
 
+// RunEndWanted reports whether RunEnded has anything to write for a run
+// ending in state (someone listens for it).
+func (s *Store) RunEndWanted(ctx context.Context, state string) (bool, error) {
+	h := s.hooks
+	if h == nil || h.RunFinished == nil || state == RunFiltered || !RunFinal(state) {
+		return false, nil
+	}
+	if h.RunWanted == nil {
+		return true, nil
+	}
+	return h.RunWanted(ctx, s, state)
+}
+
 // RunEnded runs the RunFinished hook (the events outbox) for a run this
 // transaction has just made final through AdvanceRun, as FinishRun does.
 func (s *Store) RunEnded(ctx context.Context, id, state string) error {
+	if wanted, err := s.RunEndWanted(ctx, state); err != nil || !wanted {
+		return err
+	}
 	h := s.hooks
-	if h == nil || h.RunFinished == nil || state == RunFiltered || !RunFinal(state) {
-		return nil
-	}
-	if h.RunWanted != nil {
-		wanted, err := h.RunWanted(ctx, s, state)
-		if err != nil || !wanted {
-			return err
-		}
-	}
 	r, err := s.GetRun(ctx, id)
 	if err != nil {
 		return err

@@ -25,7 +25,15 @@ type lookups struct {
 	byToken  *lru.Cache[string, tokenEntry]
 	versions *lru.Cache[versionKey, *WorkflowVersion]
 	byID     *lru.Cache[string, *WorkflowVersion]
-	now      func() time.Time // tests move it
+	subs     map[string]subEntry // event type -> whether an enabled subscription wants it
+	now      func() time.Time    // tests move it
+}
+
+// subEntry remembers AnySubscriber's answer (asked at every run's end) for
+// tokenTTL, like a token's workflow.
+type subEntry struct {
+	wanted bool
+	at     time.Time
 }
 
 type tokenEntry struct {
@@ -42,7 +50,7 @@ func newLookups() *lookups {
 	byToken, _ := lru.New[string, tokenEntry](lookupCacheSize)
 	versions, _ := lru.New[versionKey, *WorkflowVersion](lookupCacheSize)
 	byID, _ := lru.New[string, *WorkflowVersion](lookupCacheSize)
-	return &lookups{byToken: byToken, versions: versions, byID: byID, now: time.Now}
+	return &lookups{byToken: byToken, versions: versions, byID: byID, subs: map[string]subEntry{}, now: time.Now}
 }
 
 // generation is read before a lookup's query; keep only stores the result
@@ -99,20 +107,41 @@ func (l *lookups) keepVersion(gen uint64, v *WorkflowVersion) {
 	}
 }
 
-// changed forgets every workflow (their versions too, for a deleted one).
+func (l *lookups) subscriber(typ string) (wanted, ok bool) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.subs[typ]
+	if !ok || now.Sub(e.at) >= tokenTTL || now.Before(e.at) {
+		return false, false
+	}
+	return e.wanted, true
+}
+
+func (l *lookups) keepSubscriber(gen uint64, typ string, wanted bool, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gen == gen {
+		l.subs[typ] = subEntry{wanted: wanted, at: at}
+	}
+}
+
+// changed forgets every workflow (their versions too, for a deleted one)
+// and subscription answer.
 func (l *lookups) changed() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.gen++
+	clear(l.subs)
 	l.byToken.Purge()
 	l.versions.Purge()
 	l.byID.Purge()
 }
 
-// workflowsChanged forgets cached workflows after a change: at once, and
+// forgetLookups forgets cached workflows and subscriptions after a change: at once, and
 // again when the transaction it belongs to has committed (until then a
 // concurrent lookup still reads, and could keep, the old row).
-func (s *Store) workflowsChanged() {
+func (s *Store) forgetLookups() {
 	s.lookups.changed()
 	if s.txChanged != nil {
 		*s.txChanged = true

@@ -122,5 +122,36 @@ func TestWorkflowLookupsAreCachedAndForgottenOnChange(t *testing.T) {
 		if _, err := s.GetWorkflowByToken(ctx, tok); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("by token after delete: %v, want not found", err)
 		}
+
+		// Whether anyone subscribes to run events is asked at every run's
+		// end: remembered, and forgotten on a change here.
+		wanted := func() bool {
+			t.Helper()
+			ok, err := s.AnySubscriber(ctx, "run.succeeded")
+			storetest.Must(t, err, "any subscriber")
+			return ok
+		}
+		if wanted() {
+			t.Fatal("a subscriber before any subscription")
+		}
+		sub := &store.Subscription{URL: "https://example.com/hook", Events: store.JSON(`["run.succeeded"]`),
+			Headers: store.JSON(`{}`), SecretSealed: "x", Enabled: true}
+		storetest.Must(t, s.CreateSubscription(ctx, sub), "subscribe")
+		if !wanted() {
+			t.Fatal("no subscriber right after subscribing")
+		}
+		q = "UPDATE subscriptions SET enabled = false WHERE id = $1"
+		if dialect == store.SQLite {
+			q = "UPDATE subscriptions SET enabled = 0 WHERE id = ?"
+		}
+		_, err = s.SQLDB().ExecContext(ctx, q, sub.ID)
+		storetest.Must(t, err, "disable behind the back")
+		if !wanted() {
+			t.Fatal("the remembered answer was not used")
+		}
+		advance(1100 * time.Millisecond)
+		if wanted() {
+			t.Fatal("still a subscriber after the lifetime of the answer")
+		}
 	})
 }

@@ -35,6 +35,10 @@ func (s *Store) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	// Version numbers are handed out ahead to parallel pieces of work, so a
+	// database may have 00019 before 00016 exists; the migrations are
+	// independent of one another, so a lower one arriving later is applied.
+	opts = append(opts, goose.WithAllowOutofOrder(true))
 	p, err := goose.NewProvider(dialect, s.sqlDB, sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("preparing migrations: %w", err)

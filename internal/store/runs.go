@@ -37,10 +37,24 @@ func (s *Store) CreateInbound(ctx context.Context, in *InboundRequest) error {
 	// Every text column of a request is the sender's; BodyRaw keeps the bytes.
 	in.Method, in.Path, in.Body = CleanText(in.Method), CleanText(in.Path), CleanText(in.Body)
 	in.SourceIP, in.Reason = CleanText(in.SourceIP), CleanText(in.Reason)
-	if err := s.db.WithContext(ctx).Create(in).Error; err != nil {
+	row := in
+	if len(in.BodyRaw) > 0 && in.Body == CleanText(string(in.BodyRaw)) {
+		// The text is the bytes as text: stored once, derived on read.
+		cp := *in
+		cp.Body = ""
+		row = &cp
+	}
+	if err := s.db.WithContext(ctx).Create(row).Error; err != nil {
 		return fmt.Errorf("recording inbound request: %w", err)
 	}
 	return nil
+}
+
+// fillBody derives the body text of a request stored once (as bytes).
+func (in *InboundRequest) fillBody() {
+	if in.Body == "" && len(in.BodyRaw) > 0 {
+		in.Body = CleanText(string(in.BodyRaw))
+	}
 }
 
 // GetRun returns a run by id.

@@ -131,3 +131,29 @@ func TestListRunsPagesWithCursor(t *testing.T) {
 		}
 	})
 }
+
+// A migration numbered below one already applied (numbers are reserved
+// ahead for parallel work) is applied when it arrives, not refused.
+func TestALowerMigrationArrivingLaterIsApplied(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		s := storetest.Open(t, dialect)
+		ctx := context.Background()
+		// As if 00016 had not existed when the database was migrated.
+		for _, q := range []string{
+			"DROP INDEX workflow_versions_unsealed",
+			"ALTER TABLE workflow_versions DROP COLUMN secrets_sealed",
+			"ALTER TABLE deliveries DROP COLUMN error_kind",
+			"DELETE FROM goose_db_version WHERE version_id = 16",
+		} {
+			_, err := s.SQLDB().ExecContext(ctx, q)
+			storetest.Must(t, err, "%s", q)
+		}
+		n, err := s.Migrate(ctx)
+		storetest.Must(t, err, "migrate with 00016 arriving after 00019")
+		if n != 1 {
+			t.Fatalf("applied %d migrations, want 00016 alone", n)
+		}
+		_, err = s.SQLDB().ExecContext(ctx, "SELECT secrets_sealed FROM workflow_versions")
+		storetest.Must(t, err, "the column 00016 adds")
+	})
+}

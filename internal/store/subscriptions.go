@@ -181,21 +181,27 @@ func (s *Store) SubscribersOf(ctx context.Context, typ, workflowID string) ([]Su
 
 // AnySubscriber reports whether an enabled subscription picks typ, for
 // any workflow.
+// The answer is remembered for a second (see lookups), so a subscription
+// made through another process applies to this one's runs within it.
 func (s *Store) AnySubscriber(ctx context.Context, typ string) (bool, error) {
+	// Also inside a transaction (a run's final write asks): one that
+	// changes subscriptions has them forgotten again when it ends.
+	if wanted, ok := s.lookups.subscriber(typ); ok {
+		return wanted, nil
+	}
+	gen, now := s.lookups.generation(), s.lookups.now()
 	var all []Subscription
 	if err := s.db.WithContext(ctx).Select("id", "events", "enabled").Where("enabled = ?", true).Find(&all).Error; err != nil {
 		return false, fmt.Errorf("finding subscribers of %s: %w", typ, err)
 	}
-	for _, sub := range all {
-		if sub.Wants(typ, "") {
-			return true, nil
-		}
-	}
-	return false, nil
+	wanted := slices.ContainsFunc(all, func(sub Subscription) bool { return sub.Wants(typ, "") })
+	s.lookups.keepSubscriber(gen, typ, wanted, now)
+	return wanted, nil
 }
 
 // CreateSubscription stores a subscription.
 func (s *Store) CreateSubscription(ctx context.Context, sub *Subscription) error {
+	defer s.forgetLookups()
 	if sub.ID == "" {
 		sub.ID = NewID()
 	}
@@ -219,6 +225,7 @@ func (s *Store) ListSubscriptions(ctx context.Context) ([]Subscription, error) {
 
 // UpdateSubscription saves every field of sub.
 func (s *Store) UpdateSubscription(ctx context.Context, sub *Subscription) error {
+	defer s.forgetLookups()
 	sub.UpdatedAt = time.Now().UTC()
 	res := s.db.WithContext(ctx).Model(&Subscription{}).Where("id = ?", sub.ID).Updates(map[string]any{
 		"url": sub.URL, "description": sub.Description, "events": sub.Events, "workflow_id": sub.WorkflowID,
@@ -230,6 +237,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub *Subscription) error
 
 // DeleteSubscription removes a subscription and its deliveries.
 func (s *Store) DeleteSubscription(ctx context.Context, id string) error {
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Subscription{})
 	return oneRow(res, "deleting", "subscription "+id)
 }
@@ -263,6 +271,7 @@ func (s *Store) SubscriptionHealthy(ctx context.Context, id string) error {
 // DisableSubscription switches a subscription off with a reason; it
 // reports whether it was enabled before.
 func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (bool, error) {
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Model(&Subscription{}).Where("id = ? AND enabled = ?", id, true).
 		Updates(map[string]any{"enabled": false, "disabled_reason": reason, "updated_at": time.Now().UTC()})
 	if res.Error != nil {

@@ -16,7 +16,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // CreateWorkflow stores a workflow and its first version. w.ID, timestamps
 // and CurrentVersion are filled in.
 func (s *Store) CreateWorkflow(ctx context.Context, w *Workflow, doc JSON) (*WorkflowVersion, error) {
-	defer s.workflowsChanged() // a token rotated away earlier may be reused
+	defer s.forgetLookups() // a token rotated away earlier may be reused
 	now := time.Now().UTC()
 	if w.ID == "" {
 		w.ID = NewID()
@@ -55,7 +55,7 @@ func (s *Store) AddWorkflowVersion(ctx context.Context, id, name, triggerType st
 // expected (0: any); otherwise it returns ErrPrecondition, so two editors
 // never overwrite each other.
 func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType string, doc JSON, expected int) (*WorkflowVersion, error) {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	var v *WorkflowVersion
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var w Workflow
@@ -98,7 +98,7 @@ func (s *Store) AddWorkflowVersionIf(ctx context.Context, id, name, triggerType 
 
 // SetWorkflowActive switches a workflow on or off.
 func (s *Store) SetWorkflowActive(ctx context.Context, id string, active bool) error {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Model(&Workflow{}).Where("id = ?", id).
 		Updates(map[string]any{"active": active, "updated_at": time.Now().UTC()})
 	return oneRow(res, "updating", "workflow "+id)
@@ -189,7 +189,7 @@ func (s *Store) ListWorkflows(ctx context.Context, p Page) ([]Workflow, string, 
 // DeleteWorkflow removes a workflow; its versions, runs, records and inbox
 // go with it.
 func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
-	defer s.workflowsChanged()
+	defer s.forgetLookups()
 	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&Workflow{})
 	return oneRow(res, "deleting", "workflow "+id)
 }

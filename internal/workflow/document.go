@@ -389,3 +389,37 @@ func (d *RawDocument) UnmarshalJSON(b []byte) error {
 	*d = append((*d)[:0], b...)
 	return nil
 }
+
+// StaticInput is what a filter or map step's record shows as its input: its
+// expression or template, which the document holds, so the engine does not
+// store it per run (ok is false for any other step, or an unknown id).
+func (d *Document) StaticInput(stepID string) (input any, ok bool) {
+	var find func(steps []Step) *Step
+	find = func(steps []Step) *Step {
+		for i := range steps {
+			s := &steps[i]
+			if s.ID == stepID {
+				return s
+			}
+			if f := find(s.Steps); f != nil {
+				return f
+			}
+			for _, p := range s.Paths {
+				if f := find(p.Steps); f != nil {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	s := find(d.Steps)
+	switch {
+	case s == nil:
+		return nil, false
+	case s.Type == StepFilter:
+		return map[string]any{"if": s.If}, true
+	case s.Type == StepMap:
+		return s.Fields, true
+	}
+	return nil, false
+}

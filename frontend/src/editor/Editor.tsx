@@ -321,7 +321,11 @@ function EditorLoaded({ initial, draft, now }: { initial: Editable | null; draft
       const res = await api.updateWorkflow(workflow.id, snapshot, etag)
       setSaved({ json: JSON.stringify(snapshot), etag: res.etag, workflow: res.workflow })
       setConflict(false)
-      setErrors([])
+      // Saved, yet a step may still lack its connection (a draft may): keep what validation says.
+      api.validateWorkflow(snapshot).then(
+        () => setErrors([]),
+        (err) => setErrors(err instanceof ApiError && err.status === 422 ? err.fieldErrors : []),
+      )
       setSaveState({ kind: 'saved' })
       setAnnounce(`Saved as version ${res.workflow.version}.`)
       void queryClient.invalidateQueries({ queryKey: queryKeys.workflows })

@@ -114,15 +114,12 @@ export function TriggerExtras({ webhook, setWebhook, errs, stepIds }: Props) {
             help="Addresses or networks (CIDR), one per line or separated by commas; empty accepts any address."
             errors={errs('webhook.verify.allow_ips')}
           >
-            <textarea
+            <ListInput
               id={`${uid}-ips`}
-              rows={2}
+              items={verify?.allow_ips}
               readOnly={!canEdit}
-              key={(verify?.allow_ips ?? []).join(',')}
-              defaultValue={(verify?.allow_ips ?? []).join('\n')}
               placeholder={'192.0.2.10\n198.51.100.0/24'}
-              onBlur={(e) => {
-                const ips = splitList(e.target.value)
+              onDone={(ips) => {
                 const next = { ...(verify ?? { scheme: 'none' }), allow_ips: ips }
                 setWebhook({ verify: next.scheme === 'none' && !ips ? undefined : next }, 'webhook.verify.allow_ips')
               }}
@@ -169,13 +166,11 @@ export function TriggerExtras({ webhook, setWebhook, errs, stepIds }: Props) {
         <div className="advanced__body">
           <p className="field__help">Only the listed event types start a run; other requests are answered 202 and kept in the inbox as ignored.</p>
           <FieldShell id={`${uid}-ea`} label="Accepted event types" help="One per line or separated by commas, e.g. order.created" errors={errs('webhook.events.accept')}>
-            <textarea
+            <ListInput
               id={`${uid}-ea`}
-              rows={2}
+              items={events?.accept}
               readOnly={!canEdit}
-              key={(events?.accept ?? []).join(',')}
-              defaultValue={(events?.accept ?? []).join('\n')}
-              onBlur={(e) => setEvents({ accept: splitList(e.target.value) ?? [] }, 'webhook.events.accept')}
+              onDone={(accept) => setEvents({ accept: accept ?? [] }, 'webhook.events.accept')}
             />
           </FieldShell>
           <FieldShell id={`${uid}-eh`} label="Event type header" help="e.g. X-GitHub-Event" errors={errs('webhook.events.header')}>
@@ -253,5 +248,32 @@ export function TriggerExtras({ webhook, setWebhook, errs, stepIds }: Props) {
         </div>
       </details>
     </>
+  )
+}
+
+/** A list typed one item per line (or comma-separated), handed on when the field is left. */
+function ListInput({
+  id,
+  items,
+  readOnly,
+  placeholder,
+  onDone,
+}: {
+  id: string
+  items: string[] | null | undefined
+  readOnly: boolean
+  placeholder?: string
+  onDone: (items: string[] | undefined) => void
+}) {
+  return (
+    <textarea
+      id={id}
+      rows={2}
+      readOnly={readOnly}
+      key={(items ?? []).join(',')}
+      defaultValue={(items ?? []).join('\n')}
+      placeholder={placeholder}
+      onBlur={(e) => onDone(splitList(e.target.value))}
+    />
   )
 }

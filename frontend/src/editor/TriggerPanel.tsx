@@ -75,21 +75,11 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
         {workflow?.webhook_url ? (
           <>
             <p className="field__help">Apps send their events here. It starts a run while the workflow is on.</p>
-            <div className="url-row">
-              <code className="url" data-testid="webhook-url">
-                {workflow.webhook_url}
-              </code>
-              <CopyButton text={workflow.webhook_url} label="Copy webhook URL" />
-            </div>
+            <UrlRow url={workflow.webhook_url} label="Copy webhook URL" testId="webhook-url" />
             {workflow.test_url ? (
               <>
                 <p className="field__help">Test URL: requests here are kept as sample data and start no run.</p>
-                <div className="url-row">
-                  <code className="url" data-testid="test-url">
-                    {workflow.test_url}
-                  </code>
-                  <CopyButton text={workflow.test_url} label="Copy test URL" />
-                </div>
+                <UrlRow url={workflow.test_url} label="Copy test URL" testId="test-url" />
               </>
             ) : null}
           </>
@@ -100,12 +90,7 @@ function WebhookPanel({ trigger, workflow, errors, onChange, sample, listening, 
             <p className="field__help">
               This is the workflow’s URL: set it up in the sending app now. It answers once the workflow is saved, and starts runs while it is on.
             </p>
-            <div className="url-row">
-              <code className="url" data-testid="webhook-url">
-                {draftWebhook.webhook_url}
-              </code>
-              <CopyButton text={draftWebhook.webhook_url} label="Copy webhook URL" />
-            </div>
+            <UrlRow url={draftWebhook.webhook_url} label="Copy webhook URL" testId="webhook-url" />
           </>
         ) : (
           <p className="notice">Save the workflow to get its webhook URL. A workflow needs at least one step to be saved.</p>
@@ -579,6 +564,18 @@ function RecentRequests({ workflowId }: { workflowId: string }) {
           </li>
         ))}
       </ul>
+    </div>
+  )
+}
+
+/** An address to hand out, with a button that copies it. */
+function UrlRow({ url, label, testId }: { url: string; label: string; testId?: string }) {
+  return (
+    <div className="url-row">
+      <code className="url" data-testid={testId}>
+        {url}
+      </code>
+      <CopyButton text={url} label={label} />
     </div>
   )
 }

@@ -12,12 +12,7 @@ import { formatDateTime } from '../format.ts'
 export type VersionDiff = Omit<Schemas['VersionDiff'], 'changes'> & { changes: Schemas['Change'][] }
 
 export async function getVersionDiff(api: ApiClient, id: string, version: number, signal?: AbortSignal): Promise<VersionDiff> {
-  const raw = await api.request<Schemas['VersionDiff']>(
-    'GET',
-    `/api/v1/workflows/${encodeURIComponent(id)}/versions/${version}/diff`,
-    undefined,
-    signal,
-  )
+  const raw = await api.op('GET', '/api/v1/workflows/{id}/versions/{version}/diff', { path: { id, version: String(version) }, signal })
   return { ...raw, changes: raw.changes ?? [] }
 }
 

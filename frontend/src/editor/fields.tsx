@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { ApiError, type ConnectorSpec, type FieldSpec } from '../api.ts'
 import { useApi } from '../apiContext.ts'
 import { useCanEdit } from '../auth.tsx'
+import { Alert, FormActions } from '../components.tsx'
 import { slugify } from '../format.ts'
 import { useConnections } from '../queries.ts'
 import type { ExprMode } from './completion.ts'
@@ -62,6 +63,16 @@ export function FieldShell({
         </span>
       )}
       {children}
+      <FieldNotes id={id} help={help} errors={errors} />
+      {extra}
+    </div>
+  )
+}
+
+/** What goes under a field: its help, then its errors (the first one is what aria-describedby names). */
+function FieldNotes({ id, help, errors }: { id: string; help?: ReactNode; errors?: string[] }) {
+  return (
+    <>
       {help ? (
         <p id={`${id}-help`} className="field__help">
           {help}
@@ -72,8 +83,7 @@ export function FieldShell({
           {e}
         </p>
       ))}
-      {extra}
-    </div>
+    </>
   )
 }
 
@@ -432,16 +442,7 @@ export function SpecField({
             {spec.label}
             {spec.required ? <span className="required-mark" aria-hidden="true">*</span> : null}
           </label>
-          {help ? (
-            <p id={`${id}-help`} className="field__help">
-              {help}
-            </p>
-          ) : null}
-          {errors?.map((e, i) => (
-            <p key={i} className="field__error" role="alert">
-              {e}
-            </p>
-          ))}
+          <FieldNotes id={id} help={help} errors={errors} />
         </div>
       )
     }
@@ -458,11 +459,7 @@ export function SpecField({
             onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
           >
             {spec.default === undefined ? <option value="">{spec.required ? 'Choose…' : '—'}</option> : null}
-            {(spec.options ?? []).map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label || o.value}
-              </option>
-            ))}
+            <OptionList options={spec.options} />
           </select>
         </FieldShell>
       )
@@ -727,11 +724,7 @@ export function NewConnectionForm({
     <form className="subform" onSubmit={(e) => void submit(e)} aria-labelledby={`${uid}-title`}>
       <h4 id={`${uid}-title`}>New {spec.name} connection</h4>
       <p className="field__help">Secrets are stored encrypted and never shown again.</p>
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       <FieldShell
         id={`${uid}-name`}
         label="Connection name"
@@ -754,11 +747,7 @@ export function NewConnectionForm({
             <FieldShell key={f.key} id={fid} label={f.label} required={f.required} help={help} errors={errs}>
               <select id={fid} value={values[f.key] ?? String(f.default ?? '')} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}>
                 {f.default === undefined ? <option value="">—</option> : null}
-                {(f.options ?? []).map((o) => (
-                  <option key={o.value} value={o.value}>
-                    {o.label || o.value}
-                  </option>
-                ))}
+                <OptionList options={f.options} />
               </select>
             </FieldShell>
           )
@@ -777,14 +766,20 @@ export function NewConnectionForm({
           </FieldShell>
         )
       })}
-      <div className="subform__actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn--primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save connection'}
-        </button>
-      </div>
+      <FormActions subform onCancel={onCancel} busy={busy} busyLabel="Saving…" label="Save connection" />
     </form>
+  )
+}
+
+/** The choices of a select field from a spec; a choice without a label shows its value. */
+export function OptionList({ options }: { options?: { value: string; label?: string }[] }) {
+  return (
+    <>
+      {(options ?? []).map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label || o.value}
+        </option>
+      ))}
+    </>
   )
 }

@@ -36,7 +36,7 @@ import (
 
 // Starter starts runs (engine.Engine): fn's rows and runs commit together.
 type Starter interface {
-	StartRuns(ctx context.Context, fn func(tx *engine.StartTx) error) error
+	StartRunsClean(ctx context.Context, fn func(tx *engine.StartTx) error) error
 }
 
 // Compiler returns a version's compiled document (cached by the engine).
@@ -463,7 +463,9 @@ func (q *request) startRun() (*Reply, error) {
 	q.run = &store.Run{ID: store.NewID(), WorkflowID: q.w.ID, VersionID: v.ID, Version: v.Version,
 		State: store.RunQueued, TriggerType: "webhook", Trigger: store.MustJSON(q.trigger), CreatedAt: q.in.ReceivedAt}
 	duplicateOf := ""
-	err := q.r.queue.StartRuns(q.ctx, func(tx *engine.StartTx) error {
+	// The accept is clean: a duplicate is found before anything is written,
+	// and running it again (its shared commit failed) redoes the same rows.
+	err := q.r.queue.StartRunsClean(q.ctx, func(tx *engine.StartTx) error {
 		if q.key != "" {
 			first, claimed, err := tx.Store().ClaimEvent(q.ctx, q.w.ID, q.key, q.run.ID, q.in.ReceivedAt, q.window)
 			if err != nil {
@@ -497,7 +499,7 @@ func (q *request) reply() (*Reply, error) {
 	return &Reply{Status: http.StatusAccepted, Body: map[string]any{"run_id": q.run.ID}}, nil
 }
 
-var errDuplicate = errors.New("duplicate event")
+var errDuplicate = fmt.Errorf("duplicate event: %w", engine.ErrNoWrites)
 
 // verifier returns the version's verifier, built once; one whose secrets
 // live in a connection is built per request, so a rotated secret applies at

@@ -6,7 +6,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { ApiError } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { Logo, MIN_PASSWORD, NewPasswordField } from '../../auth.tsx'
+import { AuthFrame, MIN_PASSWORD, NewPasswordField } from '../../auth.tsx'
 import { Loading } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 
@@ -51,48 +51,43 @@ export function LinkPage({ onDone = () => window.location.replace('/') }: { onDo
 
   const invite = info.data?.kind === 'invite'
   return (
-    <main id="main" className="auth-page">
-      <div className="auth-card">
-        <p className="auth-card__brand">
-          <Logo /> Switchboard
+    <AuthFrame>
+      {!token ? (
+        <p className="notice notice--error" role="alert">
+          This link is incomplete: open the whole link you were sent.
         </p>
-        {!token ? (
-          <p className="notice notice--error" role="alert">
-            This link is incomplete: open the whole link you were sent.
+      ) : info.isPending ? (
+        <Loading what="the link" />
+      ) : info.error ? (
+        <div className="notice notice--error" role="alert">
+          <p>{info.error instanceof ApiError ? (info.error.problem.detail ?? info.error.message) : String(info.error)}</p>
+          <p>
+            <a href="/">Go to sign-in</a>
           </p>
-        ) : info.isPending ? (
-          <Loading what="the link" />
-        ) : info.error ? (
-          <div className="notice notice--error" role="alert">
-            <p>{info.error instanceof ApiError ? (info.error.problem.detail ?? info.error.message) : String(info.error)}</p>
-            <p>
-              <a href="/">Go to sign-in</a>
-            </p>
-          </div>
-        ) : (
-          <form className="auth-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`} noValidate>
-            <h1 id={`${id}-title`}>{invite ? 'Welcome to Switchboard' : 'Choose a new password'}</h1>
-            <p className="muted">
-              {invite ? 'You were invited as ' : 'For '}
-              <strong>{info.data.email}</strong>. This link works once, until {formatDateTime(info.data.expires_at)}.
-            </p>
-            {error ? (
-              <div className="notice notice--error" role="alert" tabIndex={-1} ref={errRef}>
-                {error}
-              </div>
-            ) : null}
-            <input type="email" autoComplete="username" value={info.data.email} readOnly hidden />
-            <NewPasswordField id={`${id}-pw`} value={password} onChange={setPassword} autoFocus />
-            <div className="field">
-              <label htmlFor={`${id}-again`}>The same password again</label>
-              <input id={`${id}-again`} type="password" autoComplete="new-password" required value={again} onChange={(e) => setAgain(e.target.value)} />
+        </div>
+      ) : (
+        <form className="auth-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`} noValidate>
+          <h1 id={`${id}-title`}>{invite ? 'Welcome to Switchboard' : 'Choose a new password'}</h1>
+          <p className="muted">
+            {invite ? 'You were invited as ' : 'For '}
+            <strong>{info.data.email}</strong>. This link works once, until {formatDateTime(info.data.expires_at)}.
+          </p>
+          {error ? (
+            <div className="notice notice--error" role="alert" tabIndex={-1} ref={errRef}>
+              {error}
             </div>
-            <button type="submit" className="btn btn--primary" disabled={busy}>
-              {busy ? 'Saving…' : invite ? 'Set password and sign in' : 'Save password and sign in'}
-            </button>
-          </form>
-        )}
-      </div>
-    </main>
+          ) : null}
+          <input type="email" autoComplete="username" value={info.data.email} readOnly hidden />
+          <NewPasswordField id={`${id}-pw`} value={password} onChange={setPassword} autoFocus />
+          <div className="field">
+            <label htmlFor={`${id}-again`}>The same password again</label>
+            <input id={`${id}-again`} type="password" autoComplete="new-password" required value={again} onChange={(e) => setAgain(e.target.value)} />
+          </div>
+          <button type="submit" className="btn btn--primary" disabled={busy}>
+            {busy ? 'Saving…' : invite ? 'Set password and sign in' : 'Save password and sign in'}
+          </button>
+        </form>
+      )}
+    </AuthFrame>
   )
 }

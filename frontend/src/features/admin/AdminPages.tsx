@@ -7,7 +7,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { ApiError, type Role, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useSession } from '../../auth.tsx'
-import { CopyButton, ErrorNotice, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
+import { Alert, CopyButton, ErrorNotice, errorText, FormActions, Link, Loading, Modal, RelativeTime, TableHead, useNow } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import './admin.css'
 
@@ -22,15 +22,6 @@ export const ADMIN_TABS = [
   { to: '/admin/connectors', label: 'Connectors' },
   { to: '/admin/settings', label: 'Settings' },
 ] as const
-
-/** Words for an API error, with its field errors. */
-export function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    const fields = err.fieldErrors.map((f) => `${f.path}: ${f.message}`)
-    return fields.length ? `${err.message} — ${fields.join('; ')}` : err.message
-  }
-  return err instanceof Error ? err.message : String(err)
-}
 
 /** The frame of every admin page: title, tabs, and a refusal for non-admins. */
 export function AdminFrame({ title, current, children }: { title: string; current: string; children: ReactNode }) {
@@ -134,11 +125,7 @@ export function UsersPage() {
         Invite people with a one-time link: they choose their own password. Roles: {ROLES.map((r) => `${r} (${ROLE_HELP[r]})`).join('; ')}.
       </p>
       {link ? <ShownOnce label={link.label} value={link.url} note={link.note} onDone={() => setLink(null)} /> : null}
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       <div className="toolbar">
         <button type="button" className="btn btn--primary" onClick={() => setInviting(true)}>
           Invite a user
@@ -241,11 +228,7 @@ function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: 
   return (
     <Modal title="Invite a user" onClose={onClose}>
       <form onSubmit={submit} noValidate>
-        {invite.error && !fieldErr('email') && !fieldErr('role') ? (
-          <div className="notice notice--error" role="alert">
-            {errorText(invite.error)}
-          </div>
-        ) : null}
+        <Alert error={!fieldErr('email') && !fieldErr('role') && invite.error} />
         <div className="field">
           <label htmlFor={`${id}-email`}>E-mail</label>
           <input
@@ -273,14 +256,7 @@ function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: 
           <RoleSelect id={`${id}-role`} value={role} onChange={setRole} />
           <p className="field__help">{ROLE_HELP[role]}</p>
         </div>
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={invite.isPending}>
-            {invite.isPending ? 'Inviting…' : 'Create invitation link'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={invite.isPending} busyLabel="Inviting…" label="Create invitation link" />
       </form>
     </Modal>
   )
@@ -355,11 +331,7 @@ export function KeysPage() {
         <button type="submit" className="btn btn--primary" disabled={create.isPending}>
           Create key
         </button>
-        {create.error ? (
-          <p className="field__error" role="alert">
-            {errorText(create.error)}
-          </p>
-        ) : null}
+        <Alert error={create.error} inline />
       </form>
       {keys.isPending ? <Loading what="API keys" /> : null}
       {keys.error ? <ErrorNotice error={keys.error} what="API keys" onRetry={() => void keys.refetch()} /> : null}
@@ -622,11 +594,7 @@ export function SettingsPage() {
             The configuration says {ret.default.max_age === '0' ? 'keep forever' : ret.default.max_age} and {ret.default.max_runs || 'no limit of'} runs per
             workflow (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS). A workflow&apos;s own retention setting still wins.
           </p>
-          {save.error && !fieldErr('retention.max_age') && !fieldErr('retention.max_runs') ? (
-            <div className="notice notice--error" role="alert">
-              {errorText(save.error)}
-            </div>
-          ) : null}
+          <Alert error={!fieldErr('retention.max_age') && !fieldErr('retention.max_runs') && save.error} />
           <div className="field">
             <label htmlFor={`${id}-age`}>Keep runs for</label>
             <input

@@ -6,10 +6,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useId, useState, type ChangeEvent } from 'react'
 import { ApiError, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
-import { ErrorNotice, Loading, Switch, TableHead } from '../../components.tsx'
+import { Alert, ErrorNotice, errorText, Loading, Switch, TableHead } from '../../components.tsx'
 import { formatDateTime } from '../../format.ts'
 import { ConnectorIcon } from '../connections/ConnectorIcon.tsx'
-import { AdminFrame, errorText } from './AdminPages.tsx'
+import { AdminFrame } from './AdminPages.tsx'
 import { FileEditor, type LineProblem } from './FileEditor.tsx'
 
 export type Installed = Schemas['InstalledConnector']
@@ -207,11 +207,7 @@ function ConnectorTable({ items, editable, onChanged }: { items: Installed[]; ed
   })
   return (
     <>
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       <div className="table-wrap">
         <table className="table">
           <TableHead columns={['Connector', 'Kind', 'Version', 'Actions', editable ? 'In service' : 'State', ...(editable ? ['Manage'] : [])]} />
@@ -282,11 +278,7 @@ function PluginVersions({ id, onChanged }: { id: string; onChanged: () => void }
     <section className="panel" aria-label={`Versions of ${id}`}>
       <h3>Uploads of {id}</h3>
       {versions.isPending ? <Loading what="versions" /> : null}
-      {activate.error ? (
-        <p className="field__error" role="alert">
-          {errorText(activate.error)}
-        </p>
-      ) : null}
+      <Alert error={activate.error} inline />
       <ul className="plain-list">
         {(versions.data?.items ?? []).map((v) => (
           <li key={v.revision}>

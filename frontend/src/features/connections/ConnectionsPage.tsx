@@ -8,10 +8,10 @@ import { useEffect, useId, useMemo, useState, type FormEvent } from 'react'
 import { ApiError, type Connection, type ConnectorSpec, type NewConnection, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { ErrorNotice, Link, Loading, Modal } from '../../components.tsx'
+import { Alert, ErrorNotice, errorText, FormActions, Link, Loading, Modal } from '../../components.tsx'
+import { OptionList } from '../../editor/fields.tsx'
 import { formatDateTime, formatRelative, slugify } from '../../format.ts'
 import { editorRoute } from '../../route.ts'
-import { errorText } from '../admin/AdminPages.tsx'
 import { ConnectorIcon } from './ConnectorIcon.tsx'
 import './connections.css'
 
@@ -88,11 +88,7 @@ export function ConnectionsPage() {
           <p>{banner}</p>
         </div>
       ) : null}
-      {error ? (
-        <div className="notice notice--error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <Alert error={error} />
       {canEdit ? (
         <div className="toolbar">
           <button type="button" className="btn btn--primary" onClick={() => setChoosing(true)} disabled={!specs.data}>
@@ -264,11 +260,7 @@ export function ConnectionForm({ spec, conn, onClose }: { spec: ConnectorSpec; c
   return (
     <Modal title={conn ? `Edit ${conn.name}` : `New ${spec.name} connection`} onClose={onClose} wide>
       <form onSubmit={submit} noValidate>
-        {save.error ? (
-          <div className="notice notice--error" role="alert">
-            {errorText(save.error)}
-          </div>
-        ) : null}
+        <Alert error={save.error} />
         <div className="field">
           <label htmlFor={`${uid}-name`}>Name</label>
           <input
@@ -301,11 +293,7 @@ export function ConnectionForm({ spec, conn, onClose }: { spec: ConnectorSpec; c
               {f.type === 'select' ? (
                 <select id={fid} value={values[f.key] ?? String(f.default ?? '')} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}>
                   {f.default === undefined ? <option value="">—</option> : null}
-                  {(f.options ?? []).map((o) => (
-                    <option key={o.value} value={o.value}>
-                      {o.label || o.value}
-                    </option>
-                  ))}
+                  <OptionList options={f.options} />
                 </select>
               ) : f.type === 'text' ? (
                 <textarea id={fid} rows={4} value={values[f.key] ?? ''} aria-describedby={help ? `${fid}-help` : undefined} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })} />
@@ -372,14 +360,7 @@ export function ConnectionForm({ spec, conn, onClose }: { spec: ConnectorSpec; c
             <p className="field__help">After saving, use Connect on the connection to authorize it.</p>
           </fieldset>
         ) : null}
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={save.isPending || !key}>
-            {save.isPending ? 'Saving…' : 'Save connection'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={save.isPending} disabled={save.isPending || !key} busyLabel="Saving…" label="Save connection" />
       </form>
     </Modal>
   )
@@ -421,11 +402,7 @@ function DeleteConnection({ conn, onClose }: { conn: Connection; onClose: () => 
         )}
         <p>The stored secrets are deleted; this cannot be undone.</p>
       </div>
-      {remove.error ? (
-        <p className="field__error" role="alert">
-          {errorText(remove.error)}
-        </p>
-      ) : null}
+      <Alert error={remove.error} inline />
       <div className="modal__actions">
         <button type="button" className="btn" onClick={onClose} data-autofocus>
           Keep it

@@ -24,7 +24,7 @@ export type Dashboard = Omit<Wire, 'range' | 'buckets' | 'totals' | 'failing_wor
 }
 
 export async function getDashboard(api: ApiClient, range: DashboardRange, signal?: AbortSignal): Promise<Dashboard> {
-  const raw = await api.request<Wire>('GET', `/api/v1/dashboard?range=${range}`, undefined, signal)
+  const raw: Wire = await api.op('GET', '/api/v1/dashboard', { query: { range }, signal })
   return {
     ...raw,
     range,

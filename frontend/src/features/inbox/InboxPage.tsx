@@ -7,7 +7,7 @@ import { useContext, useEffect, useState } from 'react'
 import type { ApiClient, InboxItem, Run, Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { ConfirmButton, CopyButton, ErrorNotice, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
+import { ConfirmButton, CopyButton, ErrorNotice, HeaderTable, Link, Loading, NavigateContext, RelativeTime, useNow } from '../../components.tsx'
 import { formatDateTime, prettyBody, shortId } from '../../format.ts'
 import { editorRoute, HOME, runRoute } from '../../route.ts'
 
@@ -35,12 +35,12 @@ export function toCurl(item: Pick<InboxItem, 'method' | 'headers' | 'body' | 'qu
 
 /** "Send it again through the workflow": a run of the current version with this request. */
 export function resendInbound(api: ApiClient, workflowId: string, itemId: string): Promise<Run> {
-  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/resend`, {})
+  return api.op('POST', '/api/v1/workflows/{id}/inbox/{item}/resend', { path: { id: workflowId, item: itemId } })
 }
 
 /** "Use as sample data": the editor's autocomplete and tests then see this request. */
 export function keepAsSample(api: ApiClient, workflowId: string, itemId: string): Promise<Schemas['Sample']> {
-  return api.request('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/inbox/${encodeURIComponent(itemId)}/sample`, {})
+  return api.op('POST', '/api/v1/workflows/{id}/inbox/{item}/sample', { path: { id: workflowId, item: itemId } })
 }
 
 function ItemActions({ workflowId, item }: { workflowId: string; item: InboxItem }) {
@@ -150,16 +150,7 @@ export function InboxPage({ workflowId }: { workflowId: string }) {
                 <div className="io-grid">
                   <div>
                     <h2 className="h5">Headers (secrets redacted)</h2>
-                    <table className="table table--compact headers" aria-label="Request headers">
-                      <tbody>
-                        {Object.entries(item.headers ?? {}).map(([k, v]) => (
-                          <tr key={k}>
-                            <th scope="row">{k}</th>
-                            <td className="mono">{Array.isArray(v) ? v.join(', ') : String(v)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                    <HeaderTable headers={item.headers} label="Request headers" />
                   </div>
                   <div>
                     <h2 className="h5">Raw body · received {formatDateTime(item.received_at)}</h2>

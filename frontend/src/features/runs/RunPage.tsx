@@ -7,8 +7,10 @@ import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import {
   ConfirmButton,
+  HeaderTable,
   HttpStatusBadge,
   Link,
+  MetaList,
   NavigateContext,
   QueryResult,
   RelativeTime,
@@ -20,7 +22,7 @@ import { editorRoute, runRoute } from '../../route.ts'
 import { cancelRun, getRun, replayRun, type ConsoleRunDetail, type DeliveryAttempt, type ReplayOptions } from './api.ts'
 import { explainError } from './errors.ts'
 import { JsonTree } from './JsonTree.tsx'
-import { buildTimeline, type TimelineRow } from './timeline.ts'
+import { buildTimeline, withOriginalAttempts, type TimelineRow } from './timeline.ts'
 
 export const runQueryKey = (id: string) => ['console-run', id] as const
 
@@ -75,30 +77,20 @@ export function RunView({ run, now }: { run: ConsoleRunDetail; now: number }) {
         <RunActions run={run} />
       </header>
 
-      <dl className="meta">
-        <div>
-          <dt>Workflow</dt>
-          <dd>
-            <Link to={editorRoute(run.workflow_id)}>{run.workflow_name || shortId(run.workflow_id)}</Link> · v{run.version}
-          </dd>
-        </div>
-        <div>
-          <dt>Trigger</dt>
-          <dd>{run.trigger_type || '—'}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatDateTime(run.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(ms)}</dd>
-        </div>
-        <div>
-          <dt>Attempts</dt>
-          <dd>{run.attempt}</dd>
-        </div>
-      </dl>
+      <MetaList
+        items={[
+          [
+            'Workflow',
+            <>
+              <Link to={editorRoute(run.workflow_id)}>{run.workflow_name || shortId(run.workflow_id)}</Link> · v{run.version}
+            </>,
+          ],
+          ['Trigger', run.trigger_type || '—'],
+          ['Created', formatDateTime(run.created_at)],
+          ['Duration', formatDuration(ms)],
+          ['Attempts', run.attempt],
+        ]}
+      />
 
       {run.replay_of || run.replays.length ? (
         <div className="run-links" data-testid="run-links">
@@ -213,22 +205,6 @@ export function RunView({ run, now }: { run: ConsoleRunDetail; now: number }) {
   )
 }
 
-function Headers({ headers, label }: { headers: DeliveryAttempt['request_headers']; label: string }) {
-  const entries = Object.entries(headers ?? {})
-  if (!entries.length) return <p className="muted small">No headers recorded.</p>
-  return (
-    <table className="table table--compact headers" aria-label={label}>
-      <tbody>
-        {entries.map(([k, v]) => (
-          <tr key={k}>
-            <th scope="row">{k}</th>
-            <td className="mono">{Array.isArray(v) ? v.join(', ') : String(v)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  )
-}
 
 export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
   const words = explainError(d.error, d.status)
@@ -261,12 +237,25 @@ export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
 }
 
 function Timeline({ run, now }: { run: ConsoleRunDetail; now: number }) {
+  return run.replay_of ? <ReplayTimeline run={run} originalId={run.replay_of} now={now} /> : <TimelineView run={run} now={now} />
+}
+
+/** A replay's timeline also shows the attempts of the run it replays (a retry that failed there, then worked here). */
+function ReplayTimeline({ run, originalId, now }: { run: ConsoleRunDetail; originalId: string; now: number }) {
+  const api = useApi()
+  const original = useQuery({ queryKey: runQueryKey(originalId), queryFn: ({ signal }) => getRun(api, originalId, signal) })
+  if (!original.data) return <TimelineView run={run} now={now} />
+  const merged = withOriginalAttempts(run, original.data)
+  return <TimelineView run={merged} now={now} note={merged === run ? undefined : `with the attempts of run ${shortId(originalId)}, which this replays`} />
+}
+
+function TimelineView({ run, now, note }: { run: ConsoleRunDetail; now: number; note?: string }) {
   const tl = buildTimeline(run, now)
   if (!tl.rows.length) return null
   return (
     <section aria-labelledby="timeline-title" className="run-section">
       <h2 id="timeline-title" className="h3">
-        Timeline <span className="muted small">{formatDuration(tl.endMs - tl.startMs)} in all</span>
+        Timeline <span className="muted small">{formatDuration(tl.endMs - tl.startMs)} in all{note ? `, ${note}` : ''}</span>
       </h2>
       <ol className="timeline">
         {tl.rows.map((row) => (
@@ -382,7 +371,7 @@ function Message({ side, note = '', headers, body, attempt }: { side: string; no
       <h4 className="h5">
         {side} headers{note}
       </h4>
-      <Headers headers={headers} label={`${side} headers of attempt ${attempt}`} />
+      <HeaderTable headers={headers} label={`${side} headers of attempt ${attempt}`} />
       <h4 className="h5">{side} body</h4>
       <pre className="json" tabIndex={0} aria-label={`${side} body of attempt ${attempt}`}>
         {prettyBody(body) || '(empty)'}

@@ -9,7 +9,7 @@ import { useSearchParams } from 'react-router'
 import { RUN_STATES, type RunState } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
-import { ErrorNotice, Link, Loading, Modal, RelativeTime, StateBadge, useNow } from '../../components.tsx'
+import { Link, ListResult, Modal, RelativeTime, StateBadge, useNow } from '../../components.tsx'
 import { elapsedMs, formatDuration, isFinalRunState, shortId } from '../../format.ts'
 import { useWorkflows } from '../../queries.ts'
 import { RunError } from './RunError.tsx'
@@ -207,16 +207,17 @@ export function RunsPage() {
         </div>
       ) : null}
 
-      {runs.isPending ? (
-        <Loading what="runs" />
-      ) : runs.isError && items.length === 0 ? (
-        <ErrorNotice error={runs.error} what="runs" onRetry={() => void runs.refetch()} />
-      ) : items.length === 0 ? (
-        <div className="empty empty--small">
-          <p className="empty__title">No runs match</p>
-          <p>Runs appear here when a trigger fires. Change the filters to see more.</p>
-        </div>
-      ) : (
+      <ListResult
+        query={runs}
+        what="runs"
+        count={items.length}
+        empty={
+          <div className="empty empty--small">
+            <p className="empty__title">No runs match</p>
+            <p>Runs appear here when a trigger fires. Change the filters to see more.</p>
+          </div>
+        }
+      >
         <>
           <div className="table-wrap">
             <table className="table table--compact runs-table" aria-label="Runs">
@@ -260,7 +261,7 @@ export function RunsPage() {
             </p>
           )}
         </>
-      )}
+      </ListResult>
 
       {bulk ? (
         <BulkDialog

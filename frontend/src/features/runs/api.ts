@@ -27,11 +27,16 @@ export type ConsoleRunDetail = Omit<RunDetail, 'deliveries' | 'replays'> & {
 /** The console always says where a replay starts and on which version. */
 export type ReplayOptions = Required<Schemas['ReplayOptions']>
 
-function query(params: Record<string, string | number | undefined>): string {
-  const qs = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') qs.set(k, String(v))
-  const s = qs.toString()
-  return s ? `?${s}` : ''
+/** The filters as the generated query type of GET /runs and /runs/count ('' leaves one out). */
+function runsQuery(f: RunFilters) {
+  return {
+    workflow: f.workflow || undefined,
+    state: f.state || undefined,
+    trigger: f.trigger || undefined,
+    since: f.since || undefined,
+    until: f.until || undefined,
+    q: f.q || undefined,
+  }
 }
 
 export async function listRuns(
@@ -40,16 +45,16 @@ export async function listRuns(
   page: { cursor?: string; limit?: number } = {},
   signal?: AbortSignal,
 ): Promise<Page<ConsoleRun>> {
-  const raw = await api.request<Page<ConsoleRun>>('GET', `/api/v1/runs${query({ ...f, ...page })}`, undefined, signal)
+  const raw = await api.op('GET', '/api/v1/runs', { query: { ...runsQuery(f), cursor: page.cursor || undefined, limit: page.limit }, signal })
   return { items: raw?.items ?? [], next_cursor: raw?.next_cursor ?? '' }
 }
 
 export function countRuns(api: ApiClient, f: RunFilters, signal?: AbortSignal): Promise<Schemas['RunCount']> {
-  return api.request('GET', `/api/v1/runs/count${query({ ...f })}`, undefined, signal)
+  return api.op('GET', '/api/v1/runs/count', { query: runsQuery(f), signal })
 }
 
 export async function getRun(api: ApiClient, id: string, signal?: AbortSignal): Promise<ConsoleRunDetail> {
-  const raw = await api.request<Schemas['RunDetail']>('GET', `/api/v1/runs/${encodeURIComponent(id)}`, undefined, signal)
+  const raw = await api.op('GET', '/api/v1/runs/{id}', { path: { id }, signal })
   return {
     ...raw,
     trigger: raw.trigger ?? null,
@@ -60,11 +65,11 @@ export async function getRun(api: ApiClient, id: string, signal?: AbortSignal): 
 }
 
 export function replayRun(api: ApiClient, id: string, o: ReplayOptions): Promise<ConsoleRun> {
-  return api.request('POST', `/api/v1/runs/${encodeURIComponent(id)}/replay`, o)
+  return api.op('POST', '/api/v1/runs/{id}/replay', { path: { id }, body: o })
 }
 
 export function cancelRun(api: ApiClient, id: string): Promise<ConsoleRun> {
-  return api.request('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`, {})
+  return api.op('POST', '/api/v1/runs/{id}/cancel', { path: { id } })
 }
 
 /** Every run id a filter selects right now (newest first), page by page, up to `max`. */

@@ -8,7 +8,7 @@ import { childPath, JsonTree } from './JsonTree.tsx'
 import { RunView } from './RunPage.tsx'
 import { RunError } from './RunError.tsx'
 import { apiFilters, readFilters } from './RunsPage.tsx'
-import { buildTimeline } from './timeline.ts'
+import { buildTimeline, withOriginalAttempts } from './timeline.ts'
 import { chartRows, type Dashboard } from '../dashboard/DashboardPage.tsx'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
@@ -152,5 +152,28 @@ describe('RunError', () => {
     const { container } = render(<RunError message={message} />)
     expect(container.querySelector('details')).toBeNull()
     expect(container.textContent).toBe(message)
+  })
+})
+
+describe('a replay timeline', () => {
+  it('puts the attempts of the original run before the replay’s own', () => {
+    const original = failedRun()
+    const replay: ConsoleRunDetail = {
+      ...failedRun(),
+      id: 'replay',
+      state: 'succeeded',
+      replay_of: original.id,
+      started_at: iso(60_000),
+      created_at: iso(60_000),
+      finished_at: iso(61_000),
+      deliveries: [{ ...original.deliveries[1], id: 'd-replay', attempt: 1, status: 200, error: '', created_at: iso(60_500) }],
+    }
+    const merged = withOriginalAttempts(replay, original)
+    expect(merged.started_at).toBe(original.started_at)
+    const row = buildTimeline(merged, T0 + 62_000).rows.find((r) => r.stepId === 'notify')!
+    expect(row.marks.map((m) => m.ok)).toEqual([false, false, true])
+    expect(row.marks[2].at).toBeGreaterThan(row.marks[1].at)
+    // Nothing to add: the run as it is.
+    expect(withOriginalAttempts(replay, { ...original, deliveries: [] })).toBe(replay)
   })
 })

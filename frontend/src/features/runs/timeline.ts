@@ -78,3 +78,15 @@ export function buildTimeline(run: ConsoleRunDetail, now: number): Timeline {
   })
   return { startMs: start, endMs: end, rows }
 }
+
+/**
+ * A replay's run with the delivery attempts of the run it replays added, for one timeline that
+ * shows every attempt of a step: the failed ones of the original, then the replay's. The axis
+ * then starts where the original did.
+ */
+export function withOriginalAttempts(run: ConsoleRunDetail, original: ConsoleRunDetail): ConsoleRunDetail {
+  const steps = new Set(run.steps.map((s) => `${s.step_id}/${s.item_key ?? ''}`))
+  const earlier = original.deliveries.filter((d) => steps.has(`${d.step_id}/${d.item_key ?? ''}`))
+  if (!earlier.length) return run
+  return { ...run, started_at: original.started_at ?? original.created_at, deliveries: [...earlier, ...run.deliveries] }
+}

@@ -3,8 +3,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
-import { ApiError } from '../../api.ts'
-import { CopyButton, ErrorNotice, HttpStatusBadge, JsonBlock, Loading, RelativeTime, StateBadge, TableHead } from '../../components.tsx'
+import { Alert, CopyButton, ErrorNotice, errorText, HttpStatusBadge, JsonBlock, Loading, RelativeTime, StateBadge, TableHead } from '../../components.tsx'
 import { useWorkflows } from '../../queries.ts'
 import './subscriptions.css'
 import { createSubscriptionsClient, parseHeaderLines, type EventDelivery, type Subscription } from './api.ts'
@@ -15,14 +14,6 @@ const keys = {
   list: ['subscriptions'] as const,
   deliveries: (id: string) => ['subscriptions', id, 'deliveries'] as const,
   delivery: (id: string, d: string) => ['subscriptions', id, 'deliveries', d] as const,
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    const fields = err.fieldErrors.map((f) => `${f.path}: ${f.message}`)
-    return fields.length ? `${err.message} — ${fields.join('; ')}` : err.message
-  }
-  return err instanceof Error ? err.message : String(err)
 }
 
 export function SubscriptionsPage({ now }: { now: number }) {
@@ -169,11 +160,7 @@ function CreateForm({ onCreated }: { onCreated: (s: Subscription) => void }) {
         Custom headers (one "Name: value" per line)
         <textarea rows={2} value={headerText} onChange={(e) => setHeaderText(e.target.value)} />
       </label>
-      {error ? (
-        <p className="notice notice--error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert error={error} />
       <button type="submit" className="btn btn--primary" disabled={create.isPending}>
         Subscribe
       </button>
@@ -291,11 +278,7 @@ function SubscriptionDetail({
           Delete
         </button>
       </div>
-      {error ? (
-        <p className="notice notice--error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert error={error} />
       <h3>Deliveries</h3>
       {deliveries.error ? <ErrorNotice error={deliveries.error} what="deliveries" /> : null}
       {deliveries.data && deliveries.data.length === 0 ? <p className="muted">Nothing sent yet.</p> : null}
