@@ -21,10 +21,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // APIVersion is the Discord API version webhook calls are pinned to. Webhook
 // URLs as Discord hands them out (https://discord.com/api/webhooks/…) carry no
 // version and would get the old default one, whose rate-limit fields differ.
@@ -315,8 +311,3 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	}
 	return classify(resp, body, h.token)
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

@@ -34,10 +34,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // Connector implements email.send.
 type Connector struct {
 	// Now is the clock for the Date header (tests); nil means time.Now.
@@ -635,8 +631,3 @@ func fold(line string) string {
 	b.WriteString("\r\n")
 	return b.String()
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

@@ -124,5 +124,3 @@ func (Connector) Execute(ctx context.Context, req connectors.Request) (connector
 	return connectors.Result{Output: out}, connectors.StatusError(code,
 		connectors.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), fmt.Errorf("HTTP %d %s", code, http.StatusText(code)))
 }
-
-var _ connectors.Connector = Connector{}

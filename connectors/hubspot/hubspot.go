@@ -19,10 +19,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // DefaultBaseURL is HubSpot's API host.
 const DefaultBaseURL = "https://api.hubapi.com"
 
@@ -530,8 +526,3 @@ func retryAfter(h http.Header, policy string, now time.Time) time.Duration {
 	}
 	return 0
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

@@ -16,10 +16,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // DefaultBaseURL is Slack's Web API.
 const DefaultBaseURL = "https://slack.com/api"
 
@@ -190,8 +186,3 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	}
 	return connectors.CannotTest("a Slack incoming-webhook URL cannot be checked without posting a message to its channel; add a bot token to test the connection, or send a test run")
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

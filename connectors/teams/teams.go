@@ -20,10 +20,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // Webhook kinds (credential field webhook_type).
 const (
 	KindAuto            = "auto"
@@ -290,8 +286,3 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	}
 	return connectors.CannotTest("the URL looks right, but a Teams webhook accepts only real messages, so checking it would post one; send a test run to check it")
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

@@ -19,10 +19,6 @@ import (
 
 func init() { connectors.Register(Connector{}) }
 
-// Compile-time guards: a changed SDK interface breaks the build here.
-var _ connectors.Connector = Connector{}
-var _ connectors.ConnectionTester = Connector{}
-
 // DefaultBaseURL is the Bot API server.
 const DefaultBaseURL = "https://api.telegram.org"
 
@@ -336,8 +332,3 @@ func (Connector) TestConnection(ctx context.Context, req connectors.Request) err
 	}
 	return nil
 }
-
-var (
-	_ connectors.Connector        = Connector{}
-	_ connectors.ConnectionTester = Connector{}
-)

@@ -99,5 +99,3 @@ func (c Connector) Execute(ctx context.Context, req connectors.Request) (connect
 	code := resp.StatusCode
 	return connectors.Result{Output: out}, connectors.StatusError(code, connectors.RetryAfter(resp.Header.Get("Retry-After"), now()), fmt.Errorf("HTTP %d", code))
 }
-
-var _ connectors.Connector = Connector{}

@@ -488,7 +488,15 @@ export function AuditPage() {
                       {e.actor_name || e.actor_id || 'anonymous'} <span className="muted small">({e.actor_kind})</span>
                     </td>
                     <td className="mono">{e.action}</td>
-                    <td className="mono small">{e.target_id}</td>
+                    <td className="small">
+                      {e.target_name ? (
+                        <span title={e.target_id}>
+                          {e.target_name} <span className="muted">({e.target_type.replace('_', ' ')})</span>
+                        </span>
+                      ) : (
+                        <span className="mono">{e.target_id}</span>
+                      )}
+                    </td>
                     <td>
                       <AuditDetail entry={e} />
                     </td>
