@@ -17,15 +17,21 @@ import { api, axeViolations, outDir, resolveBinary, signIn, suite } from './harn
 /** A local Acme CRM: records what it gets, answers like the connector file expects. */
 function startAcme() {
   const got = []
+  const slack = { ok: false } // a local Slack API: refuses the token until ok
   const srv = http.createServer((req, res) => {
     let body = ''
     req.on('data', (c) => (body += c))
     req.on('end', () => {
+      if (req.url.startsWith('/slack/')) {
+        const answer = slack.ok ? { ok: true, team: 'Acme', user: 'bot' } : { ok: false, error: 'invalid_auth' }
+        res.writeHead(slack.ok ? 200 : 401, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer))
+        return
+      }
       got.push({ method: req.method, url: req.url, headers: req.headers, body })
       res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: 7 }))
     })
   })
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ srv, got, port: srv.address().port })))
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ srv, got, slack, port: srv.address().port })))
 }
 
 /**
@@ -335,6 +341,35 @@ test.describe('admin area and connections', () => {
     await expect(card.getByTestId('test-result-acme-main')).toContainText('Nothing was contacted')
     assert.equal(acme.got.length, 1, 'the test contacted nothing')
 
+    // A failed test marks the connection with the reason and when, here and on the dashboard;
+    // a passing one clears it.
+    const bot = await api(server, 'POST', '/api/v1/connections', {
+      name: 'slack-bot',
+      connector: 'slack',
+      fields: { bot_token: 'xoxb-old', base_url: `http://127.0.0.1:${acme.port}/slack/api` },
+    })
+    assert.equal(bot.status, 201, bot.text)
+    await page.reload()
+    const slackCard = page.getByRole('listitem', { name: 'slack-bot' })
+    await expect(slackCard.getByText('Connected', { exact: true })).toBeVisible()
+    await slackCard.getByRole('button', { name: 'Test slack-bot' }).click()
+    await expect(slackCard.getByTestId('test-result-slack-bot')).toContainText('invalid_auth')
+    await expect(slackCard.getByText('Needs attention', { exact: true })).toBeVisible()
+    await expect(slackCard.getByTestId('attention-slack-bot')).toContainText('the last connection test failed: ')
+    await expect(slackCard.getByTestId('attention-slack-bot')).toContainText('invalid_auth')
+    await expect(slackCard.getByTestId('attention-slack-bot')).toContainText(/test failed (just now|\d+ s ago)/)
+    await screen(page, 'connection-failed-test')
+    await page.goto(server.base + '/dashboard')
+    const dashConn = page.getByRole('region', { name: 'Connections needing attention' }).getByRole('listitem').filter({ hasText: 'slack-bot' })
+    await expect(dashConn).toContainText('the last connection test failed: ')
+    await page.goto(server.base + '/connections')
+    acme.slack.ok = true
+    await slackCard.getByRole('button', { name: 'Test slack-bot' }).click()
+    await expect(slackCard.getByTestId('test-result-slack-bot')).toContainText('accepted the credentials')
+    await expect(slackCard.getByText('Connected', { exact: true })).toBeVisible()
+    await expect(slackCard.getByTestId('attention-slack-bot')).toHaveCount(0)
+    assert.equal((await api(server, 'DELETE', `/api/v1/connections/${bot.json.id}`)).status, 204)
+
     await page.getByRole('button', { name: 'New connection' }).click()
     await page.getByRole('dialog').getByRole('button', { name: /^HTTP/ }).click()
     const form = page.getByRole('dialog', { name: 'New HTTP connection' })
@@ -389,12 +424,17 @@ test.describe('admin area and connections', () => {
     await expect(rows.filter({ hasText: 'ed@example.com' }).first()).toBeVisible()
     await expect(rows.filter({ hasText: 'disabled: false → true' })).toHaveCount(1)
     await expect(rows.filter({ hasText: 'role: viewer → editor' })).toHaveCount(1)
+    // The target reads as the user's e-mail, not an id.
+    await expect(rows.filter({ hasText: 'role: viewer → editor' }).getByRole('cell').nth(3)).toHaveText('vi@example.com (user)')
     await screen(page, 'audit')
     await page.getByLabel('Action').fill('settings.update')
     await page.getByRole('button', { name: 'Apply' }).click()
     await expect(rows.filter({ hasText: 'settings.update' })).toHaveCount(1)
     await rows.filter({ hasText: 'settings.update' }).getByText('Request').click()
     await expect(rows.filter({ hasText: 'settings.update' })).toContainText('168h')
+    await page.getByLabel('Action').fill('api_key.create')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await expect(rows.filter({ hasText: 'api_key.create' }).getByRole('cell').nth(3)).toHaveText('deploy script (api key)')
   })
 
   test('a viewer sees no edit control on any page', async ({ browser }) => {

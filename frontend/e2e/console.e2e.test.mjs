@@ -155,6 +155,8 @@ test.describe('operations console', () => {
       const attempts = notify.locator('li.delivery')
       assert.equal(await attempts.count(), 2)
       assert.equal(await attempts.nth(0).getAttribute('data-status'), '500')
+      // The retry rules' verdict on each failed attempt (a 500 may pass if tried again).
+      await expect(attempts.nth(0).getByTestId('delivery-kind')).toHaveText('retryable')
       await attempts.nth(1).getByText('Request and response').click()
       await attempts.nth(1).getByLabel('Response body of attempt 2').filter({ hasText: 'receiver down for maintenance' }).waitFor()
       await attempts.nth(1).getByLabel('Request body of attempt 2').filter({ hasText: 'Order 42 from Ada Lovelace' }).waitFor()

@@ -164,3 +164,11 @@ export function slugify(name: string): string {
     .replace(/^[-_.]+|-+$/g, '')
     .slice(0, 64)
 }
+
+// deliveryKindLabel names a failed attempt's kind (the retry rules of the
+// connector SDK): whether trying again could help.
+export const deliveryKindLabel: Record<string, string> = {
+  retryable: 'retryable',
+  rate_limited: 'rate limited',
+  permanent: 'permanent',
+}

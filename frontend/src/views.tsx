@@ -13,7 +13,7 @@ import {
   StateBadge,
   TableHead,
 } from './components.tsx'
-import { elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
+import { deliveryKindLabel, elapsedMs, formatDateTime, formatDuration, prettyBody, shortId } from './format.ts'
 import { runsRoute, type Route } from './route.ts'
 import { RunError } from './features/runs/RunError.tsx'
 
@@ -29,14 +29,6 @@ function useRowClick(to: Route) {
 }
 
 // ---- runs -------------------------------------------------------------------
-
-// deliveryKindLabel names a failed attempt's kind (the retry rules of the
-// connector SDK): whether trying again could help.
-const deliveryKindLabel: Record<string, string> = {
-  retryable: 'retryable',
-  rate_limited: 'rate limited',
-  permanent: 'permanent',
-}
 
 export function EmptyRuns({ workflow }: { workflow?: Workflow }) {
   return (

@@ -115,10 +115,33 @@ func (s *server) listAuditFiltered(c *gin.Context) {
 		return
 	}
 	items := make([]auditView, len(es))
+	missing := map[string][]string{} // target type -> ids without a name kept at write time
 	for i, e := range es {
 		items[i] = auditView{ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName,
 			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, RequestID: e.RequestID,
 			Detail: auditDetailJSON(e.Detail)}
+		if n, ok := items[i].Detail[auditTargetNameKey].(string); ok {
+			items[i].TargetName = n
+			delete(items[i].Detail, auditTargetNameKey)
+			if len(items[i].Detail) == 0 {
+				items[i].Detail = nil
+			}
+		} else if e.TargetID != "" {
+			missing[e.TargetType] = append(missing[e.TargetType], e.TargetID)
+		}
+	}
+	// Entries written before names were kept: today's name, when it still exists.
+	for typ, ids := range missing {
+		names, err := s.Store.AuditTargetNames(c.Request.Context(), typ, ids)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		for i := range items {
+			if items[i].TargetName == "" && items[i].TargetType == typ {
+				items[i].TargetName = names[items[i].TargetID]
+			}
+		}
 	}
 	c.JSON(http.StatusOK, Page[auditView]{Items: items, NextCursor: next})
 }

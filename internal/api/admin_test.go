@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/internal/api"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connections"
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/secrets"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/internal/trigger/webhook"
 )
@@ -369,6 +371,129 @@ func TestDashboardListsConnectionsNeedingAttentionWithTheirReason(t *testing.T) 
 		}
 		if c["name"] != "partner" || c["reason"] == "" || c["reason"] != page || !strings.Contains(page, "not connected yet") {
 			t.Fatalf("dashboard says %v; the connections page says %q", c, page)
+		}
+	})
+}
+
+// A failed "Test connection" (the service answers 401) marks the connection
+// as needing attention with the reason and when, on the Connections page's
+// view and the dashboard alike; the next passing test clears it.
+func TestAFailedConnectionTestIsRememberedUntilOnePasses(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ring, _, err := secrets.LoadOrCreateFile(filepath.Join(t.TempDir(), "secret.key"))
+		storetest.Must(t, err, "keys")
+		refuse := true
+		slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if refuse {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"ok":true,"team":"Acme","user":"bot"}`))
+		}))
+		t.Cleanup(slack.Close)
+		b := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1 << 16}, func(d *api.Deps) {
+			d.Connections = connections.New(d.Store, connectors.Default, ring)
+			d.OutboundClient = slack.Client()
+		})
+		r := b.do(t, "POST", "/api/v1/connections", "application/json", `{"name":"bot","connector":"slack","fields":{"bot_token":"xoxb-old","base_url":"`+slack.URL+`/api"}}`)
+		if r.status != 201 || r.body["status"] != "connected" {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := r.body["id"].(string)
+		dashboard := func() []any {
+			t.Helper()
+			return b.do(t, "GET", "/api/v1/dashboard?range=hour", "", "").body["connections_needing_attention"].([]any)
+		}
+
+		if r := b.do(t, "POST", "/api/v1/connections/"+id+"/test", "", ""); r.status != 200 || r.body["ok"] != false {
+			t.Fatalf("refused test: %d %s", r.status, r.raw)
+		}
+		v := b.do(t, "GET", "/api/v1/connections/"+id, "", "")
+		f, _ := v.body["failure"].(map[string]any)
+		attention, _ := v.body["attention"].(string)
+		if v.body["status"] != "needs_attention" || f == nil || f["source"] != "test" || f["at"] == "" ||
+			!strings.HasPrefix(attention, "the last connection test failed: ") || !strings.Contains(attention, "invalid_auth") {
+			t.Fatalf("after a refused test: %s", v.raw)
+		}
+		if d := dashboard(); len(d) != 1 || d[0].(map[string]any)["reason"] != attention {
+			t.Fatalf("dashboard: %v, want the reason %q", d, attention)
+		}
+
+		refuse = false
+		if r := b.do(t, "POST", "/api/v1/connections/"+id+"/test", "", ""); r.status != 200 || r.body["ok"] != true {
+			t.Fatalf("passing test: %d %s", r.status, r.raw)
+		}
+		v = b.do(t, "GET", "/api/v1/connections/"+id, "", "")
+		if v.body["status"] != "connected" || v.body["failure"] != nil || v.body["attention"] != nil {
+			t.Fatalf("after a passing test: %s", v.raw)
+		}
+		if d := dashboard(); len(d) != 0 {
+			t.Fatalf("dashboard still lists %v", d)
+		}
+	})
+}
+
+// The audit log names its targets as a person reads them — a user's e-mail,
+// a workflow's, connection's or API key's name — kept when the entry is
+// written (so a deleted target keeps its name); entries written before
+// names were kept are named at read time while the target exists.
+func TestAuditNamesItsTargets(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ring, _, err := secrets.LoadOrCreateFile(filepath.Join(t.TempDir(), "secret.key"))
+		storetest.Must(t, err, "keys")
+		b := setupOn(t, storetest.Open(t, dialect), webhook.Options{MaxBody: 1 << 16}, func(d *api.Deps) {
+			d.Connections = connections.New(d.Store, connectors.Default, ring)
+		})
+		created := func(path, body string) string {
+			t.Helper()
+			r := b.do(t, "POST", path, "application/json", body)
+			if r.status != 201 {
+				t.Fatalf("POST %s: %d %s", path, r.status, r.raw)
+			}
+			if k, ok := r.body["api_key"].(map[string]any); ok {
+				return k["id"].(string)
+			}
+			return r.body["id"].(string)
+		}
+		user := created("/api/v1/users", `{"email":"eve@example.com","password":"eve's long password","role":"viewer"}`)
+		wf := created("/api/v1/workflows", validDoc)
+		conn := created("/api/v1/connections", `{"name":"crm-main","connector":"http","fields":{}}`)
+		key := created("/api/v1/api-keys", `{"name":"deploy script","role":"viewer"}`)
+		for _, path := range []string{"/api/v1/connections/" + conn, "/api/v1/api-keys/" + key} {
+			if r := b.do(t, "DELETE", path, "", ""); r.status != 204 {
+				t.Fatalf("DELETE %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		// An entry from before names were kept.
+		storetest.Must(t, b.st.AddAudit(context.Background(), &store.AuditEntry{At: time.Now().UTC(), ActorKind: "user",
+			Action: "user.update", TargetType: "user", TargetID: user}), "old entry")
+
+		r := b.do(t, "GET", "/api/v1/audit?limit=100", "", "")
+		if r.status != 200 {
+			t.Fatalf("audit: %d %s", r.status, r.raw)
+		}
+		want := map[string]string{"user.create": "eve@example.com", "workflow.create": "orders", "connection.create": "crm-main",
+			"connection.delete": "crm-main", "api_key.create": "deploy script", "api_key.revoke": "deploy script", "user.update": "eve@example.com"}
+		ids := map[string]string{"user.create": user, "workflow.create": wf, "connection.create": conn, "connection.delete": conn,
+			"api_key.create": key, "api_key.revoke": key, "user.update": user}
+		seen := map[string]bool{}
+		for _, it := range r.body["items"].([]any) {
+			e := it.(map[string]any)
+			a, _ := e["action"].(string)
+			if w, ok := want[a]; ok {
+				seen[a] = true
+				if e["target_name"] != w || e["target_id"] != ids[a] {
+					t.Errorf("%s: target %v (%v), want %q (%s)", a, e["target_name"], e["target_id"], w, ids[a])
+				}
+				if d, _ := e["detail"].(map[string]any); d != nil && d["target_name"] != nil {
+					t.Errorf("%s: the name is repeated in the detail: %v", a, d)
+				}
+			}
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("entries seen %v, want all of %v: %s", seen, want, r.raw)
 		}
 	})
 }

@@ -82,8 +82,14 @@ func (s *server) require(role string) gin.HandlerFunc {
 
 // audit records a successful change after the handler ran.
 func (s *server) audit(action string) gin.HandlerFunc {
+	targetType := strings.SplitN(action, ".", 2)[0]
 	return func(c *gin.Context) {
 		body := auditBody(c)
+		// A deleted target's name is read while it still exists.
+		var deletedName string
+		if c.Request.Method == http.MethodDelete && c.Param("id") != "" {
+			deletedName = s.auditTargetName(c, targetType, c.Param("id"))
+		}
 		c.Next()
 		if c.Writer.Status() >= 400 {
 			return
@@ -100,10 +106,19 @@ func (s *server) audit(action string) gin.HandlerFunc {
 			}
 		}
 		e := &store.AuditEntry{At: time.Now().UTC(), ActorKind: "anonymous", Action: action,
-			TargetType: strings.SplitN(action, ".", 2)[0], TargetID: c.Param("id"), IP: c.ClientIP(),
+			TargetType: targetType, TargetID: c.Param("id"), IP: c.ClientIP(),
 			RequestID: c.GetString(requestIDKey)}
 		if t := c.GetString(auditTarget); t != "" {
 			e.TargetID = t
+		}
+		// The name as it was at the time, so the log reads the same after a
+		// rename or a delete.
+		name := deletedName
+		if name == "" && e.TargetID != "" {
+			name = s.auditTargetName(c, targetType, e.TargetID)
+		}
+		if name != "" {
+			detail[auditTargetNameKey] = name
 		}
 		if p := principal(c); p != nil {
 			e.ActorKind, e.ActorID, e.ActorName = p.Kind, p.ID, p.Name
@@ -118,6 +133,20 @@ func (s *server) audit(action string) gin.HandlerFunc {
 			s.WorkflowsChanged() // e.g. the scheduler reloads at once
 		}
 	}
+}
+
+// auditTargetNameKey is the detail key that keeps the target's readable name.
+const auditTargetNameKey = "target_name"
+
+// auditTargetName is the target's readable name ("" when it has none or
+// cannot be read: the entry is still written, with the id).
+func (s *server) auditTargetName(c *gin.Context, targetType, id string) string {
+	names, err := s.Store.AuditTargetNames(c.Request.Context(), targetType, []string{id})
+	if err != nil {
+		s.Logger.Warn("reading an audit target's name", "type", targetType, "error", err)
+		return ""
+	}
+	return names[id]
 }
 
 func decodeStrict(c *gin.Context, v any) bool {

@@ -41,6 +41,9 @@ func (s *server) createConnection(c *gin.Context) {
 		return
 	}
 	v, err := s.Connections.Create(c.Request.Context(), in)
+	if err == nil {
+		c.Set(auditTarget, v.ID)
+	}
 	reply(c, http.StatusCreated, v, err)
 }
 

@@ -277,8 +277,12 @@ type auditView struct {
 	Action     string    `json:"action"`
 	TargetType string    `json:"target_type"`
 	TargetID   string    `json:"target_id"`
-	IP         string    `json:"ip"`
-	RequestID  string    `json:"request_id"`
+	// TargetName is the target as a person reads it (a user's e-mail; a
+	// workflow's, connection's or API key's name) as it was when the entry
+	// was written; "" when it has none.
+	TargetName string `json:"target_name,omitempty"`
+	IP         string `json:"ip"`
+	RequestID  string `json:"request_id"`
 	// Detail is what changed: the request's fields (secrets redacted) and
 	// what the handler adds (a role's old and new value).
 	Detail map[string]any `json:"detail,omitempty"`

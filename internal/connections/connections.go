@@ -78,10 +78,26 @@ type View struct {
 	// opened).
 	Status    string `json:"status" enum:"connected,needs_attention"`
 	Attention string `json:"attention,omitempty"`
+	// Failure is the last failed "Test connection" or refused use (the
+	// service answered 401/403 to a step), until a test or a use succeeds.
+	Failure *Failure `json:"failure,omitempty"`
 	// UsedBy are the workflows whose current version names this
 	// connection (List and Get fill it).
 	UsedBy []Usage `json:"used_by" nullable:"false"`
 }
+
+// Failure says why and when a connection last failed.
+type Failure struct {
+	Reason string    `json:"reason"`
+	Source string    `json:"source" enum:"test,step" description:"test: a failed Test connection; step: a step's call was refused (401/403)"`
+	At     time.Time `json:"at"`
+}
+
+// Failure sources.
+const (
+	FailedTest = "test"
+	FailedStep = "step"
+)
 
 // Usage is one workflow that names a connection, and where.
 type Usage struct {
@@ -273,6 +289,9 @@ func (s *Service) view(c *store.Connection, spec connectors.Spec, fields map[str
 		}
 	}
 	v.OAuth = s.oauthView(c, spec, fields)
+	if c.FailedAt != nil {
+		v.Failure = &Failure{Reason: c.Failure, Source: c.FailureSource, At: *c.FailedAt}
+	}
 	v.Status, v.Attention = StatusConnected, attention(spec, fields, v)
 	if v.Attention != "" {
 		v.Status = StatusNeedsAttention
@@ -294,12 +313,18 @@ func attention(spec connectors.Spec, fields map[string]string, v *View) string {
 		return "the OAuth2 authorization needs renewing: connect again"
 	}
 	if v.OAuth != nil {
+		if v.Failure != nil {
+			return v.Failure.Reason
+		}
 		return "" // the token replaces the credential fields
 	}
 	for _, f := range spec.Auth.Fields {
 		if f.Required && fields[f.Key] == "" {
 			return f.Label + " is empty"
 		}
+	}
+	if v.Failure != nil {
+		return v.Failure.Reason
 	}
 	return ""
 }
@@ -419,14 +444,31 @@ func (s *Service) Delete(ctx context.Context, id string) error { return s.st.Del
 
 // Credentials opens the named connection for a step of connectorID.
 func (s *Service) Credentials(ctx context.Context, name, connectorID string) (map[string]string, error) {
+	creds, _, err := s.CredentialsMarked(ctx, name, connectorID)
+	return creds, err
+}
+
+// CredentialsMarked is Credentials, also saying whether a failure is
+// recorded on the connection (the engine clears it after a success).
+func (s *Service) CredentialsMarked(ctx context.Context, name, connectorID string) (map[string]string, bool, error) {
 	c, err := s.st.GetConnectionByName(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if c.Connector != connectorID {
-		return nil, connectors.Permanent(fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid))
+		return nil, false, connectors.Permanent(fmt.Errorf("connection %q is for %s, not %s: %w", name, c.Connector, connectorID, ErrInvalid))
 	}
-	return s.credentials(ctx, c)
+	creds, err := s.credentials(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	return creds, c.FailedAt != nil, nil
+}
+
+// Refused records that a step's call with the named connection was refused
+// by the service (401/403).
+func (s *Service) Refused(ctx context.Context, name, reason string) error {
+	return s.Failed(ctx, name, FailedStep, reason)
 }
 
 // Test runs the connector's connection test, when it has one.
@@ -443,7 +485,33 @@ func (s *Service) Test(ctx context.Context, id string, run func(ctx context.Cont
 	if err != nil {
 		return err
 	}
-	return run(ctx, conn, creds)
+	err = run(ctx, conn, creds)
+	switch {
+	case errors.Is(err, connectors.ErrCannotTest):
+		return err // nothing was contacted: nothing learned
+	case err == nil:
+		if rerr := s.st.ClearConnectionFailure(ctx, c.Name); rerr != nil {
+			return rerr
+		}
+		return nil
+	}
+	if rerr := s.Failed(ctx, c.Name, FailedTest, "the last connection test failed: "+err.Error()); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+// Failed records that the named connection failed (a test, or a step's
+// call the service refused); its status needs attention until Worked.
+func (s *Service) Failed(ctx context.Context, name, source, reason string) error {
+	now := time.Now().UTC()
+	return s.st.MarkConnectionFailed(ctx, name, store.ConnectionFailure{Failure: reason, FailureSource: source, FailedAt: &now})
+}
+
+// Worked forgets the named connection's recorded failure (a step using it
+// succeeded).
+func (s *Service) Worked(ctx context.Context, name string) error {
+	return s.st.ClearConnectionFailure(ctx, name)
 }
 
 // Reseal re-encrypts every connection with the ring's primary key (after a

@@ -46,6 +46,18 @@ type CredentialSource interface {
 	Credentials(ctx context.Context, name, connectorID string) (map[string]string, error)
 }
 
+// ConnectionHealth is implemented by a CredentialSource that remembers how
+// each connection fared: a step whose call the service refused (401/403)
+// marks its connection, and the next step that succeeds with it clears the
+// mark.
+type ConnectionHealth interface {
+	// CredentialsMarked is Credentials, also saying whether a failure is
+	// recorded on the connection, so a success writes only to clear one.
+	CredentialsMarked(ctx context.Context, name, connectorID string) (creds map[string]string, marked bool, err error)
+	Refused(ctx context.Context, name, reason string) error
+	Worked(ctx context.Context, name string) error
+}
+
 // Engine executes runs and owns the queue client.
 type Engine struct {
 	st        *store.Store

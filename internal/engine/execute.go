@@ -510,11 +510,18 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 	}
 	connID, _, _ := strings.Cut(s.Action, ".")
 	var creds map[string]string
+	var health ConnectionHealth
+	marked := false
 	if s.Connection != "" {
 		if x.e.creds == nil {
 			return x.stepFailed(ctx, s, sc, started, input, attempt, errors.New("connections are not available in this process"))
 		}
-		creds, err = x.e.creds.Credentials(ctx, s.Connection, connID)
+		if h, ok := x.e.creds.(ConnectionHealth); ok {
+			health = h
+			creds, marked, err = h.CredentialsMarked(ctx, s.Connection, connID)
+		} else {
+			creds, err = x.e.creds.Credentials(ctx, s.Connection, connID)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return x.stepFailed(ctx, s, sc, started, input, attempt, fmt.Errorf("connection %q does not exist", s.Connection))
 		}
@@ -564,9 +571,20 @@ func (x *execution) action(ctx context.Context, s *workflow.CompiledStep, sc *sc
 		return outcome{kind: outInfra, cause: abort}
 	}
 	if err == nil {
+		if marked {
+			if herr := health.Worked(ctx, s.Connection); herr != nil {
+				x.log.Warn("clearing the connection's recorded failure", "connection", s.Connection, "error", herr)
+			}
+		}
 		return x.succeeded(ctx, s, sc, started, red.Value(input), red.Value(res.Output), attempt)
 	}
 	err = red.Err(err)
+	if health != nil && rec.refused != 0 {
+		reason := fmt.Sprintf("the service refused it (HTTP %d) in step %s of workflow %q: %s", rec.refused, s.ID, x.c.Doc.Name, err)
+		if herr := health.Refused(ctx, s.Connection, reason); herr != nil {
+			x.log.Warn("recording the connection's failure", "connection", s.Connection, "error", herr)
+		}
+	}
 	if m, ok := red.Value(input).(map[string]any); ok {
 		input = m
 	}

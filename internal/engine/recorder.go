@@ -33,6 +33,9 @@ type recorder struct {
 	attempt int
 	redact  *redactor
 	latency *prometheus.HistogramVec // by outcome; nil observes nothing
+	// refused is the last 401 or 403 answer: the service refused the
+	// connection's credentials.
+	refused int
 }
 
 func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -68,6 +71,9 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		d.Status = resp.StatusCode
+		if d.Status == http.StatusUnauthorized || d.Status == http.StatusForbidden {
+			rc.refused = d.Status
+		}
 		d.ResponseHeaders = store.MustJSON(rc.redact.Value(redactHeaders(resp.Header)))
 		d.ResponseBody = rc.redact.Text(capText(body))
 		if err != nil {

@@ -195,3 +195,36 @@ func (s *Store) CurrentDocuments(ctx context.Context) ([]CurrentDocument, error)
 	}
 	return out, nil
 }
+
+// AuditTargetNames maps the ids of audit targets of one type to a name a
+// person reads: a user's e-mail, a workflow's name (also for its webhook
+// inbox), a connection's or an API key's name. Other types, and ids not
+// found (deleted since), are left out.
+func (s *Store) AuditTargetNames(ctx context.Context, targetType string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	var model any
+	col := "name"
+	switch targetType {
+	case "user", "auth":
+		model, col = &User{}, "email"
+	case "workflow", "webhook":
+		model = &Workflow{}
+	case "connection":
+		model = &Connection{}
+	case "api_key":
+		model = &APIKey{}
+	default:
+		return out, nil
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct{ ID, Name string }
+	if err := s.db.WithContext(ctx).Model(model).Select("id, "+col+" AS name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("reading the names of %s audit targets: %w", targetType, err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

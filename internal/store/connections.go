@@ -20,6 +20,34 @@ type Connection struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	ConnectionOAuth
+	ConnectionFailure
+}
+
+// ConnectionFailure is a connection's last failed test or refused use, kept
+// until a test or a use succeeds (FailedAt nil: none).
+type ConnectionFailure struct {
+	Failure       string     `gorm:"column:failure"`
+	FailureSource string     `gorm:"column:failure_source"` // "test" or "step"
+	FailedAt      *time.Time `gorm:"column:failed_at"`
+}
+
+// MarkConnectionFailed records why and when the named connection last
+// failed. It leaves updated_at alone: the connection itself did not change.
+func (s *Store) MarkConnectionFailed(ctx context.Context, name string, f ConnectionFailure) error {
+	res := s.db.WithContext(ctx).Model(&Connection{}).Where("name = ?", name).Updates(map[string]any{
+		"failure": f.Failure, "failure_source": f.FailureSource, "failed_at": f.FailedAt})
+	return oneRow(res, "marking failed", "connection "+name)
+}
+
+// ClearConnectionFailure forgets the named connection's recorded failure;
+// a connection with none (or gone) is left as it is.
+func (s *Store) ClearConnectionFailure(ctx context.Context, name string) error {
+	err := s.db.WithContext(ctx).Model(&Connection{}).Where("name = ? AND failed_at IS NOT NULL", name).Updates(map[string]any{
+		"failure": "", "failure_source": "", "failed_at": nil}).Error
+	if err != nil {
+		return fmt.Errorf("clearing the failure of connection %s: %w", name, err)
+	}
+	return nil
 }
 
 // CreateConnection inserts a connection; a taken name is ErrConflict.

@@ -199,16 +199,19 @@ type ConnectionAttention struct {
 }
 
 // ConnectionsNeedingAttention lists connections whose OAuth2 authorization
-// failed or lapsed, by name.
+// failed or lapsed, or whose last test or use failed, by name.
 func (s *Store) ConnectionsNeedingAttention(ctx context.Context, now time.Time) ([]ConnectionAttention, error) {
 	var cs []Connection
-	if err := s.db.WithContext(ctx).Select("id, name, connector, oauth_status, oauth_error, oauth_expires_at").
-		Where("oauth_status = ?", "needs_attention").Order("name").Limit(50).Find(&cs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Select("id, name, connector, oauth_status, oauth_error, oauth_expires_at, failure, failed_at").
+		Where("oauth_status = ? OR failed_at IS NOT NULL", "needs_attention").Order("name").Limit(50).Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("listing connections needing attention: %w", err)
 	}
 	out := make([]ConnectionAttention, 0, len(cs))
 	for _, c := range cs {
 		reason := c.OAuthError
+		if reason == "" && c.FailedAt != nil {
+			reason = c.Failure
+		}
 		if reason == "" {
 			reason = "its authorization needs to be renewed (Connect again)"
 		}

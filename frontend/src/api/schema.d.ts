@@ -359,6 +359,7 @@ export interface components {
       ip: string;
       request_id: string;
       target_id: string;
+      target_name?: string;
       target_type: string;
     };
     AuditEntryPage: {
@@ -416,6 +417,7 @@ export interface components {
       connector: string;
       /** Format: date-time */
       created_at: string;
+      failure?: components["schemas"]["ConnectionsFailure"];
       fields: {
         [key: string]: unknown;
       } | null;
@@ -473,6 +475,16 @@ export interface components {
       ok: boolean;
       /** @description false: nothing was contacted, because this connector (or these credentials) has no harmless call; message says why */
       tested: boolean;
+    };
+    ConnectionsFailure: {
+      /** Format: date-time */
+      at: string;
+      reason: string;
+      /**
+       * @description test: a failed Test connection; step: a step's call was refused (401/403)
+       * @enum {string}
+       */
+      source: "test" | "step";
     };
     ConnectionsUsage: {
       active: boolean;

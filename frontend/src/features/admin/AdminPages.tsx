@@ -354,6 +354,12 @@ export function KeysPage() {
                     {k.revoked_at ? (
                       <span className="badge badge--muted">revoked</span>
                     ) : (
+                      <>
+                      {!k.effective_role ? (
+                        <span className="badge badge--muted" title="its owner is disabled or deleted, so the key is refused">
+                          inactive ({k.owner?.deleted ? 'owner deleted' : 'owner disabled'}){' '}
+                        </span>
+                      ) : null}
                       <button
                         type="button"
                         className="btn btn--small btn--danger"
@@ -364,6 +370,7 @@ export function KeysPage() {
                       >
                         Revoke
                       </button>
+                      </>
                     )}
                   </td>
                 </tr>
@@ -481,7 +488,15 @@ export function AuditPage() {
                       {e.actor_name || e.actor_id || 'anonymous'} <span className="muted small">({e.actor_kind})</span>
                     </td>
                     <td className="mono">{e.action}</td>
-                    <td className="mono small">{e.target_id}</td>
+                    <td className="small">
+                      {e.target_name ? (
+                        <span title={e.target_id}>
+                          {e.target_name} <span className="muted">({e.target_type.replace('_', ' ')})</span>
+                        </span>
+                      ) : (
+                        <span className="mono">{e.target_id}</span>
+                      )}
+                    </td>
                     <td>
                       <AuditDetail entry={e} />
                     </td>

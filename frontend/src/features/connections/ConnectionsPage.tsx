@@ -10,7 +10,7 @@ import { useApi } from '../../apiContext.ts'
 import { useCanEdit } from '../../auth.tsx'
 import { Alert, ErrorNotice, errorText, FormActions, Link, Loading, Modal } from '../../components.tsx'
 import { OptionList } from '../../editor/fields.tsx'
-import { slugify } from '../../format.ts'
+import { formatDateTime, formatRelative, slugify } from '../../format.ts'
 import { editorRoute } from '../../route.ts'
 import { ConnectorIcon } from './ConnectorIcon.tsx'
 import './connections.css'
@@ -48,6 +48,7 @@ export function ConnectionsPage() {
     }
   }, [])
 
+  const qc = useQueryClient()
   const test = async (c: Connection) => {
     setTests((t) => ({ ...t, [c.id]: 'busy' }))
     try {
@@ -56,6 +57,8 @@ export function ConnectionsPage() {
     } catch (err) {
       setTests((t) => ({ ...t, [c.id]: { ok: false, tested: false, message: errorText(err) } }))
     }
+    // A failed test marks the connection (a passing one clears the mark): show its new status.
+    void qc.invalidateQueries({ queryKey: ['connections'] })
   }
   const connect = async (c: Connection) => {
     setError(null)
@@ -118,7 +121,17 @@ export function ConnectionsPage() {
                     <span className="badge badge--warning">Needs attention</span>
                   )}
                 </div>
-                {c.status !== 'connected' && c.attention ? <p className="conn-card__reason">{c.attention}</p> : null}
+                {c.status !== 'connected' && c.attention ? (
+                  <p className="conn-card__reason" data-testid={`attention-${c.name}`}>
+                    {c.attention}
+                    {c.failure && c.failure.reason === c.attention ? (
+                      <span className="muted">
+                        {' '}
+                        ({c.failure.source === 'test' ? 'test failed' : 'refused'} <time dateTime={c.failure.at} title={formatDateTime(c.failure.at)}>{formatRelative(c.failure.at)}</time>)
+                      </span>
+                    ) : null}
+                  </p>
+                ) : null}
                 <div className="small">
                   {c.used_by.length ? (
                     <>

@@ -17,7 +17,7 @@ import {
   StateBadge,
   useNow,
 } from '../../components.tsx'
-import { elapsedMs, formatDateTime, formatDuration, isFinalRunState, prettyBody, shortId } from '../../format.ts'
+import { deliveryKindLabel, elapsedMs, formatDateTime, formatDuration, isFinalRunState, prettyBody, shortId } from '../../format.ts'
 import { editorRoute, runRoute } from '../../route.ts'
 import { cancelRun, getRun, replayRun, type ConsoleRunDetail, type DeliveryAttempt, type ReplayOptions } from './api.ts'
 import { explainError } from './errors.ts'
@@ -214,6 +214,11 @@ export function DeliveryItem({ d }: { d: DeliveryAttempt }) {
         <span className="delivery__attempt">Attempt {d.attempt}</span>
         <span className="method">{d.method}</span> <code className="url">{d.url}</code>
         <HttpStatusBadge status={d.status} />
+        {d.error_kind ? (
+          <span className="badge badge--muted" data-testid="delivery-kind" title="by the connector retry rules">
+            {deliveryKindLabel[d.error_kind] ?? d.error_kind}
+          </span>
+        ) : null}
         <span className="muted small">
           {d.latency_ms} ms · {formatDateTime(d.created_at)}
         </span>
