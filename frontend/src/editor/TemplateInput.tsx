@@ -3,7 +3,7 @@
 
 import { autocompletion, closeCompletion, completionStatus } from '@codemirror/autocomplete'
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands'
-import { Annotation, Compartment, EditorState, Prec, type Extension } from '@codemirror/state'
+import { Compartment, EditorState, Prec, type Extension } from '@codemirror/state'
 import {
   Decoration,
   drawSelection,
@@ -16,6 +16,7 @@ import {
   type ViewUpdate,
 } from '@codemirror/view'
 import { useEffect, useMemo, useRef } from 'react'
+import { useCodeMirror } from '../codemirror.ts'
 import { completionSource, type ExprMode } from './completion.ts'
 
 export interface TemplateInputProps {
@@ -123,9 +124,6 @@ export default function TemplateInput({
 /** Basics every field gets: undo history, selection drawing, the standard keys (Tab moves focus). */
 const BASE: Extension = [history(), drawSelection(), keymap.of([...defaultKeymap, ...historyKeymap])]
 
-/** Marks text set from props, which is not a change the user made. */
-const fromProps = Annotation.define<boolean>()
-
 /** A minimal controlled CodeMirror view: the value from props, changes out through onChange. */
 function CodeEditor({
   value,
@@ -138,54 +136,23 @@ function CodeEditor({
   extensions: Extension[]
   readOnly: boolean
 }) {
-  const host = useRef<HTMLDivElement>(null)
-  const view = useRef<EditorView | null>(null)
-  const onChangeRef = useRef(onChange)
-  onChangeRef.current = onChange
   const config = useRef(new Compartment())
   const access = useRef(new Compartment())
-
-  useEffect(() => {
-    const v = new EditorView({
-      parent: host.current!,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          BASE,
-          config.current.of(extensions),
-          access.current.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged && !u.transactions.some((t) => t.annotation(fromProps))) onChangeRef.current(u.state.doc.toString())
-          }),
-        ],
-      }),
-    })
-    view.current = v
-    return () => {
-      v.destroy()
-      view.current = null
-    }
-    // Created once; later changes go through the effects below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [])
+  const { host, view } = useCodeMirror(value, onChange, () => [
+    BASE,
+    config.current.of(extensions),
+    access.current.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+  ])
 
   useEffect(() => {
     view.current?.dispatch({ effects: config.current.reconfigure(extensions) })
-  }, [extensions])
+  }, [view, extensions])
 
   useEffect(() => {
     view.current?.dispatch({
       effects: access.current.reconfigure([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
     })
-  }, [readOnly])
-
-  // A value changed elsewhere (undo, another panel) replaces the text.
-  useEffect(() => {
-    const v = view.current
-    if (v && v.state.doc.toString() !== value) {
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, annotations: fromProps.of(true) })
-    }
-  }, [value])
+  }, [view, readOnly])
 
   return <div ref={host} />
 }

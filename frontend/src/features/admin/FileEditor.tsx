@@ -4,7 +4,8 @@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands'
 import { EditorState, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state'
 import { Decoration, EditorView, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
-import { useEffect, useRef } from 'react'
+import { useEffect } from 'react'
+import { useCodeMirror } from '../../codemirror.ts'
 
 export interface LineProblem {
   line: number
@@ -70,46 +71,21 @@ export function FileEditor({
   labelledBy: string
   describedBy?: string
 }) {
-  const host = useRef<HTMLDivElement>(null)
-  const view = useRef<EditorView | null>(null)
-  const change = useRef(onChange)
-  change.current = onChange
-
-  useEffect(() => {
-    const v = new EditorView({
-      parent: host.current!,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          lineNumbers(),
-          history(),
-          keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
-          problemField,
-          EditorView.contentAttributes.of({
-            'aria-labelledby': labelledBy,
-            ...(describedBy ? { 'aria-describedby': describedBy } : {}),
-            'aria-multiline': 'true',
-          }),
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged) change.current(u.state.doc.toString())
-          }),
-        ],
-      }),
-    })
-    view.current = v
-    return () => v.destroy()
-    // The editor is created once; value changes from outside are applied below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [])
-
-  useEffect(() => {
-    const v = view.current
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } })
-  }, [value])
+  const { host, view } = useCodeMirror(value, onChange, () => [
+    lineNumbers(),
+    history(),
+    keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+    problemField,
+    EditorView.contentAttributes.of({
+      'aria-labelledby': labelledBy,
+      ...(describedBy ? { 'aria-describedby': describedBy } : {}),
+      'aria-multiline': 'true',
+    }),
+  ])
 
   useEffect(() => {
     view.current?.dispatch({ effects: setProblems.of(problems) })
-  }, [problems])
+  }, [view, problems])
 
   return <div className="file-editor" ref={host} data-testid="connector-editor" />
 }
