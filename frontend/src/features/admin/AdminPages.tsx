@@ -3,7 +3,7 @@
 // have their own file (ConnectorsPage.tsx). Every call is typed from the OpenAPI document.
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useId, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react'
 import { ApiError, type Role, type Schemas } from '../../api.ts'
 import { useApi } from '../../apiContext.ts'
 import { useSession } from '../../auth.tsx'
@@ -229,24 +229,16 @@ function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: 
     <Modal title="Invite a user" onClose={onClose}>
       <form onSubmit={submit} noValidate>
         <Alert error={!fieldErr('email') && !fieldErr('role') && invite.error} />
-        <div className="field">
-          <label htmlFor={`${id}-email`}>E-mail</label>
-          <input
-            id={`${id}-email`}
-            type="email"
-            value={email}
-            required
-            data-autofocus
-            aria-invalid={fieldErr('email') ? true : undefined}
-            aria-describedby={fieldErr('email') ? `${id}-email-err` : undefined}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-          {fieldErr('email') ? (
-            <p className="field__error" id={`${id}-email-err`}>
-              E-mail {fieldErr('email')}
-            </p>
-          ) : null}
-        </div>
+        <InputField
+          id={`${id}-email`}
+          label="E-mail"
+          error={fieldErr('email') ? `E-mail ${fieldErr('email')}` : undefined}
+          type="email"
+          value={email}
+          required
+          data-autofocus
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <div className="field">
           <label htmlFor={`${id}-name`}>Name (optional)</label>
           <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} />
@@ -602,45 +594,25 @@ export function SettingsPage() {
             workflow (SWITCHBOARD_RETENTION_AGE, SWITCHBOARD_RETENTION_RUNS). A workflow&apos;s own retention setting still wins.
           </p>
           <Alert error={!fieldErr('retention.max_age') && !fieldErr('retention.max_runs') && save.error} />
-          <div className="field">
-            <label htmlFor={`${id}-age`}>Keep runs for</label>
-            <input
-              id={`${id}-age`}
-              type="text"
-              value={maxAge ?? ret.max_age}
-              aria-describedby={`${id}-age-help${fieldErr('retention.max_age') ? ` ${id}-age-err` : ''}`}
-              aria-invalid={fieldErr('retention.max_age') ? true : undefined}
-              onChange={(e) => setMaxAge(e.target.value)}
-            />
-            <p className="field__help" id={`${id}-age-help`}>
-              A duration such as 720h (30 days) or 90m; 0 keeps runs forever.
-            </p>
-            {fieldErr('retention.max_age') ? (
-              <p className="field__error" id={`${id}-age-err`}>
-                {fieldErr('retention.max_age')}
-              </p>
-            ) : null}
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-runs`}>Newest runs kept per workflow</label>
-            <input
-              id={`${id}-runs`}
-              type="number"
-              min={0}
-              value={maxRuns ?? String(ret.max_runs)}
-              aria-describedby={`${id}-runs-help${fieldErr('retention.max_runs') ? ` ${id}-runs-err` : ''}`}
-              aria-invalid={fieldErr('retention.max_runs') ? true : undefined}
-              onChange={(e) => setMaxRuns(e.target.value)}
-            />
-            <p className="field__help" id={`${id}-runs-help`}>
-              0 means no limit.
-            </p>
-            {fieldErr('retention.max_runs') ? (
-              <p className="field__error" id={`${id}-runs-err`}>
-                {fieldErr('retention.max_runs')}
-              </p>
-            ) : null}
-          </div>
+          <InputField
+            id={`${id}-age`}
+            label="Keep runs for"
+            help="A duration such as 720h (30 days) or 90m; 0 keeps runs forever."
+            error={fieldErr('retention.max_age')}
+            type="text"
+            value={maxAge ?? ret.max_age}
+            onChange={(e) => setMaxAge(e.target.value)}
+          />
+          <InputField
+            id={`${id}-runs`}
+            label="Newest runs kept per workflow"
+            help="0 means no limit."
+            error={fieldErr('retention.max_runs')}
+            type="number"
+            min={0}
+            value={maxRuns ?? String(ret.max_runs)}
+            onChange={(e) => setMaxRuns(e.target.value)}
+          />
           <div className="toolbar">
             <button type="submit" className="btn btn--primary" disabled={save.isPending}>
               Save retention
@@ -659,5 +631,32 @@ export function SettingsPage() {
         </form>
       ) : null}
     </AdminFrame>
+  )
+}
+
+/** A labelled input with its help and the server's error for it, both named by aria-describedby. */
+function InputField({
+  id,
+  label,
+  help,
+  error,
+  ...input
+}: { id: string; label: string; help?: ReactNode; error?: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+  const describedBy = [help ? `${id}-help` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...input} aria-invalid={error ? true : undefined} aria-describedby={describedBy} />
+      {help ? (
+        <p className="field__help" id={`${id}-help`}>
+          {help}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field__error" id={`${id}-err`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
   )
 }
