@@ -126,6 +126,19 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return st, nil
 }
 
+// configuredStore loads the configuration of a command that takes only flags and
+// opens its migrated store, with the logger the configuration asks for. The
+// caller closes the store.
+func configuredStore(ctx context.Context, name string, args []string, stderr io.Writer) (config.Config, *slog.Logger, *store.Store, error) {
+	cfg, _, err := loadConfig(name, args, stderr)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	return cfg, log, st, err
+}
+
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "up" && args[0] != "status") {
 		return errors.New("want 'migrate up' or 'migrate status'")

@@ -53,12 +53,7 @@ func secretsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(args) == 0 || args[0] != "rotate" {
 		return errors.New("want 'secrets rotate'")
 	}
-	cfg, _, err := loadConfig("secrets rotate", args[1:], stderr)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	cfg, _, st, err := configuredStore(ctx, "secrets rotate", args[1:], stderr)
 	if err != nil {
 		return err
 	}

@@ -34,12 +34,7 @@ import (
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, _, err := loadConfig("serve", args, stderr)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	cfg, log, st, err := configuredStore(ctx, "serve", args, stderr)
 	if err != nil {
 		return err
 	}
