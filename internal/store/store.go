@@ -290,17 +290,17 @@ func ownerOnlyFiles(path string) error {
 // hold independent parts (a shared commit of many requests); both databases
 // speak the same SQL for them.
 func (s *Store) Savepoint(ctx context.Context, name string) error {
-	return s.statement(ctx, "SAVEPOINT " + name, "savepoint")
+	return s.statement(ctx, "SAVEPOINT "+name, "savepoint")
 }
 
 // RollbackToSavepoint undoes what followed the savepoint.
 func (s *Store) RollbackToSavepoint(ctx context.Context, name string) error {
-	return s.statement(ctx, "ROLLBACK TO SAVEPOINT " + name, "rollback to savepoint")
+	return s.statement(ctx, "ROLLBACK TO SAVEPOINT "+name, "rollback to savepoint")
 }
 
 // ReleaseSavepoint keeps what followed the savepoint.
 func (s *Store) ReleaseSavepoint(ctx context.Context, name string) error {
-	return s.statement(ctx, "RELEASE SAVEPOINT " + name, "release savepoint")
+	return s.statement(ctx, "RELEASE SAVEPOINT "+name, "release savepoint")
 }
 
 // statement runs one SQL statement that returns no rows; what names it in the error.
