@@ -37,7 +37,7 @@ ui: $(UI_STAMP)
 test-ui: frontend/node_modules/.package-lock.json
 	cd frontend && npm test
 
-test-e2e-ui: $(BIN)
+test-e2e-ui: $(BIN) plugins
 	bash scripts/ensure-chromium.sh
 	cd frontend && SWITCHBOARD_BIN=$(abspath $(BIN)) npm run e2e
 # --- end frontend ---
