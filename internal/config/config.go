@@ -351,14 +351,21 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// commaItems are the trimmed, non-empty items of a comma-separated setting.
+func commaItems(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 // TrustedProxyPrefixes parses TrustedProxies.
 func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, item := range strings.Split(c.TrustedProxies, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range commaItems(c.TrustedProxies) {
 		if p, err := netip.ParsePrefix(item); err == nil {
 			out = append(out, p.Masked())
 			continue
@@ -378,11 +385,7 @@ func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "switchboa
 // EventsRetrySchedule parses EventsRetry.
 func (c Config) EventsRetrySchedule() ([]time.Duration, error) {
 	var out []time.Duration
-	for _, item := range strings.Split(c.EventsRetry, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range commaItems(c.EventsRetry) {
 		d, err := time.ParseDuration(item)
 		if err != nil || d <= 0 || d > 7*24*time.Hour {
 			return nil, fmt.Errorf("%q: want positive durations up to 168h, such as 5s,5m,30m", item)

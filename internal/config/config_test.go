@@ -54,3 +54,27 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 		t.Fatalf("bad env: err = %v", err)
 	}
 }
+
+func TestCommaSeparatedSettingsSkipBlankItems(t *testing.T) {
+	c := Config{TrustedProxies: " 10.1.2.3/8, ,192.168.1.5,", EventsRetry: "5s, ,1m,"}
+	ps, err := c.TrustedProxyPrefixes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].String() != "10.0.0.0/8" || ps[1].String() != "192.168.1.5/32" {
+		t.Errorf("trusted proxies %v, want [10.0.0.0/8 192.168.1.5/32]", ps)
+	}
+	ds, err := c.EventsRetrySchedule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0] != 5*time.Second || ds[1] != time.Minute {
+		t.Errorf("retry schedule %v, want [5s 1m]", ds)
+	}
+	if _, err := (Config{TrustedProxies: "10.0.0.1, nope"}).TrustedProxyPrefixes(); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("a bad proxy entry: err %v, want one naming it", err)
+	}
+	if _, err := (Config{EventsRetry: "5s,0s"}).EventsRetrySchedule(); err == nil || !strings.Contains(err.Error(), `"0s"`) {
+		t.Errorf("a zero retry delay: err %v, want one naming it", err)
+	}
+}
