@@ -185,15 +185,10 @@ type CurrentDocument struct {
 // CurrentDocuments returns every workflow's current document, by name
 // (to find where a connection is used).
 func (s *Store) CurrentDocuments(ctx context.Context) ([]CurrentDocument, error) {
-	var out []CurrentDocument
-	err := s.db.WithContext(ctx).Table("workflows AS w").
+	return scanAll[CurrentDocument](s.db.WithContext(ctx).Table("workflows AS w").
 		Select("w.id, w.name, w.active, v.document").
 		Joins("JOIN workflow_versions AS v ON v.workflow_id = w.id AND v.version = w.current_version").
-		Order("w.name, w.id").Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("reading current workflow documents: %w", err)
-	}
-	return out, nil
+		Order("w.name, w.id"), "reading current workflow documents")
 }
 
 // AuditTargetNames maps the ids of audit targets of one type to a name a

@@ -38,11 +38,10 @@ type RunLink struct {
 
 // ListReplays lists the runs replayed from runID, oldest first.
 func (s *Store) ListReplays(ctx context.Context, runID string) ([]RunLink, error) {
-	var out []RunLink
-	err := s.db.WithContext(ctx).Model(&Run{}).Select("id, state, created_at").
-		Where("replay_of = ?", runID).Order("id").Limit(100).Scan(&out).Error
+	out, err := scanAll[RunLink](s.db.WithContext(ctx).Model(&Run{}).Select("id, state, created_at").
+		Where("replay_of = ?", runID).Order("id").Limit(100), "listing replays of run "+runID)
 	if err != nil {
-		return nil, fmt.Errorf("listing replays of run %s: %w", runID, err)
+		return nil, err
 	}
 	if out == nil {
 		out = []RunLink{}

@@ -30,6 +30,16 @@ func findAll[T any](q *gorm.DB, doing string) ([]T, error) {
 	return out, nil
 }
 
+// scanAll is findAll for a query that selects into a type other than its
+// model (a join or a subset of columns).
+func scanAll[T any](q *gorm.DB, doing string) ([]T, error) {
+	var out []T
+	if err := q.Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	return out, nil
+}
+
 // oneRow checks a write meant for one row: its error as "<doing> <what>",
 // and ErrNotFound naming what when no row matched.
 func oneRow(res *gorm.DB, doing, what string) error {

@@ -95,16 +95,11 @@ func (s *Store) AddPluginVersion(ctx context.Context, id string, wasm []byte, ha
 
 // ListPlugins returns every plugin with its current version, by id.
 func (s *Store) ListPlugins(ctx context.Context) ([]PluginHead, error) {
-	var out []PluginHead
-	err := s.db.WithContext(ctx).Table("plugins p").
+	return scanAll[PluginHead](s.db.WithContext(ctx).Table("plugins p").
 		Select("p.id, p.version, p.enabled, p.updated_at, v.hash, v.spec, m.size, v.created_at").
 		Joins("JOIN plugin_versions v ON v.plugin_id = p.id AND v.version = p.version").
 		Joins("JOIN plugin_modules m ON m.hash = v.hash").
-		Order("p.id").Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("listing plugins: %w", err)
-	}
-	return out, nil
+		Order("p.id"), "listing plugins")
 }
 
 // ListPluginVersions returns every version of plugin id, newest first.

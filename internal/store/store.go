@@ -290,24 +290,23 @@ func ownerOnlyFiles(path string) error {
 // hold independent parts (a shared commit of many requests); both databases
 // speak the same SQL for them.
 func (s *Store) Savepoint(ctx context.Context, name string) error {
-	if err := s.db.WithContext(ctx).Exec("SAVEPOINT " + name).Error; err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	return nil
+	return s.statement(ctx, "SAVEPOINT "+name, "savepoint")
 }
 
 // RollbackToSavepoint undoes what followed the savepoint.
 func (s *Store) RollbackToSavepoint(ctx context.Context, name string) error {
-	if err := s.db.WithContext(ctx).Exec("ROLLBACK TO SAVEPOINT " + name).Error; err != nil {
-		return fmt.Errorf("rollback to savepoint: %w", err)
-	}
-	return nil
+	return s.statement(ctx, "ROLLBACK TO SAVEPOINT "+name, "rollback to savepoint")
 }
 
 // ReleaseSavepoint keeps what followed the savepoint.
 func (s *Store) ReleaseSavepoint(ctx context.Context, name string) error {
-	if err := s.db.WithContext(ctx).Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
+	return s.statement(ctx, "RELEASE SAVEPOINT "+name, "release savepoint")
+}
+
+// statement runs one SQL statement that returns no rows; what names it in the error.
+func (s *Store) statement(ctx context.Context, sql, what string) error {
+	if err := s.db.WithContext(ctx).Exec(sql).Error; err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -385,9 +385,9 @@ func (s *Store) ListEventDeliveries(ctx context.Context, subscriptionID string, 
 	if p.Cursor != "" {
 		q = q.Where("event_deliveries.id < ?", p.Cursor)
 	}
-	var out []DeliveryView
-	if err := q.Scan(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("listing deliveries of subscription %s: %w", subscriptionID, err)
+	out, err := scanAll[DeliveryView](q, "listing deliveries of subscription "+subscriptionID)
+	if err != nil {
+		return nil, "", err
 	}
 	return pageOf(out, p.limit(), func(d DeliveryView) string { return d.ID })
 }

@@ -224,13 +224,8 @@ type ScheduledWorkflow struct {
 
 // ListScheduled lists active workflows with a schedule trigger.
 func (s *Store) ListScheduled(ctx context.Context) ([]ScheduledWorkflow, error) {
-	var out []ScheduledWorkflow
-	err := s.db.WithContext(ctx).Model(&Workflow{}).Select("id", "current_version", "updated_at", "last_fired_at").
-		Where("trigger_type = ? AND active = ?", "schedule", true).Order("id").Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("listing scheduled workflows: %w", err)
-	}
-	return out, nil
+	return scanAll[ScheduledWorkflow](s.db.WithContext(ctx).Model(&Workflow{}).Select("id", "current_version", "updated_at", "last_fired_at").
+		Where("trigger_type = ? AND active = ?", "schedule", true).Order("id"), "listing scheduled workflows")
 }
 
 // SetLastFired records a schedule's latest tick (never moving it back).
