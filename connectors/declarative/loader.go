@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/connectors"
+	"github.com/switchboard-dev/switchboard/internal/periodic"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -123,18 +124,7 @@ func (l *Loader) Start(ctx context.Context) error {
 		return fmt.Errorf("connectors folder: %w", err)
 	}
 	l.Scan(ctx)
-	go func() {
-		t := time.NewTicker(l.opts.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				l.Scan(ctx)
-			}
-		}
-	}()
+	go periodic.Run(ctx, l.opts.Interval, func(ctx context.Context) { l.Scan(ctx) })
 	return nil
 }
 

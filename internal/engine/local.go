@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/switchboard-dev/switchboard/internal/periodic"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -159,20 +160,13 @@ func (e *Engine) handBack(run *store.Run) {
 // heartbeat renews this process's leases and takes over runs whose lease
 // lapsed, until ctx ends.
 func (e *Engine) heartbeat(ctx context.Context) {
-	t := time.NewTicker(max(e.lease/3, 100*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Run(ctx, max(e.lease/3, 100*time.Millisecond), func(ctx context.Context) {
 		now := e.now()
 		if _, err := e.st.RenewLeases(ctx, e.owner, now.Add(e.lease)); err != nil && ctx.Err() == nil {
 			e.log.Warn("renewing run leases", "error", err)
 		}
 		e.takeOver(ctx, now)
-	}
+	})
 }
 
 // takeOver claims runs whose process died and executes them here.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/connectors"
 	"github.com/switchboard-dev/switchboard/connectors/wasm"
+	"github.com/switchboard-dev/switchboard/internal/periodic"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -118,20 +119,11 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err := m.Sync(ctx); err != nil {
 		return err
 	}
-	go func() {
-		t := time.NewTicker(m.opts.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
-					m.log.Error("syncing plugins", "error", err)
-				}
-			}
+	go periodic.Run(ctx, m.opts.Interval, func(ctx context.Context) {
+		if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("syncing plugins", "error", err)
 		}
-	}()
+	})
 	return nil
 }
 
