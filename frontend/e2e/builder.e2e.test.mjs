@@ -183,7 +183,8 @@ test.describe('switchboard builder', () => {
     await expect(page.getByRole('button', { name: /^Step 2 Map data msg\b/ })).toBeVisible()
 
     await page.getByRole('button', { name: 'Add field' }).click()
-    await page.keyboard.type('text')
+    // Fill the new row by its label: the panel's Step ID field may still take the focus.
+    await page.getByRole('textbox', { name: 'Field name 1', exact: true }).fill('text')
     await typeInto('Value of text', 'Big order from {{ trigger.body.cu')
     // The completion list offers what the sample has under trigger.body.
     const option = page.getByRole('option', { name: /^customer/ })

@@ -464,7 +464,8 @@ test.describe('operations console', () => {
     await page.getByRole('button', { name: 'Add a step at the end of the workflow' }).click()
     await page.getByRole('dialog').getByRole('button', { name: /^Map data/ }).click()
     await page.getByRole('button', { name: 'Add field' }).click()
-    await page.keyboard.type('ok')
+    // Fill the new row by its label: the panel's Step ID field may still take the focus.
+    await page.getByRole('textbox', { name: 'Field name 1', exact: true }).fill('ok')
     await page.getByRole('textbox', { name: 'Value of ok' }).click()
     await page.keyboard.type('yes')
     await page.getByRole('button', { name: 'Save', exact: true }).click()
