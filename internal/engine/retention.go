@@ -82,6 +82,11 @@ func (e *Engine) Prune(ctx context.Context) (int64, error) {
 		if _, err := e.st.PruneInbound(ctx, now.Add(-ret.MaxAge)); err != nil {
 			return total, err
 		}
+		// Switchboard's own events follow the instance's age limit too; one
+		// still being delivered stays until its delivery ends.
+		if _, err := e.st.PruneEventsBefore(ctx, now.Add(-ret.MaxAge)); err != nil {
+			return total, err
+		}
 	}
 	if total > 0 {
 		if err := e.st.ReclaimSpace(ctx); err != nil {

@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/engine"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -60,4 +62,58 @@ func TestRetentionSettingCheckNamesTheBadField(t *testing.T) {
 	if r, p := (engine.RetentionSetting{MaxAge: "24h", MaxRuns: 5}).Check(); p != nil || r.MaxAge.Hours() != 24 || r.MaxRuns != 5 {
 		t.Fatalf("good setting: %+v %v", r, p)
 	}
+}
+
+func TestRetentionPrunesOldEventsOnceTheirDeliveryEnded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dialect)
+		eng := newInsertOnlyEngine(t, st)
+		sub := &store.Subscription{URL: "https://receiver.example/events", Events: store.JSON(`["*"]`), Headers: store.JSON(`{}`), Enabled: true}
+		storetest.Must(t, st.CreateSubscription(ctx, sub), "subscription")
+		old := time.Now().Add(-48 * time.Hour)
+		record := func(id string, at time.Time) {
+			t.Helper()
+			n, err := st.RecordEvent(ctx, store.Event{ID: id, Type: "run.failed", Payload: []byte(`{}`), CreatedAt: at, Only: sub.ID})
+			storetest.Must(t, err, "event %s", id)
+			if n != 1 {
+				t.Fatalf("event %s: %d deliveries, want 1", id, n)
+			}
+		}
+		record("evt_old_done", old)
+		record("evt_old_pending", old)
+		record("evt_new_done", time.Now())
+		due, err := st.DueDeliveries(ctx, time.Now().Add(time.Minute), 10)
+		storetest.Must(t, err, "due")
+		var oldDelivery string
+		for _, d := range due {
+			if d.EventID == "evt_old_pending" {
+				continue
+			}
+			if d.EventID == "evt_old_done" {
+				oldDelivery = d.ID
+			}
+			storetest.Must(t, st.FinishAttempt(ctx, &d, store.DeliveryOutcome{State: store.DeliverySucceeded,
+				Attempt: store.EventAttempt{URL: sub.URL, Status: 204}}), "finish %s", d.EventID)
+		}
+		if oldDelivery == "" {
+			t.Fatal("the old event's delivery was not due")
+		}
+
+		storetest.Must(t, st.PutSetting(ctx, &store.Setting{Key: engine.RetentionKey, Value: store.JSON(`{"max_age":"24h","max_runs":0}`)}), "setting")
+		_, err = eng.Prune(ctx)
+		storetest.Must(t, err, "prune")
+
+		if _, err := st.GetEvent(ctx, "evt_old_done"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("an old delivered event is still there after pruning: err = %v", err)
+		}
+		if attempts, err := st.ListEventAttempts(ctx, oldDelivery); err != nil || len(attempts) != 0 {
+			t.Fatalf("the old delivery's attempts: %d left, err %v; want none", len(attempts), err)
+		}
+		for _, id := range []string{"evt_old_pending", "evt_new_done"} {
+			if _, err := st.GetEvent(ctx, id); err != nil {
+				t.Fatalf("event %s was pruned (still pending, or recent): %v", id, err)
+			}
+		}
+	})
 }
