@@ -75,7 +75,7 @@ func (e *Engine) Prune(ctx context.Context) (int64, error) {
 			return total, fmt.Errorf("pruning workflow %s: %w", id, err)
 		}
 	}
-	if _, err := e.st.PruneEvents(ctx, now); err != nil {
+	if _, err := e.st.PruneDedupeKeys(ctx, now); err != nil {
 		return total, err
 	}
 	if ret.MaxAge > 0 {

@@ -48,8 +48,9 @@ func (s *Store) ClaimEvent(ctx context.Context, workflowID, key, runID string, n
 	return runID, true, nil
 }
 
-// PruneEvents deletes expired deduplication keys.
-func (s *Store) PruneEvents(ctx context.Context, now time.Time) (int64, error) {
+// PruneDedupeKeys deletes expired webhook deduplication keys (not to be
+// confused with PruneEventsBefore, which prunes Switchboard's own events).
+func (s *Store) PruneDedupeKeys(ctx context.Context, now time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("expires_at <= ?", now.UTC()).Delete(&WebhookEvent{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("pruning event keys: %w", res.Error)
